@@ -1,0 +1,253 @@
+//! actix-web plumbing shared by both services: request ids, JSON extraction errors mapped to the
+//! error body, the 404 fallback, and the client-address helper.
+//!
+//! The request-id middleware must be the outermost layer: it opens a task-local scope holding
+//! the id, so any error rendered while the request is handled (by a handler, an extractor or an
+//! inner middleware) carries the same id that is echoed in the `x-request-id` header.
+
+use std::future::Future;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+
+use crate::error::{ErrorBody, FieldError};
+
+/// The request-id header, accepted from callers, echoed and forwarded.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being handled, or `"-"` outside a request.
+pub fn current_request_id() -> String {
+    REQUEST_ID
+        .try_with(|id| id.clone())
+        .unwrap_or_else(|_| "-".to_owned())
+}
+
+/// The request id, as request extension (for handlers that forward it).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+fn acceptable(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// Middleware (use with `actix_web::middleware::from_fn`): accept or mint `x-request-id`, put it
+/// in a task-local scope and a tracing span, echo it on the response (errors included).
+pub async fn request_id_middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| acceptable(v))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let scoped_id = id.clone();
+    let result = REQUEST_ID
+        .scope(scoped_id.clone(), async move {
+            let http_req = req.request().clone();
+            match tracing::Instrument::instrument(next.call(req), span).await {
+                Ok(res) => res.map_into_left_body(),
+                // Render errors inside the scope so their body carries this request id.
+                Err(err) => {
+                    ServiceResponse::new(http_req, err.error_response()).map_into_right_body()
+                }
+            }
+        })
+        .await;
+    let mut res = result;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+    }
+    Ok(res)
+}
+
+/// Runs a future inside a request-id scope (background work started on behalf of a request).
+pub async fn with_request_id<F: Future>(id: String, fut: F) -> F::Output {
+    REQUEST_ID.scope(id, fut).await
+}
+
+/// Extracts the field name from serde's "missing field `x`" / "unknown field `x`" messages.
+fn field_of(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(message[start..start + len].to_owned())
+}
+
+/// Maps a JSON body extraction failure to the error body: 413 for oversized bodies, 415 for a
+/// wrong content type, 400 for malformed JSON, 422 for well-formed JSON of the wrong shape.
+pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> Error {
+    let response = match &err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ErrorBody::new("payload_too_large", "the request body is too large")
+                .into_response(StatusCode::PAYLOAD_TOO_LARGE)
+        }
+        JsonPayloadError::ContentType => ErrorBody::new(
+            "unsupported_media_type",
+            "the request body must be application/json",
+        )
+        .into_response(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            let text = e.to_string();
+            let field = field_of(&text).unwrap_or_else(|| "body".to_owned());
+            let message = text.split(" at line").next().unwrap_or(&text).to_owned();
+            ErrorBody::new("validation_failed", "the request body is invalid")
+                .with_fields(vec![FieldError { field, message }])
+                .into_response(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        _ => ErrorBody::new("malformed_json", "the request body is not valid JSON")
+            .into_response(StatusCode::BAD_REQUEST),
+    };
+    actix_web::error::InternalError::from_response(err, response).into()
+}
+
+/// Maps a path-parameter failure to a 404 (a malformed id names nothing that exists).
+pub fn path_error(err: PathError, _req: &HttpRequest) -> Error {
+    let response = ErrorBody::new("not_found", "no such resource").into_response(StatusCode::NOT_FOUND);
+    actix_web::error::InternalError::from_response(err, response).into()
+}
+
+/// Maps a query-string failure to a 400.
+pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> Error {
+    let response = ErrorBody::new("invalid_query", err.to_string())
+        .into_response(StatusCode::BAD_REQUEST);
+    actix_web::error::InternalError::from_response(err, response).into()
+}
+
+/// JSON extractor configuration with the body limit and the error mapping above.
+pub fn json_config(limit_bytes: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit_bytes)
+        .error_handler(json_error)
+}
+
+/// Registers the JSON, path and query extractor configurations on an app or scope.
+pub fn configure_extractors(cfg: &mut web::ServiceConfig, limit_bytes: usize) {
+    cfg.app_data(json_config(limit_bytes))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::QueryConfig::default().error_handler(query_error));
+}
+
+/// The fallback for unknown paths: `404 not_found` with the error body (never a 401).
+pub async fn not_found() -> HttpResponse {
+    ErrorBody::new("not_found", "no such route").into_response(StatusCode::NOT_FOUND)
+}
+
+/// The address of the client: the peer address, or the first `X-Forwarded-For` hop when the
+/// service is configured to trust its proxy.
+pub fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> String {
+    if trust_forwarded_for {
+        if let Some(first) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+        {
+            return first.trim().to_owned();
+        }
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// An error that was already rendered (used by extractors that build their own response).
+#[derive(Debug)]
+pub struct Rendered(pub StatusCode, pub ErrorBody);
+
+impl std::fmt::Display for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.1.error.code)
+    }
+}
+
+impl ResponseError for Rendered {
+    fn status_code(&self) -> StatusCode {
+        self.0
+    }
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.0).json(&self.1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extracts_field_names() {
+        assert_eq!(field_of("missing field `email` at line 1"), Some("email".into()));
+        assert_eq!(field_of("invalid type"), None);
+    }
+
+    #[test]
+    fn rejects_hostile_request_ids() {
+        assert!(acceptable("abc-123"));
+        assert!(!acceptable(""));
+        assert!(!acceptable("a b"));
+        assert!(!acceptable(&"x".repeat(129)));
+    }
+}
+
+/// The answer for a known path with the wrong method: `405 method_not_allowed`.
+pub async fn method_not_allowed() -> HttpResponse {
+    ErrorBody::new("method_not_allowed", "this path does not accept that method")
+        .into_response(StatusCode::METHOD_NOT_ALLOWED)
+}
+
+/// A self-contained `/docs` page: it reads `/openapi.json` and lists every operation with its
+/// parameters, body and responses. No CDN, no download at build time.
+pub fn docs_page(title: &str) -> HttpResponse {
+    let html = DOCS_HTML.replace("{{TITLE}}", title);
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(html)
+}
+
+const DOCS_HTML: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{TITLE}} API</title>
+<style>
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:960px;padding:0 1rem;color:#222}
+h1{font-size:1.6rem}.op{border:1px solid #ddd;border-radius:6px;margin:.6rem 0}
+.op summary{cursor:pointer;padding:.5rem .8rem;font-family:monospace}
+.m{display:inline-block;min-width:4.5rem;font-weight:bold}.get{color:#0a7}.post{color:#06c}
+.delete{color:#c33}.patch{color:#a60}pre{background:#f6f6f6;padding:.6rem;overflow:auto}
+.body{padding:0 .8rem .8rem}
+</style></head><body><h1>{{TITLE}} API</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a></p>
+<div id="ops">Loading…</div>
+<script>
+fetch('/openapi.json').then(r=>r.json()).then(spec=>{
+  const root=document.getElementById('ops');root.textContent='';
+  const esc=s=>String(s).replace(/[&<>]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;'}[c]));
+  for(const [path,item] of Object.entries(spec.paths||{})){
+    for(const [method,op] of Object.entries(item)){
+      const d=document.createElement('details');d.className='op';
+      d.innerHTML='<summary><span class="m '+method+'">'+method.toUpperCase()+'</span> '+esc(path)+
+        ' — '+esc(op.summary||op.description||'')+'</summary><div class="body"><pre>'+
+        esc(JSON.stringify({parameters:op.parameters,requestBody:op.requestBody,responses:op.responses,security:op.security},null,2))+
+        '</pre></div>';
+      root.appendChild(d);
+    }
+  }
+  const s=document.createElement('details');s.className='op';
+  s.innerHTML='<summary>Schemas</summary><div class="body"><pre>'+esc(JSON.stringify((spec.components||{}).schemas||{},null,2))+'</pre></div>';
+  root.appendChild(s);
+});
+</script></body></html>"#;

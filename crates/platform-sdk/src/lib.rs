@@ -1,0 +1,29 @@
+//! # platform-sdk
+//!
+//! The contract between the two Symphainy planes. Both services and the end-to-end tests build on
+//! these types, so a change to the wire contract breaks the build instead of production.
+//!
+//! - [`security_guard`]: JWT access tokens (claims, `kid` key rings, algorithm allow-list), roles
+//!   and scopes, and the short-lived service token the experience plane presents to the runtime.
+//! - [`traffic_cop`]: intents (execution contracts): building and signing them on the experience
+//!   side, verifying signature, audience, expiry, action and replay on the runtime side.
+//! - [`state_surface`]: the [`state_surface::StateStore`] abstraction with Redis and in-memory
+//!   backends, plus the typed records kept in it (sessions, idempotency, progress, file refs).
+//! - [`wire`] and [`error`]: request/response DTOs and the one error body used everywhere.
+//! - [`runtime_client`]: the typed HTTP client the experience plane uses to reach the runtime.
+//! - [`settings`], [`db`], [`http`], [`metrics`], [`telemetry`]: plumbing both services share (settings
+//!   sections, database connection and migrations, request
+//!   ids, JSON error mapping, Prometheus metrics, log set-up).
+
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod runtime_client;
+pub mod db;
+pub mod security_guard;
+pub mod settings;
+pub mod state_surface;
+pub mod telemetry;
+pub mod time_util;
+pub mod traffic_cop;
+pub mod wire;

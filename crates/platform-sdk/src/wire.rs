@@ -1,0 +1,125 @@
+//! Wire DTOs shared by the experience plane, the runtime plane and the tests.
+//!
+//! Field names follow SPEC §2–§3 exactly; the frontend and the original backend read them.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Whether a runtime session can still be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    /// The session is live.
+    Active,
+    /// The session was ended (logout, revocation, reuse detection) and never comes back.
+    Ended,
+}
+
+/// A runtime session (SPEC §3). Times are RFC 3339 UTC strings on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SessionRecord {
+    /// Session id (UUID).
+    pub session_id: String,
+    /// Owning tenant.
+    pub tenant_id: String,
+    /// Owning user; `None` for an anonymous session.
+    pub user_id: Option<String>,
+    /// `active` or `ended`.
+    pub status: SessionStatus,
+    /// Creation time, epoch milliseconds.
+    pub created_at: i64,
+    /// Last activity, epoch milliseconds; the idle TTL slides from here.
+    pub last_seen_at: i64,
+    /// When the session expires if nothing touches it, epoch milliseconds.
+    pub expires_at: i64,
+    /// Absolute end of life, epoch milliseconds; sliding never passes it.
+    pub absolute_expires_at: i64,
+    /// Free-form metadata supplied at creation.
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+}
+
+/// Payload of a `create_session` / `create_anonymous_session` intent.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct CreateSessionPayload {
+    /// Free-form metadata stored on the session (user agent, client ip, ...).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+}
+
+/// Payload of an `upgrade_session` intent: the user that now owns the anonymous session.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UpgradeSessionPayload {
+    /// The user taking over the session.
+    pub user_id: String,
+}
+
+/// Body of `POST /api/session/{id}/validate`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ValidateSessionRequest {
+    /// Tenant the caller believes owns the session.
+    pub tenant_id: String,
+    /// User the caller believes owns the session.
+    pub user_id: String,
+}
+
+/// Answer of `POST /api/session/{id}/validate`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ValidateSessionResponse {
+    /// True when the session exists, is active and belongs to that user.
+    pub valid: bool,
+    /// Why it is not valid: `not_found`, `ended`, `expired`, `wrong_user`.
+    pub reason: Option<String>,
+    /// The (touched) session when valid.
+    pub session: Option<SessionRecord>,
+}
+
+/// A user's sessions, as listed by the runtime.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SessionList {
+    /// Active sessions, newest first.
+    pub sessions: Vec<SessionRecord>,
+}
+
+/// The user object inside the login response (the frontend reads this one).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginUser {
+    /// User id.
+    pub id: String,
+    /// Normalised email.
+    pub email: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Current tenant.
+    pub tenant_id: String,
+    /// Roles in that tenant.
+    pub roles: Vec<String>,
+    /// Scopes granted by those roles.
+    pub permissions: Vec<String>,
+}
+
+/// Response of register, login and refresh (SPEC §2): nested `user` plus the flat legacy fields.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginResponse {
+    /// JWT access token.
+    pub access_token: String,
+    /// Opaque refresh token.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Access token lifetime in seconds.
+    pub expires_in: i64,
+    /// Runtime session id (the token's `sid`).
+    pub session_id: String,
+    /// The user, nested.
+    pub user: LoginUser,
+    /// Flat copy of `user.id`.
+    pub user_id: String,
+    /// Flat copy of `user.tenant_id`.
+    pub tenant_id: String,
+    /// Flat copy of `user.roles`.
+    pub roles: Vec<String>,
+    /// Flat copy of `user.permissions`.
+    pub permissions: Vec<String>,
+}

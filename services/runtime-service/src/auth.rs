@@ -1,0 +1,41 @@
+//! The service-token extractor: every runtime read requires the experience plane's short-lived
+//! service token (mutations carry a signed intent instead, see [`crate::intents`]).
+
+use std::future::{ready, Ready};
+
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use platform_sdk::security_guard::service::verify_service_token;
+use platform_sdk::security_guard::KeyRing;
+
+use crate::error::RuntimeError;
+
+/// Proof that the caller presented a valid service token.
+#[derive(Debug)]
+pub struct ServiceCaller;
+
+/// The bearer token of a request, if any.
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+impl FromRequest for ServiceCaller {
+    type Error = RuntimeError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let ring = req.app_data::<web::Data<KeyRing>>();
+        let ok = match (ring, bearer(req)) {
+            (Some(ring), Some(token)) => verify_service_token(ring, token).is_ok(),
+            _ => false,
+        };
+        ready(if ok {
+            Ok(ServiceCaller)
+        } else {
+            Err(RuntimeError::Unauthenticated)
+        })
+    }
+}

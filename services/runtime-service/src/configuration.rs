@@ -1,0 +1,102 @@
+//! Typed settings of the runtime plane: defaults here, then the optional YAML file, then
+//! `APP__SECTION__KEY` environment variables (see `platform_sdk::settings`).
+
+use std::path::PathBuf;
+
+use platform_sdk::settings::{
+    DatabaseSettings, Environment, LogSettings, RedisSettings, ServerSettings, StateSettings,
+};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// All settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `local` or `production`.
+    pub environment: Environment,
+    /// HTTP listener (default 127.0.0.1:8000).
+    pub server: ServerSettings,
+    /// SQL database (default: SQLite in the data directory).
+    pub database: DatabaseSettings,
+    /// State store backend.
+    pub state: StateSettings,
+    /// Redis, when the state backend is `redis`.
+    pub redis: RedisSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// Where local files (SQLite, generated secrets) live.
+    pub data_dir: PathBuf,
+    /// Service credentials.
+    pub security: SecuritySettings,
+    /// Session lifetimes.
+    pub sessions: SessionSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            environment: Environment::Local,
+            server: ServerSettings::with_port(8000),
+            database: DatabaseSettings::default(),
+            state: StateSettings::default(),
+            redis: RedisSettings::default(),
+            log: LogSettings::default(),
+            data_dir: PathBuf::from("data"),
+            security: SecuritySettings::default(),
+            sessions: SessionSettings::default(),
+        }
+    }
+}
+
+/// The shared service secret (intents and service tokens).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SecuritySettings {
+    /// The active service secret (≥32 bytes). Generated locally when absent.
+    pub service_secret: Option<SecretString>,
+    /// Its key id.
+    pub service_kid: String,
+    /// Older keys that still verify: `kid:secret,kid:secret`.
+    pub previous_service_keys: Option<SecretString>,
+    /// Clock-skew allowance for intent windows, milliseconds.
+    pub clock_skew_ms: i64,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            service_secret: None,
+            service_kid: "svc-1".into(),
+            previous_service_keys: None,
+            clock_skew_ms: 5_000,
+        }
+    }
+}
+
+/// Session lifetimes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SessionSettings {
+    /// Sliding idle lifetime, seconds (default 24 h).
+    pub idle_ttl_secs: u64,
+    /// Absolute lifetime, seconds (default 30 days).
+    pub absolute_ttl_secs: u64,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self {
+            idle_ttl_secs: 24 * 3600,
+            absolute_ttl_secs: 30 * 24 * 3600,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads settings from the YAML file (if `APP_CONFIG_FILE` is set) and the environment.
+    pub fn load() -> anyhow::Result<Self> {
+        platform_sdk::settings::load()
+            .map_err(|e| anyhow::anyhow!("invalid runtime-service configuration: {e}"))
+    }
+}

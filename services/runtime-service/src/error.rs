@@ -1,0 +1,108 @@
+//! The runtime's one error enum, mapped to HTTP and the error body in exactly one place.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use platform_sdk::error::ErrorBody;
+use platform_sdk::state_surface::StateError;
+use platform_sdk::traffic_cop::IntentError;
+
+/// Everything a runtime endpoint can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// No service credential, or an invalid one (`401 unauthenticated`).
+    #[error("a valid service credential is required")]
+    Unauthenticated,
+    /// The intent failed verification (`403 invalid_intent`); nothing was written.
+    #[error("invalid intent: {0}")]
+    InvalidIntent(#[from] IntentError),
+    /// The same contract is being processed right now (`409 intent_in_progress`); retry.
+    #[error("this intent is still being processed")]
+    IntentInProgress,
+    /// No such resource in the caller's tenant (`404 not_found`).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The resource is not in a state that allows this (`409 conflict`).
+    #[error("{0}")]
+    Conflict(String),
+    /// A request field is invalid (`422 validation_failed`).
+    #[error("{field}: {message}")]
+    Validation {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The state store is unreachable (`503 state_unavailable`).
+    #[error("state store unavailable")]
+    StateUnavailable(#[source] StateError),
+    /// Anything else (`500 internal_error`); the cause goes to the log only.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl From<StateError> for RuntimeError {
+    fn from(e: StateError) -> Self {
+        match e {
+            StateError::Unavailable(_) => Self::StateUnavailable(e),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for RuntimeError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl RuntimeError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidIntent(_) => "invalid_intent",
+            Self::IntentInProgress => "intent_in_progress",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "conflict",
+            Self::Validation { .. } => "validation_failed",
+            Self::StateUnavailable(_) => "state_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+}
+
+impl ResponseError for RuntimeError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::InvalidIntent(_) => StatusCode::FORBIDDEN,
+            Self::IntentInProgress | Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::StateUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let message = match self {
+            Self::Internal(cause) => {
+                tracing::error!(error = ?cause, "internal error");
+                "something went wrong on our side".to_owned()
+            }
+            Self::StateUnavailable(cause) => {
+                tracing::warn!(error = %cause, "state store unavailable");
+                self.to_string()
+            }
+            other => other.to_string(),
+        };
+        let mut body = ErrorBody::new(self.code(), message);
+        if let Self::Validation { field, message } = self {
+            body = body.with_fields(vec![platform_sdk::error::FieldError {
+                field: (*field).to_owned(),
+                message: message.clone(),
+            }]);
+        }
+        body.into_response(status)
+    }
+}

@@ -1,0 +1,136 @@
+//! Building and running the runtime plane: `Application::build` opens the database (running the
+//! embedded migrations), the state store and the listener, then `run_until_stopped` serves until
+//! SIGTERM / Ctrl-C, letting in-flight requests finish.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context as _;
+use platform_sdk::http::{configure_extractors, not_found, request_id_middleware};
+use platform_sdk::metrics::{metrics_middleware, Metrics};
+use platform_sdk::security_guard::KeyRing;
+use platform_sdk::settings::resolve_secret;
+use platform_sdk::state_surface::{self, StateSurface};
+use platform_sdk::traffic_cop::IntentVerifier;
+use sqlx::AnyPool;
+
+use crate::configuration::Settings;
+use crate::domain::sessions::Sessions;
+use crate::intents::IntentGate;
+use crate::routes;
+use crate::storage::audit::IntentAudit;
+
+/// What handlers share.
+pub struct AppState {
+    /// SQL pool.
+    pub pool: AnyPool,
+    /// The state surface.
+    pub surface: StateSurface,
+    /// Session rules.
+    pub sessions: Sessions,
+    /// The intent pipeline.
+    pub gate: IntentGate,
+    /// The audit log.
+    pub audit: IntentAudit,
+}
+
+/// A built, not yet running, runtime plane.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects everything and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let secret = resolve_secret(
+            settings.security.service_secret.clone(),
+            settings.environment,
+            &settings.data_dir,
+            "security.service_secret",
+            "service-secret",
+        )?;
+        let ring = KeyRing::new(
+            &settings.security.service_kid,
+            &secret,
+            settings.security.previous_service_keys.as_ref(),
+        )
+        .context("setting `security.service_secret`")?;
+
+        let pool = platform_sdk::db::connect(&settings.database, &settings.data_dir.join("runtime.db"))
+            .await
+            .context("setting `database.url`")?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .context("running runtime migrations")?;
+        let store = state_surface::connect(
+            settings.state.backend,
+            Some(settings.redis.url.as_str()),
+            &settings.state.key_prefix,
+        )
+        .await
+        .context("setting `state.backend` / `redis.url`")?;
+        let surface = StateSurface::new(store);
+        let audit = IntentAudit::new(pool.clone());
+        let state = web::Data::new(AppState {
+            pool,
+            sessions: Sessions::new(
+                surface.clone(),
+                Duration::from_secs(settings.sessions.idle_ttl_secs),
+                Duration::from_secs(settings.sessions.absolute_ttl_secs),
+            ),
+            gate: IntentGate::new(
+                IntentVerifier::new(ring.clone(), settings.security.clock_skew_ms),
+                surface.clone(),
+                audit.clone(),
+            ),
+            surface,
+            audit,
+        });
+
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
+        let addr = listener.local_addr()?;
+        let metrics = web::Data::new(Metrics::new("runtime"));
+        let ring = web::Data::new(ring);
+        let body_limit = settings.server.body_limit_bytes;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(metrics_middleware))
+                .wrap(from_fn(request_id_middleware))
+                .app_data(state.clone())
+                .app_data(metrics.clone())
+                .app_data(ring.clone())
+                .configure(|cfg| configure_extractors(cfg, body_limit))
+                .configure(routes::health::configure)
+                .configure(routes::sessions::configure)
+                .default_service(web::to(not_found))
+        })
+        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        if let Some(workers) = settings.server.workers {
+            server = server.workers(workers);
+        }
+        let server = server.listen(listener)?.run();
+        tracing::info!(service = "runtime-service", addr = %addr, "listening");
+        Ok(Self {
+            port: addr.port(),
+            server,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until stopped.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.server.await?;
+        tracing::info!(service = "runtime-service", "stopped");
+        Ok(())
+    }
+}
