@@ -58,20 +58,28 @@ pub async fn request_id_middleware(
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
-    let scoped_id = id.clone();
+    let scoped = id.clone();
     let result = REQUEST_ID
-        .scope(scoped_id.clone(), async move {
-            let http_req = req.request().clone();
+        .scope(id.clone(), async move {
             match tracing::Instrument::instrument(next.call(req), span).await {
-                Ok(res) => res.map_into_left_body(),
+                Ok(res) => Ok(res),
                 // Render errors inside the scope so their body carries this request id.
                 Err(err) => {
-                    ServiceResponse::new(http_req, err.error_response()).map_into_right_body()
+                    let mut response = err.error_response();
+                    if let Ok(value) = HeaderValue::from_str(&scoped) {
+                        response
+                            .headers_mut()
+                            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+                    }
+                    Err(Error::from(actix_web::error::InternalError::from_response(
+                        err.to_string(),
+                        response,
+                    )))
                 }
             }
         })
         .await;
-    let mut res = result;
+    let mut res = result?;
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut()
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
@@ -187,24 +195,6 @@ impl ResponseError for Rendered {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn extracts_field_names() {
-        assert_eq!(field_of("missing field `email` at line 1"), Some("email".into()));
-        assert_eq!(field_of("invalid type"), None);
-    }
-
-    #[test]
-    fn rejects_hostile_request_ids() {
-        assert!(acceptable("abc-123"));
-        assert!(!acceptable(""));
-        assert!(!acceptable("a b"));
-        assert!(!acceptable(&"x".repeat(129)));
-    }
-}
 
 /// The answer for a known path with the wrong method: `405 method_not_allowed`.
 pub async fn method_not_allowed() -> HttpResponse {
@@ -251,3 +241,22 @@ fetch('/openapi.json').then(r=>r.json()).then(spec=>{
   root.appendChild(s);
 });
 </script></body></html>"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extracts_field_names() {
+        assert_eq!(field_of("missing field `email` at line 1"), Some("email".into()));
+        assert_eq!(field_of("invalid type"), None);
+    }
+
+    #[test]
+    fn rejects_hostile_request_ids() {
+        assert!(acceptable("abc-123"));
+        assert!(!acceptable(""));
+        assert!(!acceptable("a b"));
+        assert!(!acceptable(&"x".repeat(129)));
+    }
+}

@@ -123,3 +123,97 @@ pub struct LoginResponse {
     /// Flat copy of `user.permissions`.
     pub permissions: Vec<String>,
 }
+
+/// The user in `GET /api/auth/me`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MeUser {
+    /// User id.
+    pub id: String,
+    /// Email.
+    pub email: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// Registration time, RFC 3339.
+    pub created_at: String,
+}
+
+/// A tenant as shown to its members.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TenantView {
+    /// Tenant id.
+    pub id: String,
+    /// Tenant name.
+    pub name: String,
+}
+
+/// Response of `GET /api/auth/me`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MeResponse {
+    /// The user.
+    pub user: MeUser,
+    /// The current tenant.
+    pub tenant: TenantView,
+    /// Roles in the tenant.
+    pub roles: Vec<String>,
+    /// Scopes granted.
+    pub scopes: Vec<String>,
+    /// Current session.
+    pub session_id: String,
+}
+
+/// Response of `GET /api/auth/sessions`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MySessions {
+    /// Active sessions, newest first.
+    pub sessions: Vec<SessionRecord>,
+    /// The session of the calling token.
+    pub current_session_id: String,
+}
+
+/// Body of `POST /api/auth/register`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    /// Email (trimmed, case-insensitive).
+    pub email: String,
+    /// Password, 8..=128 characters, not a common one.
+    pub password: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Name of the tenant created for the user (default: derived from the name or email).
+    #[serde(default)]
+    pub tenant_name: Option<String>,
+}
+
+/// Body of `POST /api/auth/login`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    /// Email.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Body of `POST /api/auth/refresh`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    /// The refresh token.
+    pub refresh_token: String,
+}
+
+/// Body of `POST /api/auth/logout` (optional).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct LogoutRequest {
+    /// End every session of the user in this tenant, not only the current one.
+    #[serde(default)]
+    pub all_sessions: bool,
+}
+
+/// Response of `POST /api/session/create-anonymous` on experience.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AnonymousSession {
+    /// The new session id.
+    pub session_id: String,
+    /// The session record.
+    pub session: SessionRecord,
+}

@@ -1,0 +1,192 @@
+//! Typed settings of the experience plane: defaults here, then the optional YAML file, then
+//! `APP__SECTION__KEY` environment variables (see `platform_sdk::settings`).
+
+use std::path::PathBuf;
+
+use platform_sdk::settings::{
+    DatabaseSettings, Environment, LogSettings, RedisSettings, ServerSettings, StateSettings,
+};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// All settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// `local` or `production`.
+    pub environment: Environment,
+    /// HTTP listener (default 127.0.0.1:8001).
+    pub server: ServerSettings,
+    /// SQL database (default: SQLite in the data directory).
+    pub database: DatabaseSettings,
+    /// State store (throttle counters).
+    pub state: StateSettings,
+    /// Redis, when the state backend is `redis`.
+    pub redis: RedisSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// Where local files (SQLite, generated secrets) live.
+    pub data_dir: PathBuf,
+    /// How to reach the runtime plane.
+    pub runtime: RuntimeSettings,
+    /// Access-token signing.
+    pub jwt: JwtSettings,
+    /// Service and refresh secrets.
+    pub security: SecuritySettings,
+    /// Passwords, throttling and refresh-token lifetimes.
+    pub auth: AuthSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            environment: Environment::Local,
+            server: ServerSettings::with_port(8001),
+            database: DatabaseSettings::default(),
+            state: StateSettings::default(),
+            redis: RedisSettings::default(),
+            log: LogSettings::default(),
+            data_dir: PathBuf::from("data"),
+            runtime: RuntimeSettings::default(),
+            jwt: JwtSettings::default(),
+            security: SecuritySettings::default(),
+            auth: AuthSettings::default(),
+        }
+    }
+}
+
+/// The runtime plane.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RuntimeSettings {
+    /// Base URL.
+    pub url: String,
+    /// Timeout of every call, milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for RuntimeSettings {
+    fn default() -> Self {
+        Self {
+            url: "http://127.0.0.1:8000".into(),
+            timeout_ms: 2_000,
+        }
+    }
+}
+
+/// Access tokens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct JwtSettings {
+    /// Active HS256 secret (≥32 bytes). Generated locally when absent.
+    pub secret: Option<SecretString>,
+    /// Its key id.
+    pub kid: String,
+    /// Older keys that still verify: `kid:secret,kid:secret`.
+    pub previous_keys: Option<SecretString>,
+    /// `iss` claim.
+    pub issuer: String,
+    /// `aud` claim.
+    pub audience: String,
+    /// Access-token lifetime, seconds (default 15 min).
+    pub access_ttl_secs: i64,
+}
+
+impl Default for JwtSettings {
+    fn default() -> Self {
+        Self {
+            secret: None,
+            kid: "jwt-1".into(),
+            previous_keys: None,
+            issuer: "symphainy-experience".into(),
+            audience: "symphainy".into(),
+            access_ttl_secs: 15 * 60,
+        }
+    }
+}
+
+/// Secrets shared with the runtime, and the refresh-token derivation key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SecuritySettings {
+    /// The service secret shared with the runtime (≥32 bytes). Generated locally when absent.
+    pub service_secret: Option<SecretString>,
+    /// Its key id.
+    pub service_kid: String,
+    /// Older service keys: `kid:secret,...`.
+    pub previous_service_keys: Option<SecretString>,
+    /// Key from which a rotated refresh token's child is derived (≥32 bytes).
+    pub refresh_secret: Option<SecretString>,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            service_secret: None,
+            service_kid: "svc-1".into(),
+            previous_service_keys: None,
+            refresh_secret: None,
+        }
+    }
+}
+
+/// Passwords, throttling and refresh tokens. The defaults are the strict production values;
+/// tests and benchmarks may lift the limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// Argon2id memory, KiB (OWASP: 19456).
+    pub argon2_memory_kib: u32,
+    /// Argon2id passes (OWASP: 2).
+    pub argon2_iterations: u32,
+    /// Argon2id lanes (OWASP: 1).
+    pub argon2_parallelism: u32,
+    /// Hashes computed at once (default: one per core).
+    pub max_concurrent_hashes: Option<usize>,
+    /// Hash requests allowed to wait for a slot before `503 busy`.
+    pub max_queued_hashes: usize,
+    /// Failed logins per account per window before `429`.
+    pub login_max_failures: i64,
+    /// Window of the per-account counter, seconds.
+    pub login_failure_window_secs: u64,
+    /// Login/register attempts per client address per window before `429`.
+    pub ip_max_attempts: i64,
+    /// Window of the per-address counter, seconds.
+    pub ip_window_secs: u64,
+    /// A refresh token unused this long expires, seconds (7 days).
+    pub refresh_idle_secs: i64,
+    /// A refresh family ends this long after login whatever happens, seconds (30 days).
+    pub refresh_absolute_secs: i64,
+    /// A just-rotated token presented again within this many seconds gets the same child.
+    pub refresh_grace_secs: i64,
+    /// How often each replica reads new session revocations, milliseconds.
+    pub revocation_poll_ms: u64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            max_concurrent_hashes: None,
+            max_queued_hashes: 512,
+            login_max_failures: 5,
+            login_failure_window_secs: 15 * 60,
+            ip_max_attempts: 30,
+            ip_window_secs: 60,
+            refresh_idle_secs: 7 * 24 * 3600,
+            refresh_absolute_secs: 30 * 24 * 3600,
+            refresh_grace_secs: 10,
+            revocation_poll_ms: 250,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads settings from the YAML file (if `APP_CONFIG_FILE` is set) and the environment.
+    pub fn load() -> anyhow::Result<Self> {
+        platform_sdk::settings::load()
+            .map_err(|e| anyhow::anyhow!("invalid experience-service configuration: {e}"))
+    }
+}

@@ -1,0 +1,144 @@
+//! Argon2id hashing off the async threads, with a cap on concurrent hashes and on the queue.
+//!
+//! Each hash takes ~19 MiB and tens of milliseconds of CPU. Running them on the blocking pool
+//! keeps the HTTP workers free for other requests; the semaphore keeps at most one hash per core
+//! in flight (more would only add memory and context switches); the queue cap turns a login
+//! flood into fast `503 busy` answers instead of unbounded waiting. Unknown emails are verified
+//! against a dummy hash made at start-up, so they take as long as a wrong password.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
+
+/// Why hashing could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// The queue of waiting hash requests is full.
+    #[error("too many password hashes queued")]
+    Busy,
+    /// The parameters are invalid or the hashing task failed.
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+}
+
+/// Argon2id parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct HashParams {
+    /// Memory, KiB.
+    pub memory_kib: u32,
+    /// Passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+/// The hashing service; cheap to clone.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    argon: Arc<Argon2<'static>>,
+    slots: Arc<Semaphore>,
+    queued: Arc<AtomicUsize>,
+    max_queued: usize,
+    dummy: Arc<String>,
+}
+
+impl PasswordHasher {
+    /// Builds the hasher and its dummy hash (so this takes one hash's time).
+    pub fn new(params: HashParams, max_concurrent: usize, max_queued: usize) -> Result<Self, HashError> {
+        let p = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
+            .map_err(|e| HashError::Failed(e.to_string()))?;
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
+        let salt = SaltString::generate(&mut OsRng);
+        let dummy = argon
+            .hash_password(b"dummy password for unknown accounts", &salt)
+            .map_err(|e| HashError::Failed(e.to_string()))?
+            .to_string();
+        Ok(Self {
+            argon: Arc::new(argon),
+            slots: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            queued: Arc::new(AtomicUsize::new(0)),
+            max_queued,
+            dummy: Arc::new(dummy),
+        })
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        if self.queued.fetch_add(1, Ordering::AcqRel) >= self.max_queued {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            return Err(HashError::Busy);
+        }
+        let permit = self.slots.clone().acquire_owned().await;
+        self.queued.fetch_sub(1, Ordering::AcqRel);
+        let permit = permit.map_err(|e| HashError::Failed(e.to_string()))?;
+        let argon = self.argon.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let out = job(&argon);
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| HashError::Failed(e.to_string()))?;
+        Ok(result)
+    }
+
+    /// Hashes a new password (PHC string).
+    pub async fn hash(&self, password: &str) -> Result<String, HashError> {
+        let password = password.to_owned();
+        self.run(move |argon| {
+            let salt = SaltString::generate(&mut OsRng);
+            argon
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| HashError::Failed(e.to_string()))
+        })
+        .await?
+    }
+
+    /// Verifies a password against a stored hash, or against the dummy hash when `stored` is
+    /// `None` (always false then, after the same amount of work).
+    pub async fn verify(&self, password: &str, stored: Option<String>) -> Result<bool, HashError> {
+        let known = stored.is_some();
+        let hash = stored.unwrap_or_else(|| self.dummy.as_ref().clone());
+        let password = password.to_owned();
+        let ok = self
+            .run(move |argon| {
+                PasswordHash::new(&hash)
+                    .map(|parsed| argon.verify_password(password.as_bytes(), &parsed).is_ok())
+                    .unwrap_or(false)
+            })
+            .await?;
+        Ok(known && ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast() -> PasswordHasher {
+        PasswordHasher::new(HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 }, 2, 8).unwrap()
+    }
+
+    #[tokio::test]
+    async fn hashes_and_verifies() {
+        let h = fast();
+        let stored = h.hash("correct horse battery").await.unwrap();
+        assert!(stored.starts_with("$argon2id$"));
+        assert!(h.verify("correct horse battery", Some(stored.clone())).await.unwrap());
+        assert!(!h.verify("wrong horse battery", Some(stored)).await.unwrap());
+        assert!(!h.verify("dummy password for unknown accounts", None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_answers_busy() {
+        let h = PasswordHasher::new(HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 }, 1, 0).unwrap();
+        assert!(matches!(h.hash("whatever-password").await, Err(HashError::Busy)));
+    }
+}

@@ -1,0 +1,170 @@
+//! The experience plane's one error enum, mapped to HTTP and the error body in exactly one place.
+
+use actix_web::http::header::RETRY_AFTER;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use platform_sdk::error::{ErrorBody, FieldError};
+use platform_sdk::runtime_client::RuntimeClientError;
+use platform_sdk::state_surface::StateError;
+
+/// Everything an experience endpoint can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Request fields failed validation (`422 validation_failed`, with `fields`).
+    #[error("the request is invalid")]
+    Validation(Vec<FieldError>),
+    /// Unknown email or wrong password, indistinguishably (`401 invalid_credentials`).
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    /// Missing, malformed, expired or revoked access token (`401 unauthenticated`).
+    #[error("a valid access token is required")]
+    Unauthenticated,
+    /// Unknown, expired or revoked refresh token (`401 invalid_refresh_token`).
+    #[error("the refresh token is invalid or expired")]
+    InvalidRefreshToken,
+    /// A rotated refresh token was replayed after the grace window; its family and session were
+    /// ended (`401 refresh_token_reused`).
+    #[error("the refresh token was already used; the session has been ended")]
+    RefreshTokenReused,
+    /// The token lacks the route's scope (`403 missing_scope`).
+    #[error("this action requires the `{0}` scope")]
+    MissingScope(&'static str),
+    /// No such resource for this caller (`404 not_found`): also the answer for other tenants' ids.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The email is registered already (`409 email_taken`).
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    /// Too many attempts (`429 rate_limited` with `Retry-After`).
+    #[error("too many attempts; retry later")]
+    RateLimited {
+        /// Seconds until the window resets.
+        retry_after_secs: u64,
+    },
+    /// The password-hashing queue is full (`503 busy` with `Retry-After: 1`).
+    #[error("the service is busy; retry shortly")]
+    Busy,
+    /// The runtime plane could not be reached in time (`503 runtime_unavailable`).
+    #[error("the runtime service is unavailable; retry shortly")]
+    RuntimeUnavailable,
+    /// The state store could not be reached (`503 state_unavailable`).
+    #[error("the state store is unavailable; retry shortly")]
+    StateUnavailable,
+    /// Anything else (`500 internal_error`); the cause goes to the log only.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    /// A one-field validation error.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
+    }
+
+    /// Wraps any error as an internal one.
+    pub fn internal(e: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(e.into())
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation_failed",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidRefreshToken => "invalid_refresh_token",
+            Self::RefreshTokenReused => "refresh_token_reused",
+            Self::MissingScope(_) => "missing_scope",
+            Self::NotFound(_) => "not_found",
+            Self::EmailTaken => "email_taken",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Busy => "busy",
+            Self::RuntimeUnavailable => "runtime_unavailable",
+            Self::StateUnavailable => "state_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl From<StateError> for ApiError {
+    fn from(e: StateError) -> Self {
+        match e {
+            StateError::Unavailable(_) => Self::StateUnavailable,
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<RuntimeClientError> for ApiError {
+    fn from(e: RuntimeClientError) -> Self {
+        match e {
+            RuntimeClientError::Unavailable(cause) => {
+                tracing::warn!(%cause, "runtime unavailable");
+                Self::RuntimeUnavailable
+            }
+            e if e.is_not_found() => Self::NotFound("session"),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidCredentials
+            | Self::Unauthenticated
+            | Self::InvalidRefreshToken
+            | Self::RefreshTokenReused => StatusCode::UNAUTHORIZED,
+            Self::MissingScope(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::EmailTaken => StatusCode::CONFLICT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy | Self::RuntimeUnavailable | Self::StateUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let message = match self {
+            Self::Internal(cause) => {
+                tracing::error!(error = ?cause, "internal error");
+                "something went wrong on our side".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut body = ErrorBody::new(self.code(), message);
+        if let Self::Validation(fields) = self {
+            body = body.with_fields(fields.clone());
+        }
+        let mut response = body.into_response(self.status_code());
+        let retry_after = match self {
+            Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            Self::Busy | Self::RuntimeUnavailable => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            if let Ok(value) = secs.to_string().parse() {
+                response.headers_mut().insert(RETRY_AFTER, value);
+            }
+        }
+        if matches!(self, Self::Unauthenticated | Self::InvalidCredentials) {
+            if let Ok(value) = "Bearer".parse() {
+                response
+                    .headers_mut()
+                    .insert(actix_web::http::header::WWW_AUTHENTICATE, value);
+            }
+        }
+        response
+    }
+}

@@ -1,0 +1,136 @@
+//! Authentication and authorisation as extractors, so handlers never repeat the checks.
+//!
+//! - [`AuthUser`]: a valid bearer access token whose session has not been ended.
+//! - [`RequireScope<S>`]: the same, plus the scope named by the marker type `S`
+//!   (`403 missing_scope` naming the scope otherwise).
+//! - [`CallerInfo`]: request id, client address and user agent of the request.
+
+use std::future::ready;
+use std::marker::PhantomData;
+
+use actix_web::{dev::Payload, web, FromRequest, HttpMessage as _, HttpRequest};
+use platform_sdk::http::{client_ip, RequestId};
+use platform_sdk::security_guard::AccessClaims;
+
+use crate::error::ApiError;
+use crate::identity::{Caller, Identity};
+
+/// Whether to trust `X-Forwarded-For` (app data set at start-up).
+#[derive(Debug, Clone, Copy)]
+pub struct TrustForwardedFor(pub bool);
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub AccessClaims);
+
+/// The bearer token of a request.
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+}
+
+/// Verifies a token and checks its session was not ended.
+pub fn authenticate(identity: &Identity, token: &str) -> Result<AccessClaims, ApiError> {
+    let claims = identity.tokens().verify(token).map_err(|e| {
+        tracing::debug!(reason = %e, "access token refused");
+        ApiError::Unauthenticated
+    })?;
+    if identity.revoked().contains(&claims.sid) {
+        return Err(ApiError::Unauthenticated);
+    }
+    Ok(claims)
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = match (req.app_data::<web::Data<Identity>>(), bearer(req)) {
+            (Some(identity), Some(token)) => authenticate(identity, token).map(AuthUser),
+            (None, _) => Err(ApiError::internal(anyhow::anyhow!("identity service not configured"))),
+            (_, None) => Err(ApiError::Unauthenticated),
+        };
+        ready(result)
+    }
+}
+
+/// Names a scope at the type level.
+pub trait ScopeName {
+    /// The scope, `resource:action`.
+    const SCOPE: &'static str;
+}
+
+/// The authenticated caller holding scope `S`.
+#[derive(Debug)]
+pub struct RequireScope<S: ScopeName> {
+    /// The caller.
+    pub user: AuthUser,
+    _scope: PhantomData<S>,
+}
+
+impl<S: ScopeName> FromRequest for RequireScope<S> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let result = AuthUser::from_request(req, payload)
+            .into_inner()
+            .and_then(|user| {
+                if user.0.scopes().grants(S::SCOPE) {
+                    Ok(RequireScope {
+                        user,
+                        _scope: PhantomData,
+                    })
+                } else {
+                    Err(ApiError::MissingScope(S::SCOPE))
+                }
+            });
+        ready(result)
+    }
+}
+
+/// Scope markers.
+pub mod scopes {
+    use super::ScopeName;
+
+    /// `sessions:read`.
+    #[derive(Debug)]
+    pub struct SessionsRead;
+    impl ScopeName for SessionsRead {
+        const SCOPE: &'static str = "sessions:read";
+    }
+}
+
+/// Request id, client address and user agent.
+#[derive(Debug, Clone)]
+pub struct CallerInfo(pub Caller);
+
+impl FromRequest for CallerInfo {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let trust = req
+            .app_data::<web::Data<TrustForwardedFor>>()
+            .map(|t| t.0)
+            .unwrap_or(false);
+        let caller = Caller {
+            request_id: req
+                .extensions()
+                .get::<RequestId>()
+                .map(|r| r.0.clone())
+                .unwrap_or_else(platform_sdk::http::current_request_id),
+            ip: client_ip(req, trust),
+            user_agent: req
+                .headers()
+                .get(actix_web::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(256).collect()),
+        };
+        ready(Ok(CallerInfo(caller)))
+    }
+}

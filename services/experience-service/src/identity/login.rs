@@ -1,0 +1,161 @@
+//! Register and login.
+
+use platform_sdk::time_util::now_ms;
+use platform_sdk::wire::{LoginRequest, LoginResponse, RegisterRequest};
+
+use super::{Caller, Identity};
+use crate::domain::email::Email;
+use crate::domain::password::{NewPassword, MAX_LEN};
+use crate::domain::refresh_token;
+use crate::domain::throttle::Verdict;
+use crate::error::ApiError;
+use crate::storage::refresh::NewFamily;
+use crate::storage::users::NewAccount;
+use crate::storage::{self, is_unique_violation};
+
+impl Identity {
+    /// Registers a user with a new tenant they own, and logs them in.
+    pub async fn register(&self, caller: &Caller, req: RegisterRequest) -> Result<LoginResponse, ApiError> {
+        let mut fields = Vec::new();
+        let email = Email::parse(&req.email)
+            .map_err(|e| fields.push(("email", e.to_string())))
+            .ok();
+        let password = NewPassword::parse(&req.password)
+            .map_err(|e| fields.push(("password", e.to_string())))
+            .ok();
+        let name = req.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        if name.is_some_and(|n| n.chars().count() > 200) {
+            fields.push(("name", "must be at most 200 characters".into()));
+        }
+        let tenant_name = req.tenant_name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        if tenant_name.is_some_and(|n| n.chars().count() > 200) {
+            fields.push(("tenant_name", "must be at most 200 characters".into()));
+        }
+        let (Some(email), Some(password), true) = (email, password, fields.is_empty()) else {
+            return Err(ApiError::Validation(
+                fields
+                    .into_iter()
+                    .map(|(field, message)| platform_sdk::error::FieldError {
+                        field: field.to_owned(),
+                        message,
+                    })
+                    .collect(),
+            ));
+        };
+        self.check_ip(caller).await?;
+        if storage::users::email_exists(&self.pool, email.as_str()).await? {
+            return Err(ApiError::EmailTaken);
+        }
+        let password_hash = self.hasher.hash(password.expose()).await?;
+        let user_id = uuid::Uuid::new_v4().to_string();
+        let tenant_id = uuid::Uuid::new_v4().to_string();
+        let session_id = uuid::Uuid::new_v4().to_string();
+        let tenant_name = tenant_name
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{}'s workspace", name.unwrap_or(email.as_str())));
+
+        self.runtime
+            .create_session(&caller.request_id, &tenant_id, &user_id, &session_id, caller.session_metadata())
+            .await?;
+        let refresh = refresh_token::generate();
+        let now = now_ms();
+        let written: Result<(), sqlx::Error> = async {
+            let mut tx = self.pool.begin().await?;
+            storage::users::insert_account(
+                &mut tx,
+                &NewAccount {
+                    user_id: &user_id,
+                    tenant_id: &tenant_id,
+                    tenant_name: &tenant_name,
+                    email: email.as_str(),
+                    name,
+                    password_hash: &password_hash,
+                    now,
+                },
+            )
+            .await?;
+            storage::refresh::insert_family(&mut tx, &self.new_family(&tenant_id, &user_id, &session_id, &refresh, now))
+                .await?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = written {
+            self.end_runtime_sessions(caller, &tenant_id, &user_id, std::slice::from_ref(&session_id))
+                .await;
+            return Err(if is_unique_violation(&e) {
+                ApiError::EmailTaken
+            } else {
+                ApiError::internal(e)
+            });
+        }
+        self.metrics.incr("registrations");
+        tracing::info!(user_id = %user_id, tenant_id = %tenant_id, session_id = %session_id, "registered");
+        self.respond(&user_id, email.as_str(), name.map(str::to_owned), &tenant_id, "owner", &session_id, refresh)
+    }
+
+    /// Logs in: verifies the password (uniformly for unknown accounts), creates the runtime
+    /// session and a refresh family.
+    pub async fn login(&self, caller: &Caller, req: LoginRequest) -> Result<LoginResponse, ApiError> {
+        let email = Email::parse(&req.email).map_err(|e| ApiError::invalid("email", e.to_string()))?;
+        if req.password.is_empty() {
+            return Err(ApiError::invalid("password", "must not be empty"));
+        }
+        self.check_ip(caller).await?;
+        if let Verdict::Limited(retry_after_secs) = self.throttle.account_allowed(email.as_str()).await? {
+            return Err(ApiError::RateLimited { retry_after_secs });
+        }
+        let row = storage::users::find_login(&self.pool, email.as_str()).await?;
+        // A password longer than any we accept cannot match; still spend the same time on it.
+        let candidate: String = req.password.chars().take(MAX_LEN + 1).collect();
+        let stored = row.as_ref().map(|r| r.password_hash.clone());
+        let ok = self.hasher.verify(&candidate, stored).await?;
+        let (true, Some(user)) = (ok, row) else {
+            self.throttle.failed(email.as_str()).await?;
+            self.metrics.incr("login_failures");
+            return Err(ApiError::InvalidCredentials);
+        };
+        self.throttle.succeeded(email.as_str()).await?;
+
+        let session_id = uuid::Uuid::new_v4().to_string();
+        self.runtime
+            .create_session(&caller.request_id, &user.tenant_id, &user.user_id, &session_id, caller.session_metadata())
+            .await?;
+        let refresh = refresh_token::generate();
+        let now = now_ms();
+        let family = self.new_family(&user.tenant_id, &user.user_id, &session_id, &refresh, now);
+        let written: Result<(), sqlx::Error> = async {
+            let mut tx = self.pool.begin().await?;
+            storage::refresh::insert_family(&mut tx, &family).await?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = written {
+            self.end_runtime_sessions(caller, &user.tenant_id, &user.user_id, std::slice::from_ref(&session_id))
+                .await;
+            return Err(ApiError::internal(e));
+        }
+        self.metrics.incr("logins");
+        tracing::info!(user_id = %user.user_id, session_id = %session_id, "logged in");
+        self.respond(&user.user_id, &user.email, user.name, &user.tenant_id, &user.role, &session_id, refresh)
+    }
+
+    fn new_family<'a>(
+        &self,
+        tenant_id: &'a str,
+        user_id: &'a str,
+        session_id: &'a str,
+        refresh: &str,
+        now: i64,
+    ) -> NewFamily<'a> {
+        NewFamily {
+            family_id: uuid::Uuid::new_v4().to_string(),
+            tenant_id,
+            user_id,
+            session_id,
+            token_hash: refresh_token::hash(refresh),
+            now,
+            idle_expires_at: now + self.settings.refresh_idle_secs * 1000,
+            absolute_expires_at: now + self.settings.refresh_absolute_secs * 1000,
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Logout, `me`, and the user's sessions.
+
+use std::sync::Arc;
+
+use platform_sdk::security_guard::AccessClaims;
+use platform_sdk::time_util::{now_ms, rfc3339_ms};
+use platform_sdk::wire::{AnonymousSession, MeResponse, MeUser, MySessions, SessionRecord, TenantView};
+
+use super::{Caller, Identity};
+use crate::error::ApiError;
+use crate::storage;
+
+impl Identity {
+    /// Ends the current session, or every session of the user in the tenant. Idempotent.
+    pub async fn logout(&self, caller: &Caller, claims: &AccessClaims, all_sessions: bool) -> Result<(), ApiError> {
+        let now = now_ms();
+        let mut sessions = if all_sessions {
+            let mut ids = storage::refresh::revoke(&self.pool, &claims.tid, &claims.sub, None, "logout_all", now).await?;
+            match self.runtime.list_sessions(&caller.request_id, &claims.tid, &claims.sub).await {
+                Ok(list) => ids.extend(list.sessions.into_iter().map(|s| s.session_id)),
+                Err(e) => tracing::warn!(error = %e, "could not list runtime sessions during logout"),
+            }
+            ids
+        } else {
+            storage::refresh::revoke(&self.pool, &claims.tid, &claims.sub, Some(&claims.sid), "logout", now).await?;
+            Vec::new()
+        };
+        sessions.push(claims.sid.clone());
+        sessions.sort();
+        sessions.dedup();
+        self.revoke_sessions(&claims.tid, &sessions).await?;
+        self.end_runtime_sessions(caller, &claims.tid, &claims.sub, &sessions).await;
+        self.metrics.incr("logouts");
+        Ok(())
+    }
+
+    /// The caller's profile in their tenant.
+    pub async fn me(&self, claims: &AccessClaims) -> Result<MeResponse, ApiError> {
+        let now = now_ms();
+        let cached = match self.profiles.get(&claims.tid, &claims.sub, now) {
+            Some(hit) => hit,
+            None => {
+                let profile = storage::users::profile(&self.pool, &claims.tid, &claims.sub)
+                    .await?
+                    .ok_or(ApiError::Unauthenticated)?;
+                let fresh = Arc::new(MeResponse {
+                    user: MeUser {
+                        id: profile.user_id,
+                        email: profile.email,
+                        name: profile.name,
+                        created_at: rfc3339_ms(profile.created_at),
+                    },
+                    tenant: TenantView {
+                        id: profile.tenant_id,
+                        name: profile.tenant_name,
+                    },
+                    roles: vec![profile.role],
+                    scopes: Vec::new(),
+                    session_id: String::new(),
+                });
+                self.profiles.put(&claims.tid, &claims.sub, fresh.clone(), now);
+                fresh
+            }
+        };
+        let mut me = (*cached).clone();
+        // Roles and scopes are those of the token, the session is the token's.
+        me.roles = claims.roles.clone();
+        me.scopes = claims.scopes().as_slice().to_vec();
+        me.session_id = claims.sid.clone();
+        Ok(me)
+    }
+
+    /// The user's active sessions.
+    pub async fn my_sessions(&self, caller: &Caller, claims: &AccessClaims) -> Result<MySessions, ApiError> {
+        let list = self.runtime.list_sessions(&caller.request_id, &claims.tid, &claims.sub).await?;
+        Ok(MySessions {
+            sessions: list.sessions,
+            current_session_id: claims.sid.clone(),
+        })
+    }
+
+    /// One of the user's own sessions (another user's or tenant's answers 404).
+    pub async fn session(&self, caller: &Caller, claims: &AccessClaims, session_id: &str) -> Result<SessionRecord, ApiError> {
+        if uuid::Uuid::parse_str(session_id).is_err() {
+            return Err(ApiError::NotFound("session"));
+        }
+        let record = self.runtime.get_session(&caller.request_id, &claims.tid, session_id).await?;
+        if record.user_id.as_deref() != Some(claims.sub.as_str()) {
+            return Err(ApiError::NotFound("session"));
+        }
+        Ok(record)
+    }
+
+    /// Ends one of the user's own sessions.
+    pub async fn end_session(&self, caller: &Caller, claims: &AccessClaims, session_id: &str) -> Result<(), ApiError> {
+        let record = self.session(caller, claims, session_id).await?;
+        let sessions = vec![record.session_id.clone()];
+        storage::refresh::revoke(&self.pool, &claims.tid, &claims.sub, Some(session_id), "ended_by_user", now_ms()).await?;
+        self.revoke_sessions(&claims.tid, &sessions).await?;
+        self.end_runtime_sessions(caller, &claims.tid, &claims.sub, &sessions).await;
+        Ok(())
+    }
+
+    /// Creates an anonymous session (guide agent only); throttled per client address.
+    pub async fn create_anonymous(&self, caller: &Caller) -> Result<AnonymousSession, ApiError> {
+        self.check_ip(caller).await?;
+        let session_id = uuid::Uuid::new_v4().to_string();
+        let session = self
+            .runtime
+            .create_anonymous_session(&caller.request_id, &session_id, caller.session_metadata())
+            .await?;
+        Ok(AnonymousSession { session_id, session })
+    }
+}

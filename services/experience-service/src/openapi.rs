@@ -1,0 +1,36 @@
+//! The OpenAPI 3 document of the experience plane, served at `/openapi.json`.
+
+use platform_sdk::error::{ErrorBody, ErrorDetail, FieldError};
+use platform_sdk::wire::{
+    AnonymousSession, LoginRequest, LoginResponse, LoginUser, LogoutRequest, MeResponse, MeUser, MySessions,
+    RefreshRequest, RegisterRequest, SessionRecord, SessionStatus, TenantView,
+};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::{auth, health, sessions};
+
+/// The document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Symphainy experience-service", description = "Public plane: identity, tenants, sessions and every user-facing API."),
+    paths(health::live, health::ready, auth::register, auth::login, auth::refresh, auth::logout, auth::me,
+          auth::sessions, auth::end_session, sessions::create_anonymous, sessions::get_one),
+    components(schemas(ErrorBody, ErrorDetail, FieldError, RegisterRequest, LoginRequest, RefreshRequest, LogoutRequest,
+                       LoginResponse, LoginUser, MeResponse, MeUser, TenantView, MySessions, SessionRecord,
+                       SessionStatus, AnonymousSession)),
+    modifiers(&Bearer)
+)]
+pub struct ApiDoc;
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! `/health/live`, `/health/ready`, `/metrics`, `/openapi.json`, `/docs`.
+
+use actix_web::{web, HttpResponse};
+use platform_sdk::metrics::metrics_endpoint;
+use serde_json::json;
+use utoipa::OpenApi as _;
+
+use crate::startup::AppState;
+
+/// Mounts the operational endpoints.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health/live", web::get().to(live))
+        .route("/health/ready", web::get().to(ready))
+        .route("/metrics", web::get().to(metrics_endpoint))
+        .route("/openapi.json", web::get().to(openapi))
+        .route("/docs", web::get().to(docs));
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/health/live", responses((status = 200, description = "alive")))]
+pub async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// Database, state store and runtime answer.
+#[utoipa::path(get, path = "/health/ready", responses((status = 200, description = "ready"), (status = 503, description = "a dependency is down")))]
+pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    let (database, store, runtime) = tokio::join!(
+        platform_sdk::db::ping(&state.pool),
+        state.store.ping(),
+        state.identity.runtime().live()
+    );
+    let (database, store, runtime) = (database.is_ok(), store.is_ok(), runtime.is_ok());
+    let ok = database && store && runtime;
+    let body = json!({
+        "status": if ok { "ok" } else { "unavailable" },
+        "checks": {"database": database, "state_store": store, "runtime": runtime},
+    });
+    if ok {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+async fn openapi() -> HttpResponse {
+    HttpResponse::Ok().json(crate::openapi::ApiDoc::openapi())
+}
+
+async fn docs() -> HttpResponse {
+    platform_sdk::http::docs_page("Symphainy experience")
+}

@@ -1,0 +1,222 @@
+//! Building and running the experience plane: `Application::build` resolves secrets, opens the
+//! database (running the embedded migrations) and the state store, builds the identity service
+//! and the runtime client, starts the revocation poller and binds the listener;
+//! `run_until_stopped` serves until SIGTERM / Ctrl-C, letting in-flight requests finish.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context as _;
+use platform_sdk::http::{configure_extractors, not_found, request_id_middleware};
+use platform_sdk::metrics::{metrics_middleware, Metrics};
+use platform_sdk::runtime_client::RuntimeClient;
+use platform_sdk::security_guard::{KeyRing, TokenIssuer};
+use platform_sdk::settings::resolve_secret;
+use platform_sdk::state_surface::{self, StateStore};
+use platform_sdk::time_util::now_ms;
+use secrecy::ExposeSecret as _;
+use sqlx::AnyPool;
+use tokio::task::JoinHandle;
+
+use crate::configuration::Settings;
+use crate::domain::hasher::{HashParams, PasswordHasher};
+use crate::domain::revocation::RevokedSessions;
+use crate::domain::throttle::{Limits, Throttle};
+use crate::extractors::TrustForwardedFor;
+use crate::identity::{Identity, IdentityParts};
+use crate::{routes, storage};
+
+/// What the operational handlers share.
+pub struct AppState {
+    /// SQL pool.
+    pub pool: AnyPool,
+    /// State store.
+    pub store: Arc<dyn StateStore>,
+    /// Identity service (also registered on its own for the extractors).
+    pub identity: web::Data<Identity>,
+}
+
+/// A built, not yet running, experience plane.
+pub struct Application {
+    port: u16,
+    server: Server,
+    poller: JoinHandle<()>,
+}
+
+impl Application {
+    /// Connects everything and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let env = settings.environment;
+        let dir = &settings.data_dir;
+        let jwt_secret = resolve_secret(settings.jwt.secret.clone(), env, dir, "jwt.secret", "jwt-secret")?;
+        let service_secret = resolve_secret(
+            settings.security.service_secret.clone(),
+            env,
+            dir,
+            "security.service_secret",
+            "service-secret",
+        )?;
+        let refresh_secret = resolve_secret(
+            settings.security.refresh_secret.clone(),
+            env,
+            dir,
+            "security.refresh_secret",
+            "refresh-secret",
+        )?;
+        let jwt_ring = KeyRing::new(&settings.jwt.kid, &jwt_secret, settings.jwt.previous_keys.as_ref())
+            .context("setting `jwt.secret`")?;
+        let service_ring = KeyRing::new(
+            &settings.security.service_kid,
+            &service_secret,
+            settings.security.previous_service_keys.as_ref(),
+        )
+        .context("setting `security.service_secret`")?;
+        anyhow::ensure!(
+            refresh_secret.expose_secret().len() >= platform_sdk::security_guard::keys::MIN_SECRET_LEN,
+            "setting `security.refresh_secret` must be at least 32 bytes"
+        );
+
+        let pool = platform_sdk::db::connect(&settings.database, &dir.join("experience.db"))
+            .await
+            .context("setting `database.url`")?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .context("running experience migrations")?;
+        let store = state_surface::connect(
+            settings.state.backend,
+            Some(settings.redis.url.as_str()),
+            &settings.state.key_prefix,
+        )
+        .await
+        .context("setting `state.backend` / `redis.url`")?;
+
+        let auth = settings.auth.clone();
+        let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
+        let hasher = PasswordHasher::new(
+            HashParams {
+                memory_kib: auth.argon2_memory_kib,
+                iterations: auth.argon2_iterations,
+                parallelism: auth.argon2_parallelism,
+            },
+            auth.max_concurrent_hashes.unwrap_or(cores),
+            auth.max_queued_hashes,
+        )
+        .context("settings `auth.argon2_*`")?;
+        let throttle = Throttle::new(
+            store.clone(),
+            Limits {
+                account_failures: auth.login_max_failures,
+                account_window: Duration::from_secs(auth.login_failure_window_secs),
+                ip_attempts: auth.ip_max_attempts,
+                ip_window: Duration::from_secs(auth.ip_window_secs),
+            },
+        );
+        let runtime = RuntimeClient::new(
+            &settings.runtime.url,
+            Duration::from_millis(settings.runtime.timeout_ms),
+            service_ring,
+        )
+        .context("setting `runtime.url`")?;
+        let metrics = Metrics::new("experience");
+        let revoked = RevokedSessions::new();
+        revoked.extend(storage::revocations::since(&pool, 0, now_ms()).await?);
+        let poller = tokio::spawn(poll_revocations(
+            pool.clone(),
+            revoked.clone(),
+            Duration::from_millis(auth.revocation_poll_ms.max(10)),
+        ));
+        let identity = web::Data::new(Identity::new(IdentityParts {
+            pool: pool.clone(),
+            hasher,
+            throttle,
+            tokens: TokenIssuer::new(jwt_ring, &settings.jwt.issuer, &settings.jwt.audience, settings.jwt.access_ttl_secs),
+            runtime: Arc::new(runtime),
+            revoked,
+            refresh_secret: refresh_secret.expose_secret().as_bytes().to_vec(),
+            settings: auth,
+            metrics: metrics.clone(),
+        }));
+        let state = web::Data::new(AppState {
+            pool,
+            store,
+            identity: identity.clone(),
+        });
+
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
+        let addr = listener.local_addr()?;
+        let metrics = web::Data::new(metrics);
+        let trust = web::Data::new(TrustForwardedFor(settings.server.trust_forwarded_for));
+        let body_limit = settings.server.body_limit_bytes;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(metrics_middleware))
+                .wrap(from_fn(request_id_middleware))
+                .app_data(state.clone())
+                .app_data(identity.clone())
+                .app_data(metrics.clone())
+                .app_data(trust.clone())
+                .configure(|cfg| configure_extractors(cfg, body_limit))
+                .configure(routes::health::configure)
+                .configure(routes::auth::configure)
+                .configure(routes::sessions::configure)
+                .default_service(web::to(not_found))
+        })
+        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        if let Some(workers) = settings.server.workers {
+            server = server.workers(workers);
+        }
+        let server = server.listen(listener)?.run();
+        tracing::info!(service = "experience-service", addr = %addr, "listening");
+        Ok(Self {
+            port: addr.port(),
+            server,
+            poller,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until stopped.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let result = self.server.await;
+        self.poller.abort();
+        tracing::info!(service = "experience-service", "stopped");
+        Ok(result?)
+    }
+}
+
+/// Reads revocations written by any replica; re-reads a 5-second overlap so a row committed
+/// late is not missed. Prunes expired entries once a minute.
+async fn poll_revocations(pool: AnyPool, revoked: RevokedSessions, every: Duration) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last = now_ms();
+    let mut last_prune = last;
+    loop {
+        ticker.tick().await;
+        let now = now_ms();
+        match storage::revocations::since(&pool, last - 5_000, now).await {
+            Ok(rows) => {
+                revoked.extend(rows);
+                last = now;
+            }
+            Err(e) => tracing::warn!(error = %e, "could not poll session revocations"),
+        }
+        if now - last_prune > 60_000 {
+            revoked.prune(now);
+            if let Err(e) = storage::revocations::prune(&pool, now).await {
+                tracing::warn!(error = %e, "could not prune session revocations");
+            }
+            last_prune = now;
+        }
+    }
+}
