@@ -58,7 +58,8 @@ macro_rules! both_backends {
 
 /// The PostgreSQL server tests use.
 pub fn postgres_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// The Redis server tests use.
@@ -68,14 +69,25 @@ pub fn redis_url() -> String {
 
 fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
     let path = dir.join(name);
-    assert!(path.exists(), "{} is missing: run `cargo build --bins` first (make test does)", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --bins` first (make test does)",
+        path.display()
+    );
     path
 }
 
 fn random_secret() -> String {
-    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 /// A running service process.
@@ -93,7 +105,10 @@ impl Service {
         let mut cmd = Command::new(bin(name));
         cmd.envs(env.iter().cloned())
             .env("APP__LOG__FORMAT", "json")
-            .env("APP__LOG__LEVEL", "warn,runtime_service=info,experience_service=info")
+            .env(
+                "APP__LOG__LEVEL",
+                "warn,runtime_service=info,experience_service=info",
+            )
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -103,10 +118,22 @@ impl Service {
         let mut lines = BufReader::new(stdout).lines();
         let addr = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = lines.next_line().await.expect("read stdout") {
-                let Ok(v) = serde_json::from_str::<Value>(&line) else { continue };
-                let field = |k: &str| v.get(k).or_else(|| v.get("fields").and_then(|f| f.get(k))).cloned();
-                if field("message").and_then(|m| m.as_str().map(str::to_owned)).as_deref() == Some("listening") {
-                    let addr = field("addr").and_then(|a| a.as_str().map(str::to_owned)).expect("addr field");
+                let Ok(v) = serde_json::from_str::<Value>(&line) else {
+                    continue;
+                };
+                let field = |k: &str| {
+                    v.get(k)
+                        .or_else(|| v.get("fields").and_then(|f| f.get(k)))
+                        .cloned()
+                };
+                if field("message")
+                    .and_then(|m| m.as_str().map(str::to_owned))
+                    .as_deref()
+                    == Some("listening")
+                {
+                    let addr = field("addr")
+                        .and_then(|a| a.as_str().map(str::to_owned))
+                        .expect("addr field");
                     return addr.parse::<SocketAddr>().expect("socket address");
                 }
             }
@@ -116,7 +143,12 @@ impl Service {
         .unwrap_or_else(|_| panic!("{name} did not start within 60 s"));
         // Keep draining so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { child, addr, name, env }
+        Self {
+            child,
+            addr,
+            name,
+            env,
+        }
     }
 
     /// Base URL.
@@ -167,16 +199,30 @@ pub struct Stack {
     experience_env: Vec<(String, String)>,
 }
 
-fn storage_env(backend: Backend, dir: &std::path::Path, id: &str, service: &str) -> Vec<(String, String)> {
-    let mut env = vec![("APP__DATA_DIR".to_owned(), dir.join(service).display().to_string())];
+fn storage_env(
+    backend: Backend,
+    dir: &std::path::Path,
+    id: &str,
+    service: &str,
+) -> Vec<(String, String)> {
+    let mut env = vec![(
+        "APP__DATA_DIR".to_owned(),
+        dir.join(service).display().to_string(),
+    )];
     if backend == Backend::Production {
         env.extend([
             ("APP__DATABASE__URL".to_owned(), postgres_url()),
-            ("APP__DATABASE__SCHEMA".to_owned(), format!("t_{id}_{}", &service[..3])),
+            (
+                "APP__DATABASE__SCHEMA".to_owned(),
+                format!("t_{id}_{}", &service[..3]),
+            ),
             ("APP__DATABASE__MAX_CONNECTIONS".to_owned(), "8".to_owned()),
             ("APP__STATE__BACKEND".to_owned(), "redis".to_owned()),
             ("APP__REDIS__URL".to_owned(), redis_url()),
-            ("APP__STATE__KEY_PREFIX".to_owned(), format!("test-{id}-{service}:")),
+            (
+                "APP__STATE__KEY_PREFIX".to_owned(),
+                format!("test-{id}-{service}:"),
+            ),
         ]);
     }
     env
@@ -198,7 +244,10 @@ impl Stack {
         let common = vec![
             ("APP__SERVER__PORT".to_owned(), "0".to_owned()),
             ("APP__SERVER__WORKERS".to_owned(), "2".to_owned()),
-            ("APP__SECURITY__SERVICE_SECRET".to_owned(), service_secret.clone()),
+            (
+                "APP__SECURITY__SERVICE_SECRET".to_owned(),
+                service_secret.clone(),
+            ),
         ];
         let runtime = match options.runtime_url {
             Some(_) => None,
@@ -228,7 +277,10 @@ impl Stack {
         Self {
             runtime,
             experience,
-            http: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
             backend,
             jwt_secret,
             service_secret,
@@ -257,7 +309,12 @@ impl Stack {
 
     /// The service key ring (to sign intents and service tokens as experience does).
     pub fn service_ring(&self) -> KeyRing {
-        KeyRing::new("svc-1", &SecretString::from(self.service_secret.clone()), None).unwrap()
+        KeyRing::new(
+            "svc-1",
+            &SecretString::from(self.service_secret.clone()),
+            None,
+        )
+        .unwrap()
     }
 
     /// The JWT key ring experience signs with.
@@ -266,7 +323,13 @@ impl Stack {
     }
 
     /// Sends a JSON request and returns status, headers and body (`Value::Null` when empty).
-    pub async fn call(&self, method: Method, url: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        url: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
         let mut req = self.http.request(method, url);
         if let Some(token) = token {
             req = req.bearer_auth(token);
@@ -278,19 +341,28 @@ impl Stack {
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = res.bytes().await.unwrap();
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())) };
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
         (status, headers, body)
     }
 
     /// POST JSON to experience.
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let (s, _, b) = self.call(Method::POST, &self.exp(path), None, Some(body)).await;
+        let (s, _, b) = self
+            .call(Method::POST, &self.exp(path), None, Some(body))
+            .await;
         (s, b)
     }
 
     /// GET on experience with a bearer token.
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        let (s, _, b) = self.call(Method::GET, &self.exp(path), Some(token), None).await;
+        let (s, _, b) = self
+            .call(Method::GET, &self.exp(path), Some(token), None)
+            .await;
         (s, b)
     }
 
@@ -299,7 +371,10 @@ impl Stack {
         let email = format!("user-{}@example.com", uuid::Uuid::new_v4().simple());
         let password = format!("pw-{}", uuid::Uuid::new_v4().simple());
         let (status, body) = self
-            .post("/api/auth/register", json!({"email": email, "password": password, "name": "Test User"}))
+            .post(
+                "/api/auth/register",
+                json!({"email": email, "password": password, "name": "Test User"}),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "register: {body}");
         (email, password, body)
@@ -307,7 +382,12 @@ impl Stack {
 
     /// Logs in; returns the login response.
     pub async fn login(&self, email: &str, password: &str) -> Value {
-        let (status, body) = self.post("/api/auth/login", json!({"email": email, "password": password})).await;
+        let (status, body) = self
+            .post(
+                "/api/auth/login",
+                json!({"email": email, "password": password}),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "login: {body}");
         body
     }
@@ -329,10 +409,17 @@ impl Drop for Stack {
 
 /// A string field of a JSON value.
 pub fn s(v: &Value, key: &str) -> String {
-    v[key].as_str().unwrap_or_else(|| panic!("no string `{key}` in {v}")).to_owned()
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string `{key}` in {v}"))
+        .to_owned()
 }
 
 /// Binds and releases a port, for a service that must be down.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

@@ -118,33 +118,43 @@ impl Stack {
         };
 
         let runtime_env = common("runtime", &mut schemas);
-        let runtime = Service::spawn("runtime-service", &spec.bin_dir, runtime_env).await?;
         let mut experience_env = common("experience", &mut schemas);
         experience_env.extend([
-            ("APP__RUNTIME__URL".into(), format!("http://{}", runtime.addr)),
             ("APP__JWT__SECRET".into(), random_secret()),
             ("APP__SECURITY__REFRESH_SECRET".into(), random_secret()),
             ("APP__AUTH__LOGIN_MAX_FAILURES".into(), "1000000".into()),
             ("APP__AUTH__IP_MAX_ATTEMPTS".into(), "100000000".into()),
         ]);
-        let experience_service =
-            Service::spawn("experience-service", &spec.bin_dir, experience_env).await?;
-        let stack = Self {
-            experience: experience_service.addr,
-            description: spec.describe(),
-            key_prefix,
-            redis_url: spec.redis_url.clone(),
-            runtime,
-            experience_service,
-            postgres: match &spec.database {
-                Database::Postgres(url) => Some((url.clone(), schemas)),
-                Database::Sqlite => None,
-            },
-            data_dir,
+        let postgres = match &spec.database {
+            Database::Postgres(url) => Some((url.clone(), schemas)),
+            Database::Sqlite => None,
         };
-        stack.runtime.wait_ready().await?;
-        stack.experience_service.wait_ready().await?;
-        Ok(stack)
+        let started = async {
+            let runtime = Service::spawn("runtime-service", &spec.bin_dir, runtime_env).await?;
+            experience_env.push(("APP__RUNTIME__URL".into(), format!("http://{}", runtime.addr)));
+            let experience = Service::spawn("experience-service", &spec.bin_dir, experience_env).await?;
+            runtime.wait_ready().await?;
+            experience.wait_ready().await?;
+            anyhow::Ok((runtime, experience))
+        }
+        .await;
+        match started {
+            Ok((runtime, experience_service)) => Ok(Self {
+                experience: experience_service.addr,
+                description: spec.describe(),
+                key_prefix,
+                redis_url: spec.redis_url.clone(),
+                runtime,
+                experience_service,
+                postgres,
+                data_dir,
+            }),
+            Err(error) => {
+                // Children were killed on drop; remove what they may have created.
+                cleanup(postgres.as_ref(), spec.redis_url.as_deref(), &key_prefix).await;
+                Err(error)
+            }
+        }
     }
 
     /// The last log lines of both services (for diagnosing a failed scenario).
@@ -161,16 +171,7 @@ impl Stack {
     pub async fn stop(mut self) {
         self.experience_service.kill().await;
         self.runtime.kill().await;
-        if let Some((url, schemas)) = self.postgres.take() {
-            if let Err(error) = drop_schemas(&url, &schemas).await {
-                eprintln!("warning: could not drop Postgres schemas {schemas:?}: {error:#}");
-            }
-        }
-        if let Some(url) = &self.redis_url {
-            if let Err(error) = delete_keys(url, &self.key_prefix).await {
-                eprintln!("warning: could not delete Redis keys {}*: {error:#}", self.key_prefix);
-            }
-        }
+        cleanup(self.postgres.as_ref(), self.redis_url.as_deref(), &self.key_prefix).await;
         drop(self.data_dir);
     }
 }
@@ -365,6 +366,20 @@ pub async fn redis_reachable(url: &str) -> Result<()> {
     tokio::time::timeout(Duration::from_secs(5), ping)
         .await
         .context("timed out")?
+}
+
+/// Drops the stack's Postgres schemas and deletes its Redis keys; failures are warnings.
+async fn cleanup(postgres: Option<&(String, Vec<String>)>, redis_url: Option<&str>, prefix: &str) {
+    if let Some((url, schemas)) = postgres {
+        if let Err(error) = drop_schemas(url, schemas).await {
+            eprintln!("warning: could not drop Postgres schemas {schemas:?}: {error:#}");
+        }
+    }
+    if let Some(url) = redis_url {
+        if let Err(error) = delete_keys(url, prefix).await {
+            eprintln!("warning: could not delete Redis keys {prefix}*: {error:#}");
+        }
+    }
 }
 
 async fn drop_schemas(url: &str, schemas: &[String]) -> Result<()> {

@@ -48,7 +48,10 @@ pub fn is_postgres(url: &str) -> bool {
 }
 
 /// Opens the pool (creating the SQLite file or the PostgreSQL schema if needed).
-pub async fn connect(settings: &DatabaseSettings, default_sqlite: &Path) -> Result<AnyPool, DbError> {
+pub async fn connect(
+    settings: &DatabaseSettings,
+    default_sqlite: &Path,
+) -> Result<AnyPool, DbError> {
     sqlx::any::install_default_drivers();
     let url = effective_url(settings, default_sqlite);
     let postgres = is_postgres(&url);
@@ -62,7 +65,10 @@ pub async fn connect(settings: &DatabaseSettings, default_sqlite: &Path) -> Resu
             if !valid_schema(schema) {
                 return Err(DbError::BadSchema);
             }
-            let setup = AnyPoolOptions::new().max_connections(1).connect(&url).await?;
+            let setup = AnyPoolOptions::new()
+                .max_connections(1)
+                .connect(&url)
+                .await?;
             setup
                 .execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
                 .await?;

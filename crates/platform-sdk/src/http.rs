@@ -128,14 +128,15 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> Error {
 
 /// Maps a path-parameter failure to a 404 (a malformed id names nothing that exists).
 pub fn path_error(err: PathError, _req: &HttpRequest) -> Error {
-    let response = ErrorBody::new("not_found", "no such resource").into_response(StatusCode::NOT_FOUND);
+    let response =
+        ErrorBody::new("not_found", "no such resource").into_response(StatusCode::NOT_FOUND);
     actix_web::error::InternalError::from_response(err, response).into()
 }
 
 /// Maps a query-string failure to a 400.
 pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> Error {
-    let response = ErrorBody::new("invalid_query", err.to_string())
-        .into_response(StatusCode::BAD_REQUEST);
+    let response =
+        ErrorBody::new("invalid_query", err.to_string()).into_response(StatusCode::BAD_REQUEST);
     actix_web::error::InternalError::from_response(err, response).into()
 }
 
@@ -195,11 +196,13 @@ impl ResponseError for Rendered {
     }
 }
 
-
 /// The answer for a known path with the wrong method: `405 method_not_allowed`.
 pub async fn method_not_allowed() -> HttpResponse {
-    ErrorBody::new("method_not_allowed", "this path does not accept that method")
-        .into_response(StatusCode::METHOD_NOT_ALLOWED)
+    ErrorBody::new(
+        "method_not_allowed",
+        "this path does not accept that method",
+    )
+    .into_response(StatusCode::METHOD_NOT_ALLOWED)
 }
 
 /// A self-contained `/docs` page: it reads `/openapi.json` and lists every operation with its
@@ -248,7 +251,10 @@ mod tests {
 
     #[test]
     fn extracts_field_names() {
-        assert_eq!(field_of("missing field `email` at line 1"), Some("email".into()));
+        assert_eq!(
+            field_of("missing field `email` at line 1"),
+            Some("email".into())
+        );
         assert_eq!(field_of("invalid type"), None);
     }
 

@@ -15,11 +15,11 @@
 //!   sections, database connection and migrations, request
 //!   ids, JSON error mapping, Prometheus metrics, log set-up).
 
+pub mod db;
 pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod runtime_client;
-pub mod db;
 pub mod security_guard;
 pub mod settings;
 pub mod state_surface;

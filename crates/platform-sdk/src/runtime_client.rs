@@ -111,8 +111,8 @@ impl RuntimeClient {
                 return Ok(token.clone());
             }
         }
-        let (token, exp) = mint(&self.service_ring)
-            .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
+        let (token, exp) =
+            mint(&self.service_ring).map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
         *cached = Some((token.clone(), exp));
         Ok(token)
     }
@@ -148,8 +148,9 @@ impl RuntimeClient {
         if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::BAD_GATEWAY {
             return Err(RuntimeClientError::Unavailable(format!("status {status}")));
         }
-        let body: ErrorBody = serde_json::from_slice(&bytes)
-            .map_err(|_| RuntimeClientError::Protocol(format!("status {status} without error body")))?;
+        let body: ErrorBody = serde_json::from_slice(&bytes).map_err(|_| {
+            RuntimeClientError::Protocol(format!("status {status} without error body"))
+        })?;
         Err(RuntimeClientError::Rejected {
             status: status.as_u16(),
             body: Box::new(body),
@@ -205,8 +206,13 @@ impl RuntimeClient {
             session_id,
             payload,
         });
-        self.send_intent(Method::POST, "/api/session/create-anonymous", request_id, &intent)
-            .await
+        self.send_intent(
+            Method::POST,
+            "/api/session/create-anonymous",
+            request_id,
+            &intent,
+        )
+        .await
     }
 
     /// Attaches a user (of `tenant_id`) to an anonymous session, keeping its id.
@@ -261,7 +267,8 @@ impl RuntimeClient {
         session_id: &str,
     ) -> Result<SessionRecord, RuntimeClientError> {
         let path = format!("/api/session/{session_id}?tenant_id={tenant_id}");
-        self.call::<(), _>(Method::GET, &path, request_id, None).await
+        self.call::<(), _>(Method::GET, &path, request_id, None)
+            .await
     }
 
     /// Checks that a session exists, is active and belongs to the user; slides its idle TTL.
@@ -277,7 +284,8 @@ impl RuntimeClient {
             user_id: user_id.to_owned(),
         };
         let path = format!("/api/session/{session_id}/validate");
-        self.call(Method::POST, &path, request_id, Some(&body)).await
+        self.call(Method::POST, &path, request_id, Some(&body))
+            .await
     }
 
     /// Lists a user's active sessions.
@@ -288,7 +296,8 @@ impl RuntimeClient {
         user_id: &str,
     ) -> Result<SessionList, RuntimeClientError> {
         let path = format!("/api/sessions?tenant_id={tenant_id}&user_id={user_id}");
-        self.call::<(), _>(Method::GET, &path, request_id, None).await
+        self.call::<(), _>(Method::GET, &path, request_id, None)
+            .await
     }
 
     /// `GET /health/live` on the runtime (used by experience readiness).
@@ -302,7 +311,10 @@ impl RuntimeClient {
         if res.status().is_success() {
             Ok(())
         } else {
-            Err(RuntimeClientError::Unavailable(format!("status {}", res.status())))
+            Err(RuntimeClientError::Unavailable(format!(
+                "status {}",
+                res.status()
+            )))
         }
     }
 }

@@ -202,7 +202,8 @@ pub fn resolve_secret(
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             // Another process may be writing it right now; a short file is not yet complete.
             for _ in 0..50 {
-                let text = std::fs::read_to_string(&path).map_err(|e| SecretError::Io(path.clone(), e))?;
+                let text =
+                    std::fs::read_to_string(&path).map_err(|e| SecretError::Io(path.clone(), e))?;
                 if text.trim().len() >= crate::security_guard::keys::MIN_SECRET_LEN {
                     return Ok(SecretString::from(text.trim().to_owned()));
                 }
@@ -246,7 +247,8 @@ mod tests {
         let a = resolve_secret(None, Environment::Local, &dir, "jwt.secret", "jwt").unwrap();
         let b = resolve_secret(None, Environment::Local, &dir, "jwt.secret", "jwt").unwrap();
         assert_eq!(a.expose_secret(), b.expose_secret());
-        let err = resolve_secret(None, Environment::Production, &dir, "jwt.secret", "jwt").unwrap_err();
+        let err =
+            resolve_secret(None, Environment::Production, &dir, "jwt.secret", "jwt").unwrap_err();
         assert!(err.to_string().contains("APP__JWT__SECRET"));
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -201,8 +201,8 @@ impl IntentSigner {
     /// Signs a contract as given (tests use this to craft expired or misaddressed intents).
     pub fn sign_contract(&self, contract: Contract) -> SignedIntent {
         use base64::Engine as _;
-        let signature = mac(self.ring.active_key(), &contract)
-            .map(|m| b64().encode(m.finalize().into_bytes()));
+        let signature =
+            mac(self.ring.active_key(), &contract).map(|m| b64().encode(m.finalize().into_bytes()));
         SignedIntent {
             contract,
             kid: Some(self.ring.active_kid().to_owned()),
@@ -270,7 +270,10 @@ mod tests {
 
     fn pair() -> (IntentSigner, IntentVerifier) {
         let ring = KeyRing::new("s1", &SecretString::from("k".repeat(40)), None).unwrap();
-        (IntentSigner::new(ring.clone(), 30_000), IntentVerifier::new(ring, 2_000))
+        (
+            IntentSigner::new(ring.clone(), 30_000),
+            IntentVerifier::new(ring, 2_000),
+        )
     }
 
     fn request() -> IntentRequest<'static> {
@@ -295,10 +298,16 @@ mod tests {
         );
         let mut tampered = good.clone();
         tampered.contract.tenant_id = "other".into();
-        assert_eq!(verifier.verify(&tampered, "create_session", now), Err(IntentError::BadSignature));
+        assert_eq!(
+            verifier.verify(&tampered, "create_session", now),
+            Err(IntentError::BadSignature)
+        );
         let mut unsigned = good.clone();
         unsigned.signature = None;
-        assert_eq!(verifier.verify(&unsigned, "create_session", now), Err(IntentError::Unsigned));
+        assert_eq!(
+            verifier.verify(&unsigned, "create_session", now),
+            Err(IntentError::Unsigned)
+        );
         assert_eq!(
             verifier.verify(&good, "create_session", now + 120_000),
             Err(IntentError::Expired)
@@ -306,11 +315,17 @@ mod tests {
         let mut wrong_aud = good.contract.clone();
         wrong_aud.audience = "elsewhere".into();
         let wrong_aud = signer.sign_contract(wrong_aud);
-        assert_eq!(verifier.verify(&wrong_aud, "create_session", now), Err(IntentError::WrongAudience));
+        assert_eq!(
+            verifier.verify(&wrong_aud, "create_session", now),
+            Err(IntentError::WrongAudience)
+        );
         let mut long = good.contract.clone();
         long.expires_at = long.issued_at + 3_600_000;
         let long = signer.sign_contract(long);
-        assert_eq!(verifier.verify(&long, "create_session", now), Err(IntentError::BadWindow));
+        assert_eq!(
+            verifier.verify(&long, "create_session", now),
+            Err(IntentError::BadWindow)
+        );
     }
 
     #[test]
@@ -319,6 +334,8 @@ mod tests {
         let good = signer.sign(request());
         let text = serde_json::to_string(&good).unwrap();
         let back: SignedIntent = serde_json::from_str(&text).unwrap();
-        assert!(verifier.verify(&back, "create_session", crate::time_util::now_ms()).is_ok());
+        assert!(verifier
+            .verify(&back, "create_session", crate::time_util::now_ms())
+            .is_ok());
     }
 }

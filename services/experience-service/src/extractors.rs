@@ -28,7 +28,10 @@ pub fn bearer(req: &HttpRequest) -> Option<&str> {
     req.headers()
         .get(actix_web::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
 }
 
@@ -51,7 +54,9 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let result = match (req.app_data::<web::Data<Identity>>(), bearer(req)) {
             (Some(identity), Some(token)) => authenticate(identity, token).map(AuthUser),
-            (None, _) => Err(ApiError::internal(anyhow::anyhow!("identity service not configured"))),
+            (None, _) => Err(ApiError::internal(anyhow::anyhow!(
+                "identity service not configured"
+            ))),
             (_, None) => Err(ApiError::Unauthenticated),
         };
         ready(result)

@@ -2,8 +2,8 @@
 
 use platform_sdk::error::{ErrorBody, ErrorDetail, FieldError};
 use platform_sdk::wire::{
-    AnonymousSession, LoginRequest, LoginResponse, LoginUser, LogoutRequest, MeResponse, MeUser, MySessions,
-    RefreshRequest, RegisterRequest, SessionRecord, SessionStatus, TenantView,
+    AnonymousSession, LoginRequest, LoginResponse, LoginUser, LogoutRequest, MeResponse, MeUser,
+    MySessions, RefreshRequest, RegisterRequest, SessionRecord, SessionStatus, TenantView,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -30,7 +30,12 @@ impl Modify for Bearer {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }

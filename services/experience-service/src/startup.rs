@@ -52,7 +52,13 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let env = settings.environment;
         let dir = &settings.data_dir;
-        let jwt_secret = resolve_secret(settings.jwt.secret.clone(), env, dir, "jwt.secret", "jwt-secret")?;
+        let jwt_secret = resolve_secret(
+            settings.jwt.secret.clone(),
+            env,
+            dir,
+            "jwt.secret",
+            "jwt-secret",
+        )?;
         let service_secret = resolve_secret(
             settings.security.service_secret.clone(),
             env,
@@ -67,8 +73,12 @@ impl Application {
             "security.refresh_secret",
             "refresh-secret",
         )?;
-        let jwt_ring = KeyRing::new(&settings.jwt.kid, &jwt_secret, settings.jwt.previous_keys.as_ref())
-            .context("setting `jwt.secret`")?;
+        let jwt_ring = KeyRing::new(
+            &settings.jwt.kid,
+            &jwt_secret,
+            settings.jwt.previous_keys.as_ref(),
+        )
+        .context("setting `jwt.secret`")?;
         let service_ring = KeyRing::new(
             &settings.security.service_kid,
             &service_secret,
@@ -76,7 +86,8 @@ impl Application {
         )
         .context("setting `security.service_secret`")?;
         anyhow::ensure!(
-            refresh_secret.expose_secret().len() >= platform_sdk::security_guard::keys::MIN_SECRET_LEN,
+            refresh_secret.expose_secret().len()
+                >= platform_sdk::security_guard::keys::MIN_SECRET_LEN,
             "setting `security.refresh_secret` must be at least 32 bytes"
         );
 
@@ -96,7 +107,9 @@ impl Application {
         .context("setting `state.backend` / `redis.url`")?;
 
         let auth = settings.auth.clone();
-        let cores = std::thread::available_parallelism().map(usize::from).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(2);
         let hasher = PasswordHasher::new(
             HashParams {
                 memory_kib: auth.argon2_memory_kib,
@@ -134,7 +147,12 @@ impl Application {
             pool: pool.clone(),
             hasher,
             throttle,
-            tokens: TokenIssuer::new(jwt_ring, &settings.jwt.issuer, &settings.jwt.audience, settings.jwt.access_ttl_secs),
+            tokens: TokenIssuer::new(
+                jwt_ring,
+                &settings.jwt.issuer,
+                &settings.jwt.audience,
+                settings.jwt.access_ttl_secs,
+            ),
             runtime: Arc::new(runtime),
             revoked,
             refresh_secret: refresh_secret.expose_secret().as_bytes().to_vec(),
@@ -148,7 +166,9 @@ impl Application {
         });
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
+            .with_context(|| {
+                format!("binding {}:{}", settings.server.host, settings.server.port)
+            })?;
         let addr = listener.local_addr()?;
         let metrics = web::Data::new(metrics);
         let trust = web::Data::new(TrustForwardedFor(settings.server.trust_forwarded_for));

@@ -83,7 +83,14 @@ impl IntentGate {
         match outcome {
             Ok((status, body)) => {
                 self.surface
-                    .idempotency_complete(SCOPE, &id, &fingerprint, status.as_u16(), &body, RECORD_TTL)
+                    .idempotency_complete(
+                        SCOPE,
+                        &id,
+                        &fingerprint,
+                        status.as_u16(),
+                        &body,
+                        RECORD_TTL,
+                    )
                     .await?;
                 if let Err(e) = self.audit.record(&audit_contract, status.as_u16()).await {
                     tracing::error!(error = %e, contract_id = %id, "could not write the intent audit row");

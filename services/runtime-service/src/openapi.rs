@@ -29,7 +29,12 @@ impl Modify for ServiceToken {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "service_token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }

@@ -60,9 +60,10 @@ impl Application {
         )
         .context("setting `security.service_secret`")?;
 
-        let pool = platform_sdk::db::connect(&settings.database, &settings.data_dir.join("runtime.db"))
-            .await
-            .context("setting `database.url`")?;
+        let pool =
+            platform_sdk::db::connect(&settings.database, &settings.data_dir.join("runtime.db"))
+                .await
+                .context("setting `database.url`")?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
@@ -93,7 +94,9 @@ impl Application {
         });
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| format!("binding {}:{}", settings.server.host, settings.server.port))?;
+            .with_context(|| {
+                format!("binding {}:{}", settings.server.host, settings.server.port)
+            })?;
         let addr = listener.local_addr()?;
         let metrics = web::Data::new(Metrics::new("runtime"));
         let ring = web::Data::new(ring);

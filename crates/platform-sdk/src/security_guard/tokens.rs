@@ -4,7 +4,9 @@
 //! HS256 (so `alg: none` and algorithm confusion fail before any signature check), and checks
 //! `exp`, `nbf`, `iss` and `aud` with a 5-second leeway.
 
-use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{
+    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -75,8 +77,12 @@ pub enum TokenError {
 pub fn sign<C: Serialize>(ring: &KeyRing, claims: &C) -> Result<String, TokenError> {
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some(ring.active_kid().to_owned());
-    encode(&header, claims, &EncodingKey::from_secret(ring.active_key()))
-        .map_err(|_| TokenError::Signing)
+    encode(
+        &header,
+        claims,
+        &EncodingKey::from_secret(ring.active_key()),
+    )
+    .map_err(|_| TokenError::Signing)
 }
 
 /// Verifies a token signed by any key of the ring, with the given audience and issuer.
@@ -209,7 +215,8 @@ mod tests {
         let old = TokenIssuer::new(ring("k1", 'a'), "iss", "aud", 60);
         let token = grant_token(&old);
         let previous = SecretString::from(format!("k1:{}", "a".repeat(40)));
-        let rotated = KeyRing::new("k2", &SecretString::from("b".repeat(40)), Some(&previous)).unwrap();
+        let rotated =
+            KeyRing::new("k2", &SecretString::from("b".repeat(40)), Some(&previous)).unwrap();
         let new = TokenIssuer::new(rotated, "iss", "aud", 60);
         assert_eq!(new.verify(&token).unwrap().sub, "u");
         let other = TokenIssuer::new(ring("k1", 'c'), "iss", "aud", 60);
@@ -226,6 +233,9 @@ mod tests {
         let forged = format!("{header}.{payload}.");
         assert_eq!(issuer.verify(&forged), Err(TokenError::Malformed));
         let elsewhere = TokenIssuer::new(ring("k1", 'a'), "iss", "other", 60);
-        assert!(matches!(elsewhere.verify(&token), Err(TokenError::Invalid(_))));
+        assert!(matches!(
+            elsewhere.verify(&token),
+            Err(TokenError::Invalid(_))
+        ));
     }
 }

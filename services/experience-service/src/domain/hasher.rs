@@ -48,9 +48,18 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     /// Builds the hasher and its dummy hash (so this takes one hash's time).
-    pub fn new(params: HashParams, max_concurrent: usize, max_queued: usize) -> Result<Self, HashError> {
-        let p = Params::new(params.memory_kib, params.iterations, params.parallelism, None)
-            .map_err(|e| HashError::Failed(e.to_string()))?;
+    pub fn new(
+        params: HashParams,
+        max_concurrent: usize,
+        max_queued: usize,
+    ) -> Result<Self, HashError> {
+        let p = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|e| HashError::Failed(e.to_string()))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, p);
         let salt = SaltString::generate(&mut OsRng);
         let dummy = argon
@@ -123,7 +132,16 @@ mod tests {
     use super::*;
 
     fn fast() -> PasswordHasher {
-        PasswordHasher::new(HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 }, 2, 8).unwrap()
+        PasswordHasher::new(
+            HashParams {
+                memory_kib: 1024,
+                iterations: 1,
+                parallelism: 1,
+            },
+            2,
+            8,
+        )
+        .unwrap()
     }
 
     #[tokio::test]
@@ -131,14 +149,32 @@ mod tests {
         let h = fast();
         let stored = h.hash("correct horse battery").await.unwrap();
         assert!(stored.starts_with("$argon2id$"));
-        assert!(h.verify("correct horse battery", Some(stored.clone())).await.unwrap());
+        assert!(h
+            .verify("correct horse battery", Some(stored.clone()))
+            .await
+            .unwrap());
         assert!(!h.verify("wrong horse battery", Some(stored)).await.unwrap());
-        assert!(!h.verify("dummy password for unknown accounts", None).await.unwrap());
+        assert!(!h
+            .verify("dummy password for unknown accounts", None)
+            .await
+            .unwrap());
     }
 
     #[tokio::test]
     async fn a_full_queue_answers_busy() {
-        let h = PasswordHasher::new(HashParams { memory_kib: 1024, iterations: 1, parallelism: 1 }, 1, 0).unwrap();
-        assert!(matches!(h.hash("whatever-password").await, Err(HashError::Busy)));
+        let h = PasswordHasher::new(
+            HashParams {
+                memory_kib: 1024,
+                iterations: 1,
+                parallelism: 1,
+            },
+            1,
+            0,
+        )
+        .unwrap();
+        assert!(matches!(
+            h.hash("whatever-password").await,
+            Err(HashError::Busy)
+        ));
     }
 }

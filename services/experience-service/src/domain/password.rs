@@ -64,11 +64,26 @@ mod tests {
 
     #[test]
     fn applies_the_policy() {
-        assert_eq!(NewPassword::parse("short").unwrap_err(), WeakPassword::TooShort);
-        assert_eq!(NewPassword::parse(&"x".repeat(129)).unwrap_err(), WeakPassword::TooLong);
-        assert_eq!(NewPassword::parse("Password123").unwrap_err(), WeakPassword::Common);
-        assert_eq!(NewPassword::parse("qwertyuiop").unwrap_err(), WeakPassword::Common);
+        assert_eq!(
+            NewPassword::parse("short").unwrap_err(),
+            WeakPassword::TooShort
+        );
+        assert_eq!(
+            NewPassword::parse(&"x".repeat(129)).unwrap_err(),
+            WeakPassword::TooLong
+        );
+        assert_eq!(
+            NewPassword::parse("Password123").unwrap_err(),
+            WeakPassword::Common
+        );
+        assert_eq!(
+            NewPassword::parse("qwertyuiop").unwrap_err(),
+            WeakPassword::Common
+        );
         assert!(NewPassword::parse("correct horse battery staple").is_ok());
-        assert_eq!(format!("{:?}", NewPassword::parse("correct horse").unwrap()), "NewPassword(***)");
+        assert_eq!(
+            format!("{:?}", NewPassword::parse("correct horse").unwrap()),
+            "NewPassword(***)"
+        );
     }
 }

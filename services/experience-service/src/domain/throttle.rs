@@ -60,7 +60,9 @@ impl Throttle {
         let key = format!("throttle:ip:{ip}");
         let count = self.store.incr(&key, self.limits.ip_window).await?;
         if count > self.limits.ip_attempts {
-            return Ok(Verdict::Limited(self.retry_after(&key, self.limits.ip_window).await?));
+            return Ok(Verdict::Limited(
+                self.retry_after(&key, self.limits.ip_window).await?,
+            ));
         }
         Ok(Verdict::Allowed)
     }
@@ -75,7 +77,9 @@ impl Throttle {
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or(0);
         if count >= self.limits.account_failures {
-            return Ok(Verdict::Limited(self.retry_after(&key, self.limits.account_window).await?));
+            return Ok(Verdict::Limited(
+                self.retry_after(&key, self.limits.account_window).await?,
+            ));
         }
         Ok(Verdict::Allowed)
     }
@@ -117,7 +121,9 @@ mod tests {
         assert_eq!(t.account_allowed("a@x.io").await.unwrap(), Verdict::Allowed);
         t.failed("a@x.io").await.unwrap();
         t.failed("a@x.io").await.unwrap();
-        assert!(matches!(t.account_allowed("a@x.io").await.unwrap(), Verdict::Limited(s) if s > 0 && s <= 60));
+        assert!(
+            matches!(t.account_allowed("a@x.io").await.unwrap(), Verdict::Limited(s) if s > 0 && s <= 60)
+        );
         assert_eq!(t.account_allowed("b@x.io").await.unwrap(), Verdict::Allowed);
         t.succeeded("a@x.io").await.unwrap();
         assert_eq!(t.account_allowed("a@x.io").await.unwrap(), Verdict::Allowed);
@@ -128,7 +134,10 @@ mod tests {
         let t = throttle(100, 2);
         assert_eq!(t.attempt_from("1.2.3.4").await.unwrap(), Verdict::Allowed);
         assert_eq!(t.attempt_from("1.2.3.4").await.unwrap(), Verdict::Allowed);
-        assert!(matches!(t.attempt_from("1.2.3.4").await.unwrap(), Verdict::Limited(_)));
+        assert!(matches!(
+            t.attempt_from("1.2.3.4").await.unwrap(),
+            Verdict::Limited(_)
+        ));
         assert_eq!(t.attempt_from("5.6.7.8").await.unwrap(), Verdict::Allowed);
     }
 }

@@ -3,7 +3,7 @@
 use platform_sdk::time_util::now_ms;
 use platform_sdk::wire::{LoginRequest, LoginResponse, RegisterRequest};
 
-use super::{Caller, Identity};
+use super::{Caller, Identity, Principal};
 use crate::domain::email::Email;
 use crate::domain::password::{NewPassword, MAX_LEN};
 use crate::domain::refresh_token;
@@ -15,7 +15,11 @@ use crate::storage::{self, is_unique_violation};
 
 impl Identity {
     /// Registers a user with a new tenant they own, and logs them in.
-    pub async fn register(&self, caller: &Caller, req: RegisterRequest) -> Result<LoginResponse, ApiError> {
+    pub async fn register(
+        &self,
+        caller: &Caller,
+        req: RegisterRequest,
+    ) -> Result<LoginResponse, ApiError> {
         let mut fields = Vec::new();
         let email = Email::parse(&req.email)
             .map_err(|e| fields.push(("email", e.to_string())))
@@ -27,7 +31,11 @@ impl Identity {
         if name.is_some_and(|n| n.chars().count() > 200) {
             fields.push(("name", "must be at most 200 characters".into()));
         }
-        let tenant_name = req.tenant_name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        let tenant_name = req
+            .tenant_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
         if tenant_name.is_some_and(|n| n.chars().count() > 200) {
             fields.push(("tenant_name", "must be at most 200 characters".into()));
         }
@@ -55,7 +63,13 @@ impl Identity {
             .unwrap_or_else(|| format!("{}'s workspace", name.unwrap_or(email.as_str())));
 
         self.runtime
-            .create_session(&caller.request_id, &tenant_id, &user_id, &session_id, caller.session_metadata())
+            .create_session(
+                &caller.request_id,
+                &tenant_id,
+                &user_id,
+                &session_id,
+                caller.session_metadata(),
+            )
             .await?;
         let refresh = refresh_token::generate();
         let now = now_ms();
@@ -74,14 +88,22 @@ impl Identity {
                 },
             )
             .await?;
-            storage::refresh::insert_family(&mut tx, &self.new_family(&tenant_id, &user_id, &session_id, &refresh, now))
-                .await?;
+            storage::refresh::insert_family(
+                &mut tx,
+                &self.new_family(&tenant_id, &user_id, &session_id, &refresh, now),
+            )
+            .await?;
             tx.commit().await
         }
         .await;
         if let Err(e) = written {
-            self.end_runtime_sessions(caller, &tenant_id, &user_id, std::slice::from_ref(&session_id))
-                .await;
+            self.end_runtime_sessions(
+                caller,
+                &tenant_id,
+                &user_id,
+                std::slice::from_ref(&session_id),
+            )
+            .await;
             return Err(if is_unique_violation(&e) {
                 ApiError::EmailTaken
             } else {
@@ -90,18 +112,35 @@ impl Identity {
         }
         self.metrics.incr("registrations");
         tracing::info!(user_id = %user_id, tenant_id = %tenant_id, session_id = %session_id, "registered");
-        self.respond(&user_id, email.as_str(), name.map(str::to_owned), &tenant_id, "owner", &session_id, refresh)
+        self.respond(
+            Principal {
+                user_id: &user_id,
+                email: email.as_str(),
+                name: name.map(str::to_owned),
+                tenant_id: &tenant_id,
+                role: "owner",
+            },
+            &session_id,
+            refresh,
+        )
     }
 
     /// Logs in: verifies the password (uniformly for unknown accounts), creates the runtime
     /// session and a refresh family.
-    pub async fn login(&self, caller: &Caller, req: LoginRequest) -> Result<LoginResponse, ApiError> {
-        let email = Email::parse(&req.email).map_err(|e| ApiError::invalid("email", e.to_string()))?;
+    pub async fn login(
+        &self,
+        caller: &Caller,
+        req: LoginRequest,
+    ) -> Result<LoginResponse, ApiError> {
+        let email =
+            Email::parse(&req.email).map_err(|e| ApiError::invalid("email", e.to_string()))?;
         if req.password.is_empty() {
             return Err(ApiError::invalid("password", "must not be empty"));
         }
         self.check_ip(caller).await?;
-        if let Verdict::Limited(retry_after_secs) = self.throttle.account_allowed(email.as_str()).await? {
+        if let Verdict::Limited(retry_after_secs) =
+            self.throttle.account_allowed(email.as_str()).await?
+        {
             return Err(ApiError::RateLimited { retry_after_secs });
         }
         let row = storage::users::find_login(&self.pool, email.as_str()).await?;
@@ -118,7 +157,13 @@ impl Identity {
 
         let session_id = uuid::Uuid::new_v4().to_string();
         self.runtime
-            .create_session(&caller.request_id, &user.tenant_id, &user.user_id, &session_id, caller.session_metadata())
+            .create_session(
+                &caller.request_id,
+                &user.tenant_id,
+                &user.user_id,
+                &session_id,
+                caller.session_metadata(),
+            )
             .await?;
         let refresh = refresh_token::generate();
         let now = now_ms();
@@ -130,13 +175,28 @@ impl Identity {
         }
         .await;
         if let Err(e) = written {
-            self.end_runtime_sessions(caller, &user.tenant_id, &user.user_id, std::slice::from_ref(&session_id))
-                .await;
+            self.end_runtime_sessions(
+                caller,
+                &user.tenant_id,
+                &user.user_id,
+                std::slice::from_ref(&session_id),
+            )
+            .await;
             return Err(ApiError::internal(e));
         }
         self.metrics.incr("logins");
         tracing::info!(user_id = %user.user_id, session_id = %session_id, "logged in");
-        self.respond(&user.user_id, &user.email, user.name, &user.tenant_id, &user.role, &session_id, refresh)
+        self.respond(
+            Principal {
+                user_id: &user.user_id,
+                email: &user.email,
+                name: user.name,
+                tenant_id: &user.tenant_id,
+                role: &user.role,
+            },
+            &session_id,
+            refresh,
+        )
     }
 
     fn new_family<'a>(

@@ -45,6 +45,15 @@ impl Caller {
     }
 }
 
+/// The user a login response is for.
+pub(crate) struct Principal<'a> {
+    user_id: &'a str,
+    email: &'a str,
+    name: Option<String>,
+    tenant_id: &'a str,
+    role: &'a str,
+}
+
 /// The identity service; one per process, shared by all workers.
 pub struct Identity {
     pool: AnyPool,
@@ -123,14 +132,17 @@ impl Identity {
     /// Builds the login response for a session.
     fn respond(
         &self,
-        user_id: &str,
-        email: &str,
-        name: Option<String>,
-        tenant_id: &str,
-        role: &str,
+        who: Principal<'_>,
         session_id: &str,
         refresh_token: String,
     ) -> Result<LoginResponse, ApiError> {
+        let Principal {
+            user_id,
+            email,
+            name,
+            tenant_id,
+            role,
+        } = who;
         let roles = vec![role.to_owned()];
         let scopes = ScopeSet::for_roles(&Role::parse(role).into_iter().collect::<Vec<_>>());
         let (access_token, _) = self
@@ -180,7 +192,13 @@ impl Identity {
 
     /// Ends sessions in the runtime, best effort: access is already refused locally, and a
     /// session the runtime could not be told about expires by its idle TTL.
-    async fn end_runtime_sessions(&self, caller: &Caller, tenant_id: &str, user_id: &str, sessions: &[String]) {
+    async fn end_runtime_sessions(
+        &self,
+        caller: &Caller,
+        tenant_id: &str,
+        user_id: &str,
+        sessions: &[String],
+    ) {
         for sid in sessions {
             match self
                 .runtime
@@ -189,7 +207,9 @@ impl Identity {
             {
                 Ok(_) => {}
                 Err(e) if e.is_not_found() => {}
-                Err(e) => tracing::warn!(session_id = %sid, error = %e, "could not end the runtime session"),
+                Err(e) => {
+                    tracing::warn!(session_id = %sid, error = %e, "could not end the runtime session")
+                }
             }
         }
     }

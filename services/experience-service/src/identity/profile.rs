@@ -11,11 +11,12 @@ const TTL_MS: i64 = 30_000;
 const MAX_ENTRIES: usize = 100_000;
 
 type Key = (String, String);
+type Entry = (Arc<MeResponse>, i64);
 
 /// Cached profiles by (tenant, user).
 #[derive(Clone, Default)]
 pub struct ProfileCache {
-    inner: Arc<RwLock<HashMap<Key, (Arc<MeResponse>, i64)>>>,
+    inner: Arc<RwLock<HashMap<Key, Entry>>>,
 }
 
 impl ProfileCache {
@@ -37,7 +38,10 @@ impl ProfileCache {
             if map.len() >= MAX_ENTRIES {
                 map.clear();
             }
-            map.insert((tenant_id.to_owned(), user_id.to_owned()), (value, now + TTL_MS));
+            map.insert(
+                (tenant_id.to_owned(), user_id.to_owned()),
+                (value, now + TTL_MS),
+            );
         }
     }
 }

@@ -4,7 +4,7 @@
 use platform_sdk::time_util::now_ms;
 use platform_sdk::wire::LoginResponse;
 
-use super::{Caller, Identity};
+use super::{Caller, Identity, Principal};
 use crate::domain::refresh_token;
 use crate::error::ApiError;
 use crate::storage;
@@ -24,7 +24,10 @@ impl Identity {
             // The user left the tenant: the family cannot be used any more.
             return Err(ApiError::InvalidRefreshToken);
         };
-        if row.revoked_at.is_some() || row.absolute_expires_at <= now || self.revoked.contains(&row.session_id) {
+        if row.revoked_at.is_some()
+            || row.absolute_expires_at <= now
+            || self.revoked.contains(&row.session_id)
+        {
             return Err(ApiError::InvalidRefreshToken);
         }
         let child = refresh_token::derive_child(&self.refresh_secret, token);
@@ -32,9 +35,11 @@ impl Identity {
             Some(at) => Some(at),
             None if row.idle_expires_at <= now => return Err(ApiError::InvalidRefreshToken),
             None => {
-                let idle = (now + self.settings.refresh_idle_secs * 1000).min(row.absolute_expires_at);
+                let idle =
+                    (now + self.settings.refresh_idle_secs * 1000).min(row.absolute_expires_at);
                 let child_hash = refresh_token::hash(&child);
-                if storage::refresh::rotate(&self.pool, &row, &hash, &child_hash, now, idle).await? {
+                if storage::refresh::rotate(&self.pool, &row, &hash, &child_hash, now, idle).await?
+                {
                     None
                 } else {
                     // Another request rotated it a moment ago: treat as a replay within grace.
@@ -50,13 +55,28 @@ impl Identity {
         // The session must still be alive in the runtime; this also slides its idle TTL.
         let check = self
             .runtime
-            .validate_session(&caller.request_id, &row.tenant_id, &row.user_id, &row.session_id)
+            .validate_session(
+                &caller.request_id,
+                &row.tenant_id,
+                &row.user_id,
+                &row.session_id,
+            )
             .await?;
         if !check.valid {
             return Err(ApiError::InvalidRefreshToken);
         }
         self.metrics.incr("refreshes");
-        self.respond(&row.user_id, &row.email, row.name.clone(), &row.tenant_id, &role, &row.session_id, child)
+        self.respond(
+            Principal {
+                user_id: &row.user_id,
+                email: &row.email,
+                name: row.name.clone(),
+                tenant_id: &row.tenant_id,
+                role: &role,
+            },
+            &row.session_id,
+            child,
+        )
     }
 
     async fn reuse_detected(&self, caller: &Caller, row: &storage::refresh::TokenRow) -> ApiError {
@@ -68,15 +88,23 @@ impl Identity {
         );
         self.metrics.incr("refresh_reuse_detected");
         let sessions = vec![row.session_id.clone()];
-        let revoked = storage::refresh::revoke(&self.pool, &row.tenant_id, &row.user_id, Some(&row.session_id), "reuse", now_ms())
-            .await;
+        let revoked = storage::refresh::revoke(
+            &self.pool,
+            &row.tenant_id,
+            &row.user_id,
+            Some(&row.session_id),
+            "reuse",
+            now_ms(),
+        )
+        .await;
         if let Err(e) = revoked {
             return ApiError::internal(e);
         }
         if let Err(e) = self.revoke_sessions(&row.tenant_id, &sessions).await {
             return e;
         }
-        self.end_runtime_sessions(caller, &row.tenant_id, &row.user_id, &sessions).await;
+        self.end_runtime_sessions(caller, &row.tenant_id, &row.user_id, &sessions)
+            .await;
         ApiError::RefreshTokenReused
     }
 }

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use platform_sdk::security_guard::AccessClaims;
 use platform_sdk::time_util::{now_ms, rfc3339_ms};
-use platform_sdk::wire::{AnonymousSession, MeResponse, MeUser, MySessions, SessionRecord, TenantView};
+use platform_sdk::wire::{
+    AnonymousSession, MeResponse, MeUser, MySessions, SessionRecord, TenantView,
+};
 
 use super::{Caller, Identity};
 use crate::error::ApiError;
@@ -12,24 +14,52 @@ use crate::storage;
 
 impl Identity {
     /// Ends the current session, or every session of the user in the tenant. Idempotent.
-    pub async fn logout(&self, caller: &Caller, claims: &AccessClaims, all_sessions: bool) -> Result<(), ApiError> {
+    pub async fn logout(
+        &self,
+        caller: &Caller,
+        claims: &AccessClaims,
+        all_sessions: bool,
+    ) -> Result<(), ApiError> {
         let now = now_ms();
         let mut sessions = if all_sessions {
-            let mut ids = storage::refresh::revoke(&self.pool, &claims.tid, &claims.sub, None, "logout_all", now).await?;
-            match self.runtime.list_sessions(&caller.request_id, &claims.tid, &claims.sub).await {
+            let mut ids = storage::refresh::revoke(
+                &self.pool,
+                &claims.tid,
+                &claims.sub,
+                None,
+                "logout_all",
+                now,
+            )
+            .await?;
+            match self
+                .runtime
+                .list_sessions(&caller.request_id, &claims.tid, &claims.sub)
+                .await
+            {
                 Ok(list) => ids.extend(list.sessions.into_iter().map(|s| s.session_id)),
-                Err(e) => tracing::warn!(error = %e, "could not list runtime sessions during logout"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not list runtime sessions during logout")
+                }
             }
             ids
         } else {
-            storage::refresh::revoke(&self.pool, &claims.tid, &claims.sub, Some(&claims.sid), "logout", now).await?;
+            storage::refresh::revoke(
+                &self.pool,
+                &claims.tid,
+                &claims.sub,
+                Some(&claims.sid),
+                "logout",
+                now,
+            )
+            .await?;
             Vec::new()
         };
         sessions.push(claims.sid.clone());
         sessions.sort();
         sessions.dedup();
         self.revoke_sessions(&claims.tid, &sessions).await?;
-        self.end_runtime_sessions(caller, &claims.tid, &claims.sub, &sessions).await;
+        self.end_runtime_sessions(caller, &claims.tid, &claims.sub, &sessions)
+            .await;
         self.metrics.incr("logouts");
         Ok(())
     }
@@ -58,7 +88,8 @@ impl Identity {
                     scopes: Vec::new(),
                     session_id: String::new(),
                 });
-                self.profiles.put(&claims.tid, &claims.sub, fresh.clone(), now);
+                self.profiles
+                    .put(&claims.tid, &claims.sub, fresh.clone(), now);
                 fresh
             }
         };
@@ -71,8 +102,15 @@ impl Identity {
     }
 
     /// The user's active sessions.
-    pub async fn my_sessions(&self, caller: &Caller, claims: &AccessClaims) -> Result<MySessions, ApiError> {
-        let list = self.runtime.list_sessions(&caller.request_id, &claims.tid, &claims.sub).await?;
+    pub async fn my_sessions(
+        &self,
+        caller: &Caller,
+        claims: &AccessClaims,
+    ) -> Result<MySessions, ApiError> {
+        let list = self
+            .runtime
+            .list_sessions(&caller.request_id, &claims.tid, &claims.sub)
+            .await?;
         Ok(MySessions {
             sessions: list.sessions,
             current_session_id: claims.sid.clone(),
@@ -80,11 +118,19 @@ impl Identity {
     }
 
     /// One of the user's own sessions (another user's or tenant's answers 404).
-    pub async fn session(&self, caller: &Caller, claims: &AccessClaims, session_id: &str) -> Result<SessionRecord, ApiError> {
+    pub async fn session(
+        &self,
+        caller: &Caller,
+        claims: &AccessClaims,
+        session_id: &str,
+    ) -> Result<SessionRecord, ApiError> {
         if uuid::Uuid::parse_str(session_id).is_err() {
             return Err(ApiError::NotFound("session"));
         }
-        let record = self.runtime.get_session(&caller.request_id, &claims.tid, session_id).await?;
+        let record = self
+            .runtime
+            .get_session(&caller.request_id, &claims.tid, session_id)
+            .await?;
         if record.user_id.as_deref() != Some(claims.sub.as_str()) {
             return Err(ApiError::NotFound("session"));
         }
@@ -92,12 +138,26 @@ impl Identity {
     }
 
     /// Ends one of the user's own sessions.
-    pub async fn end_session(&self, caller: &Caller, claims: &AccessClaims, session_id: &str) -> Result<(), ApiError> {
+    pub async fn end_session(
+        &self,
+        caller: &Caller,
+        claims: &AccessClaims,
+        session_id: &str,
+    ) -> Result<(), ApiError> {
         let record = self.session(caller, claims, session_id).await?;
         let sessions = vec![record.session_id.clone()];
-        storage::refresh::revoke(&self.pool, &claims.tid, &claims.sub, Some(session_id), "ended_by_user", now_ms()).await?;
+        storage::refresh::revoke(
+            &self.pool,
+            &claims.tid,
+            &claims.sub,
+            Some(session_id),
+            "ended_by_user",
+            now_ms(),
+        )
+        .await?;
         self.revoke_sessions(&claims.tid, &sessions).await?;
-        self.end_runtime_sessions(caller, &claims.tid, &claims.sub, &sessions).await;
+        self.end_runtime_sessions(caller, &claims.tid, &claims.sub, &sessions)
+            .await;
         Ok(())
     }
 
@@ -109,6 +169,9 @@ impl Identity {
             .runtime
             .create_anonymous_session(&caller.request_id, &session_id, caller.session_metadata())
             .await?;
-        Ok(AnonymousSession { session_id, session })
+        Ok(AnonymousSession {
+            session_id,
+            session,
+        })
     }
 }

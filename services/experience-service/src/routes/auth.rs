@@ -1,7 +1,10 @@
 //! `/api/auth/*` (SPEC §2). Handlers only extract, call one identity flow and shape the answer.
 
 use actix_web::{web, HttpResponse};
-use platform_sdk::wire::{LoginRequest, LoginResponse, LogoutRequest, MeResponse, MySessions, RefreshRequest, RegisterRequest};
+use platform_sdk::wire::{
+    LoginRequest, LoginResponse, LogoutRequest, MeResponse, MySessions, RefreshRequest,
+    RegisterRequest,
+};
 
 use crate::error::ApiError;
 use crate::extractors::{scopes::SessionsRead, AuthUser, CallerInfo, RequireScope};
@@ -10,13 +13,41 @@ use crate::identity::Identity;
 /// Mounts the identity endpoints.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let nope = || web::to(platform_sdk::http::method_not_allowed);
-    cfg.service(web::resource("/api/auth/register").route(web::post().to(register)).default_service(nope()))
-        .service(web::resource("/api/auth/login").route(web::post().to(login)).default_service(nope()))
-        .service(web::resource("/api/auth/refresh").route(web::post().to(refresh)).default_service(nope()))
-        .service(web::resource("/api/auth/logout").route(web::post().to(logout)).default_service(nope()))
-        .service(web::resource("/api/auth/me").route(web::get().to(me)).default_service(nope()))
-        .service(web::resource("/api/auth/sessions").route(web::get().to(sessions)).default_service(nope()))
-        .service(web::resource("/api/auth/sessions/{id}").route(web::delete().to(end_session)).default_service(nope()));
+    cfg.service(
+        web::resource("/api/auth/register")
+            .route(web::post().to(register))
+            .default_service(nope()),
+    )
+    .service(
+        web::resource("/api/auth/login")
+            .route(web::post().to(login))
+            .default_service(nope()),
+    )
+    .service(
+        web::resource("/api/auth/refresh")
+            .route(web::post().to(refresh))
+            .default_service(nope()),
+    )
+    .service(
+        web::resource("/api/auth/logout")
+            .route(web::post().to(logout))
+            .default_service(nope()),
+    )
+    .service(
+        web::resource("/api/auth/me")
+            .route(web::get().to(me))
+            .default_service(nope()),
+    )
+    .service(
+        web::resource("/api/auth/sessions")
+            .route(web::get().to(sessions))
+            .default_service(nope()),
+    )
+    .service(
+        web::resource("/api/auth/sessions/{id}")
+            .route(web::delete().to(end_session))
+            .default_service(nope()),
+    );
 }
 
 /// Registers a user and their tenant, and logs them in.
@@ -24,7 +55,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     (status = 201, body = LoginResponse), (status = 409, description = "email_taken"),
     (status = 422, description = "validation_failed"), (status = 429, description = "rate_limited"),
     (status = 503, description = "runtime_unavailable")))]
-pub async fn register(identity: web::Data<Identity>, caller: CallerInfo, body: web::Json<RegisterRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn register(
+    identity: web::Data<Identity>,
+    caller: CallerInfo,
+    body: web::Json<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
     let response = identity.register(&caller.0, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(response))
 }
@@ -33,7 +68,11 @@ pub async fn register(identity: web::Data<Identity>, caller: CallerInfo, body: w
 #[utoipa::path(post, path = "/api/auth/login", request_body = LoginRequest, responses(
     (status = 200, body = LoginResponse), (status = 401, description = "invalid_credentials"),
     (status = 429, description = "rate_limited"), (status = 503, description = "runtime_unavailable")))]
-pub async fn login(identity: web::Data<Identity>, caller: CallerInfo, body: web::Json<LoginRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn login(
+    identity: web::Data<Identity>,
+    caller: CallerInfo,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
     let response = identity.login(&caller.0, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(response))
 }
@@ -41,7 +80,11 @@ pub async fn login(identity: web::Data<Identity>, caller: CallerInfo, body: web:
 /// Rotates a refresh token.
 #[utoipa::path(post, path = "/api/auth/refresh", request_body = RefreshRequest, responses(
     (status = 200, body = LoginResponse), (status = 401, description = "invalid_refresh_token | refresh_token_reused")))]
-pub async fn refresh(identity: web::Data<Identity>, caller: CallerInfo, body: web::Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn refresh(
+    identity: web::Data<Identity>,
+    caller: CallerInfo,
+    body: web::Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
     let response = identity.refresh(&caller.0, &body.refresh_token).await?;
     Ok(HttpResponse::Ok().json(response))
 }
@@ -49,7 +92,12 @@ pub async fn refresh(identity: web::Data<Identity>, caller: CallerInfo, body: we
 /// Ends the current session (or all of them). Idempotent; the body is optional.
 #[utoipa::path(post, path = "/api/auth/logout", request_body = Option<LogoutRequest>, responses((status = 204), (status = 401)),
     security(("bearer" = [])))]
-pub async fn logout(identity: web::Data<Identity>, caller: CallerInfo, user: AuthUser, body: Option<web::Json<LogoutRequest>>) -> Result<HttpResponse, ApiError> {
+pub async fn logout(
+    identity: web::Data<Identity>,
+    caller: CallerInfo,
+    user: AuthUser,
+    body: Option<web::Json<LogoutRequest>>,
+) -> Result<HttpResponse, ApiError> {
     let all = body.map(|b| b.all_sessions).unwrap_or(false);
     identity.logout(&caller.0, &user.0, all).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -63,13 +111,22 @@ pub async fn me(identity: web::Data<Identity>, user: AuthUser) -> Result<HttpRes
 
 /// The caller's active sessions.
 #[utoipa::path(get, path = "/api/auth/sessions", responses((status = 200, body = MySessions), (status = 401)), security(("bearer" = [])))]
-pub async fn sessions(identity: web::Data<Identity>, caller: CallerInfo, auth: RequireScope<SessionsRead>) -> Result<HttpResponse, ApiError> {
+pub async fn sessions(
+    identity: web::Data<Identity>,
+    caller: CallerInfo,
+    auth: RequireScope<SessionsRead>,
+) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(identity.my_sessions(&caller.0, &auth.user.0).await?))
 }
 
 /// Ends one of the caller's sessions.
 #[utoipa::path(delete, path = "/api/auth/sessions/{id}", responses((status = 204), (status = 401), (status = 404)), security(("bearer" = [])))]
-pub async fn end_session(identity: web::Data<Identity>, caller: CallerInfo, user: AuthUser, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn end_session(
+    identity: web::Data<Identity>,
+    caller: CallerInfo,
+    user: AuthUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     identity.end_session(&caller.0, &user.0, &id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

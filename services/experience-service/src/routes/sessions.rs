@@ -16,17 +16,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(create_anonymous))
             .default_service(nope()),
     )
-    .service(web::resource("/api/session/{id}").route(web::get().to(get_one)).default_service(nope()));
+    .service(
+        web::resource("/api/session/{id}")
+            .route(web::get().to(get_one))
+            .default_service(nope()),
+    );
 }
 
 /// Creates an anonymous session (guide agent only).
 #[utoipa::path(post, path = "/api/session/create-anonymous", responses((status = 201, body = AnonymousSession), (status = 429), (status = 503)))]
-pub async fn create_anonymous(identity: web::Data<Identity>, caller: CallerInfo) -> Result<HttpResponse, ApiError> {
+pub async fn create_anonymous(
+    identity: web::Data<Identity>,
+    caller: CallerInfo,
+) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Created().json(identity.create_anonymous(&caller.0).await?))
 }
 
 /// One of the caller's own sessions.
 #[utoipa::path(get, path = "/api/session/{id}", responses((status = 200, body = SessionRecord), (status = 401), (status = 404)), security(("bearer" = [])))]
-pub async fn get_one(identity: web::Data<Identity>, caller: CallerInfo, auth: RequireScope<SessionsRead>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_one(
+    identity: web::Data<Identity>,
+    caller: CallerInfo,
+    auth: RequireScope<SessionsRead>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(identity.session(&caller.0, &auth.user.0, &id).await?))
 }

@@ -175,23 +175,27 @@ pub async fn revoke(
 ) -> Result<Vec<String>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let sessions: Vec<String> = match session_id {
-        Some(sid) => sqlx::query(
-            "SELECT session_id FROM refresh_families \
+        Some(sid) => {
+            sqlx::query(
+                "SELECT session_id FROM refresh_families \
              WHERE tenant_id = $1 AND user_id = $2 AND session_id = $3 AND revoked_at IS NULL",
-        )
-        .bind(tenant_id)
-        .bind(user_id)
-        .bind(sid)
-        .fetch_all(&mut *tx)
-        .await?,
-        None => sqlx::query(
-            "SELECT session_id FROM refresh_families \
+            )
+            .bind(tenant_id)
+            .bind(user_id)
+            .bind(sid)
+            .fetch_all(&mut *tx)
+            .await?
+        }
+        None => {
+            sqlx::query(
+                "SELECT session_id FROM refresh_families \
              WHERE tenant_id = $1 AND user_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(tenant_id)
-        .bind(user_id)
-        .fetch_all(&mut *tx)
-        .await?,
+            )
+            .bind(tenant_id)
+            .bind(user_id)
+            .fetch_all(&mut *tx)
+            .await?
+        }
     }
     .into_iter()
     .map(|r| r.try_get(0))

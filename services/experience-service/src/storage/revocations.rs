@@ -24,7 +24,11 @@ pub async fn insert(
 }
 
 /// Revocations recorded at or after `since` that still matter at `now`.
-pub async fn since(pool: &AnyPool, since: i64, now: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+pub async fn since(
+    pool: &AnyPool,
+    since: i64,
+    now: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
     sqlx::query("SELECT session_id, expires_at FROM revoked_sessions WHERE revoked_at >= $1 AND expires_at > $2")
         .bind(since)
         .bind(now)

@@ -121,7 +121,11 @@ pub async fn find_login(pool: &AnyPool, email: &str) -> Result<Option<LoginRow>,
 }
 
 /// The user as a member of the tenant (none if not a member).
-pub async fn profile(pool: &AnyPool, tenant_id: &str, user_id: &str) -> Result<Option<Profile>, sqlx::Error> {
+pub async fn profile(
+    pool: &AnyPool,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<Option<Profile>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT u.id, u.email, u.name, t.id, t.name, m.role, u.created_at \
          FROM memberships m JOIN users u ON u.id = m.user_id JOIN tenants t ON t.id = m.tenant_id \

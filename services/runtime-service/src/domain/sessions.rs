@@ -61,7 +61,12 @@ impl Sessions {
         Duration::from_millis((record.expires_at - now).max(1) as u64)
     }
 
-    fn fresh(&self, contract: &Contract, tenant_id: &str, user_id: Option<String>) -> Result<SessionRecord, RuntimeError> {
+    fn fresh(
+        &self,
+        contract: &Contract,
+        tenant_id: &str,
+        user_id: Option<String>,
+    ) -> Result<SessionRecord, RuntimeError> {
         let payload: CreateSessionPayload = serde_json::from_value(contract.payload.clone())
             .map_err(|e| RuntimeError::Validation {
                 field: "payload",
@@ -92,7 +97,11 @@ impl Sessions {
             return Ok(record);
         }
         // The id is taken: the same owner asking again gets the session, anyone else a conflict.
-        match self.surface.get_session(&record.tenant_id, &record.session_id).await? {
+        match self
+            .surface
+            .get_session(&record.tenant_id, &record.session_id)
+            .await?
+        {
             Some(existing) if existing.user_id == record.user_id => Ok(existing),
             _ => Err(RuntimeError::Conflict("session id already in use".into())),
         }
@@ -112,12 +121,17 @@ impl Sessions {
     }
 
     /// Creates an anonymous session in the public tenant.
-    pub async fn create_anonymous(&self, contract: &Contract) -> Result<SessionRecord, RuntimeError> {
+    pub async fn create_anonymous(
+        &self,
+        contract: &Contract,
+    ) -> Result<SessionRecord, RuntimeError> {
         check_id("session_id", &contract.session_id)?;
         if contract.tenant_id != ANONYMOUS_TENANT || contract.user_id.is_some() {
             return Err(RuntimeError::Validation {
                 field: "tenant_id",
-                message: format!("anonymous sessions belong to tenant `{ANONYMOUS_TENANT}` and no user"),
+                message: format!(
+                    "anonymous sessions belong to tenant `{ANONYMOUS_TENANT}` and no user"
+                ),
             });
         }
         let record = self.fresh(contract, ANONYMOUS_TENANT, None)?;
@@ -125,7 +139,11 @@ impl Sessions {
     }
 
     /// Attaches a user of the contract's tenant to an anonymous session, keeping its id.
-    pub async fn upgrade(&self, session_id: &str, contract: &Contract) -> Result<SessionRecord, RuntimeError> {
+    pub async fn upgrade(
+        &self,
+        session_id: &str,
+        contract: &Contract,
+    ) -> Result<SessionRecord, RuntimeError> {
         check_id("session_id", session_id)?;
         check_id("tenant_id", &contract.tenant_id)?;
         let payload: UpgradeSessionPayload = serde_json::from_value(contract.payload.clone())
@@ -133,15 +151,25 @@ impl Sessions {
                 field: "payload",
                 message: e.to_string(),
             })?;
-        if contract.session_id != session_id || contract.user_id.as_deref() != Some(payload.user_id.as_str()) {
+        if contract.session_id != session_id
+            || contract.user_id.as_deref() != Some(payload.user_id.as_str())
+        {
             return Err(RuntimeError::Validation {
                 field: "session_id",
                 message: "the contract does not name this session and user".into(),
             });
         }
-        let Some(anonymous) = self.surface.get_session(ANONYMOUS_TENANT, session_id).await? else {
+        let Some(anonymous) = self
+            .surface
+            .get_session(ANONYMOUS_TENANT, session_id)
+            .await?
+        else {
             // Already upgraded by this user (a retry): answer with the upgraded session.
-            return match self.surface.get_session(&contract.tenant_id, session_id).await? {
+            return match self
+                .surface
+                .get_session(&contract.tenant_id, session_id)
+                .await?
+            {
                 Some(s) if s.user_id.as_deref() == Some(payload.user_id.as_str()) => Ok(s),
                 _ => Err(RuntimeError::NotFound("session")),
             };
@@ -166,7 +194,11 @@ impl Sessions {
     }
 
     /// Reads a session of a tenant.
-    pub async fn get(&self, tenant_id: &str, session_id: &str) -> Result<SessionRecord, RuntimeError> {
+    pub async fn get(
+        &self,
+        tenant_id: &str,
+        session_id: &str,
+    ) -> Result<SessionRecord, RuntimeError> {
         tenant_ok("tenant_id", tenant_id)?;
         check_id("session_id", session_id)?;
         self.surface
@@ -176,7 +208,12 @@ impl Sessions {
     }
 
     /// Validates ownership and activity; a valid session's idle TTL slides forward.
-    pub async fn validate(&self, tenant_id: &str, user_id: &str, session_id: &str) -> Result<ValidateSessionResponse, RuntimeError> {
+    pub async fn validate(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        session_id: &str,
+    ) -> Result<ValidateSessionResponse, RuntimeError> {
         let invalid = |reason: &str| ValidateSessionResponse {
             valid: false,
             reason: Some(reason.to_owned()),
@@ -199,7 +236,9 @@ impl Sessions {
             expires_at: (now + self.idle_ms).min(record.absolute_expires_at),
             ..record
         };
-        self.surface.put_session(&touched, Self::ttl(&touched, now)).await?;
+        self.surface
+            .put_session(&touched, Self::ttl(&touched, now))
+            .await?;
         Ok(ValidateSessionResponse {
             valid: true,
             reason: None,
@@ -208,22 +247,34 @@ impl Sessions {
     }
 
     /// Lists a user's active sessions, newest first (and drops stale index entries).
-    pub async fn list(&self, tenant_id: &str, user_id: &str) -> Result<Vec<SessionRecord>, RuntimeError> {
+    pub async fn list(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<SessionRecord>, RuntimeError> {
         check_id("tenant_id", tenant_id)?;
         check_id("user_id", user_id)?;
         let mut sessions = Vec::new();
         for id in self.surface.session_ids_of_user(tenant_id, user_id).await? {
             match self.surface.get_session(tenant_id, &id).await? {
                 Some(s) if s.status == SessionStatus::Active => sessions.push(s),
-                _ => self.surface.remove_from_user_index(tenant_id, user_id, &id).await?,
+                _ => {
+                    self.surface
+                        .remove_from_user_index(tenant_id, user_id, &id)
+                        .await?
+                }
             }
         }
-        sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.created_at));
         Ok(sessions)
     }
 
     /// Ends a session of the contract's tenant (idempotent: ending an ended session is fine).
-    pub async fn end(&self, session_id: &str, contract: &Contract) -> Result<SessionRecord, RuntimeError> {
+    pub async fn end(
+        &self,
+        session_id: &str,
+        contract: &Contract,
+    ) -> Result<SessionRecord, RuntimeError> {
         if contract.session_id != session_id {
             return Err(RuntimeError::Validation {
                 field: "session_id",

@@ -5,7 +5,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use platform_sdk::runtime_client::actions;
 use platform_sdk::traffic_cop::SignedIntent;
-use platform_sdk::wire::{SessionList, SessionRecord, ValidateSessionRequest, ValidateSessionResponse};
+use platform_sdk::wire::{
+    SessionList, SessionRecord, ValidateSessionRequest, ValidateSessionResponse,
+};
 use serde::Deserialize;
 
 use crate::auth::ServiceCaller;
@@ -15,21 +17,37 @@ use crate::startup::AppState;
 /// Mounts the session endpoints.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let nope = || web::to(platform_sdk::http::method_not_allowed);
-    cfg.service(web::resource("/api/session/create").route(web::post().to(create)).default_service(nope()))
-        .service(
-            web::resource("/api/session/create-anonymous")
-                .route(web::post().to(create_anonymous))
-                .default_service(nope()),
-        )
-        .service(web::resource("/api/session/{id}/upgrade").route(web::patch().to(upgrade)).default_service(nope()))
-        .service(web::resource("/api/session/{id}/validate").route(web::post().to(validate)).default_service(nope()))
-        .service(
-            web::resource("/api/session/{id}")
-                .route(web::get().to(get_one))
-                .route(web::delete().to(end))
-                .default_service(nope()),
-        )
-        .service(web::resource("/api/sessions").route(web::get().to(list)).default_service(nope()));
+    cfg.service(
+        web::resource("/api/session/create")
+            .route(web::post().to(create))
+            .default_service(nope()),
+    )
+    .service(
+        web::resource("/api/session/create-anonymous")
+            .route(web::post().to(create_anonymous))
+            .default_service(nope()),
+    )
+    .service(
+        web::resource("/api/session/{id}/upgrade")
+            .route(web::patch().to(upgrade))
+            .default_service(nope()),
+    )
+    .service(
+        web::resource("/api/session/{id}/validate")
+            .route(web::post().to(validate))
+            .default_service(nope()),
+    )
+    .service(
+        web::resource("/api/session/{id}")
+            .route(web::get().to(get_one))
+            .route(web::delete().to(end))
+            .default_service(nope()),
+    )
+    .service(
+        web::resource("/api/sessions")
+            .route(web::get().to(list))
+            .default_service(nope()),
+    );
 }
 
 /// Tenant selector of reads.
@@ -51,7 +69,10 @@ pub struct UserQuery {
 /// Creates a user session (`action: create_session`).
 #[utoipa::path(post, path = "/api/session/create", request_body = SignedIntent,
     responses((status = 201, body = SessionRecord), (status = 403, description = "invalid_intent")))]
-pub async fn create(state: web::Data<AppState>, intent: web::Json<SignedIntent>) -> Result<HttpResponse, RuntimeError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    intent: web::Json<SignedIntent>,
+) -> Result<HttpResponse, RuntimeError> {
     let sessions = &state.sessions;
     state
         .gate
@@ -64,7 +85,10 @@ pub async fn create(state: web::Data<AppState>, intent: web::Json<SignedIntent>)
 /// Creates an anonymous session (`action: create_anonymous_session`).
 #[utoipa::path(post, path = "/api/session/create-anonymous", request_body = SignedIntent,
     responses((status = 201, body = SessionRecord), (status = 403, description = "invalid_intent")))]
-pub async fn create_anonymous(state: web::Data<AppState>, intent: web::Json<SignedIntent>) -> Result<HttpResponse, RuntimeError> {
+pub async fn create_anonymous(
+    state: web::Data<AppState>,
+    intent: web::Json<SignedIntent>,
+) -> Result<HttpResponse, RuntimeError> {
     let sessions = &state.sessions;
     state
         .gate
@@ -77,7 +101,11 @@ pub async fn create_anonymous(state: web::Data<AppState>, intent: web::Json<Sign
 /// Attaches a user to an anonymous session (`action: upgrade_session`).
 #[utoipa::path(patch, path = "/api/session/{id}/upgrade", request_body = SignedIntent,
     responses((status = 200, body = SessionRecord), (status = 403, description = "invalid_intent"), (status = 404)))]
-pub async fn upgrade(state: web::Data<AppState>, id: web::Path<String>, intent: web::Json<SignedIntent>) -> Result<HttpResponse, RuntimeError> {
+pub async fn upgrade(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    intent: web::Json<SignedIntent>,
+) -> Result<HttpResponse, RuntimeError> {
     let sessions = &state.sessions;
     state
         .gate
@@ -90,7 +118,11 @@ pub async fn upgrade(state: web::Data<AppState>, id: web::Path<String>, intent: 
 /// Ends a session (`action: end_session`).
 #[utoipa::path(delete, path = "/api/session/{id}", request_body = SignedIntent,
     responses((status = 200, body = SessionRecord), (status = 403, description = "invalid_intent"), (status = 404)))]
-pub async fn end(state: web::Data<AppState>, id: web::Path<String>, intent: web::Json<SignedIntent>) -> Result<HttpResponse, RuntimeError> {
+pub async fn end(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    intent: web::Json<SignedIntent>,
+) -> Result<HttpResponse, RuntimeError> {
     let sessions = &state.sessions;
     state
         .gate
@@ -103,22 +135,39 @@ pub async fn end(state: web::Data<AppState>, id: web::Path<String>, intent: web:
 /// Reads a session of a tenant (service token).
 #[utoipa::path(get, path = "/api/session/{id}", params(TenantQuery),
     responses((status = 200, body = SessionRecord), (status = 401), (status = 404)), security(("service_token" = [])))]
-pub async fn get_one(_: ServiceCaller, state: web::Data<AppState>, id: web::Path<String>, q: web::Query<TenantQuery>) -> Result<HttpResponse, RuntimeError> {
+pub async fn get_one(
+    _: ServiceCaller,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    q: web::Query<TenantQuery>,
+) -> Result<HttpResponse, RuntimeError> {
     Ok(HttpResponse::Ok().json(state.sessions.get(&q.tenant_id, &id).await?))
 }
 
 /// Validates a session for a user and slides its idle TTL (service token).
 #[utoipa::path(post, path = "/api/session/{id}/validate", request_body = ValidateSessionRequest,
     responses((status = 200, body = ValidateSessionResponse), (status = 401)), security(("service_token" = [])))]
-pub async fn validate(_: ServiceCaller, state: web::Data<AppState>, id: web::Path<String>, body: web::Json<ValidateSessionRequest>) -> Result<HttpResponse, RuntimeError> {
-    let answer = state.sessions.validate(&body.tenant_id, &body.user_id, &id).await?;
+pub async fn validate(
+    _: ServiceCaller,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<ValidateSessionRequest>,
+) -> Result<HttpResponse, RuntimeError> {
+    let answer = state
+        .sessions
+        .validate(&body.tenant_id, &body.user_id, &id)
+        .await?;
     Ok(HttpResponse::Ok().json(answer))
 }
 
 /// Lists a user's active sessions (service token).
 #[utoipa::path(get, path = "/api/sessions", params(UserQuery),
     responses((status = 200, body = SessionList), (status = 401)), security(("service_token" = [])))]
-pub async fn list(_: ServiceCaller, state: web::Data<AppState>, q: web::Query<UserQuery>) -> Result<HttpResponse, RuntimeError> {
+pub async fn list(
+    _: ServiceCaller,
+    state: web::Data<AppState>,
+    q: web::Query<UserQuery>,
+) -> Result<HttpResponse, RuntimeError> {
     let sessions = state.sessions.list(&q.tenant_id, &q.user_id).await?;
     Ok(HttpResponse::Ok().json(SessionList { sessions }))
 }

@@ -1,0 +1,272 @@
+//! The five targets of the performance issue, one module each, and what they share: the run
+//! settings, interleaved A/B measurement, and GET load over the raw keep-alive client.
+//!
+//! | # | module | goal |
+//! |---|---|---|
+//! | 1 | [`me`] | authenticated `GET /api/auth/me` ≥ 0.6 × a bare actix-web handler |
+//! | 2 | [`login`] | logins/s ≥ 0.85 × raw Argon2id hashes/s |
+//! | 3 | [`latency`] | p99 of authenticated GETs ≤ 10 ms while logins saturate the hash pool |
+//! | 4 | [`refresh`] | ≥ 1,000 refreshes/s on PostgreSQL |
+//! | 5 | [`session`] | `GET /api/session/{id}` p50/p99 at 32 clients beside a bare Redis GET |
+
+pub mod latency;
+pub mod login;
+pub mod me;
+pub mod refresh;
+pub mod session;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+
+use crate::http1::Http1;
+use crate::load::{self, Plan, Sample};
+use crate::report::Section;
+use crate::services::Stack;
+
+/// Concurrent clients of the throughput scenarios (targets 1, 4, 5).
+pub const HTTP_CLIENTS: usize = 32;
+
+/// One of the five targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Which {
+    /// 1. `/api/auth/me` vs bare handler.
+    Me,
+    /// 2. logins/s vs raw hashes/s.
+    Login,
+    /// 3. GET p99 under a login flood.
+    Latency,
+    /// 4. refreshes/s on Postgres.
+    Refresh,
+    /// 5. session GET vs bare Redis GET.
+    Session,
+}
+
+impl Which {
+    /// All targets, in report order.
+    pub const ALL: [Self; 5] = [Self::Me, Self::Login, Self::Latency, Self::Refresh, Self::Session];
+
+    /// The `--only` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Me => "me",
+            Self::Login => "login",
+            Self::Latency => "latency",
+            Self::Refresh => "refresh",
+            Self::Session => "session",
+        }
+    }
+
+    /// Its number in the issue.
+    pub fn number(self) -> usize {
+        match self {
+            Self::Me => 1,
+            Self::Login => 2,
+            Self::Latency => 3,
+            Self::Refresh => 4,
+            Self::Session => 5,
+        }
+    }
+
+    /// Heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Me => "Authenticated GET throughput vs a bare actix-web handler",
+            Self::Login => "Logins/s vs raw Argon2id hashes/s",
+            Self::Latency => "Authenticated GET p99 while logins saturate the hash pool",
+            Self::Refresh => "Refresh-token rotations/s on PostgreSQL",
+            Self::Session => "Session read vs a bare Redis GET",
+        }
+    }
+
+    /// The goal, as written in the issue.
+    pub fn goal(self) -> &'static str {
+        match self {
+            Self::Me => "ratio ≥ 0.60",
+            Self::Login => "ratio ≥ 0.85",
+            Self::Latency => "p99 ≤ 10 ms",
+            Self::Refresh => "≥ 1,000/s",
+            Self::Session => "reported beside bare Redis (no numeric goal)",
+        }
+    }
+
+    /// Parses an `--only` name (or the number).
+    pub fn parse(text: &str) -> Result<Self> {
+        let text = text.trim();
+        Self::ALL
+            .into_iter()
+            .find(|which| which.name() == text || which.number().to_string() == text)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|w| w.name()).collect();
+                anyhow::anyhow!("unknown scenario {text:?} (one of: {})", names.join(", "))
+            })
+    }
+}
+
+impl std::fmt::Display for Which {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}. {}", self.number(), self.title())
+    }
+}
+
+/// How long and how often to measure.
+#[derive(Debug, Clone, Copy)]
+pub struct Bench {
+    /// Measurements (or pairs) per target.
+    pub runs: usize,
+    /// Counted window.
+    pub measure: Duration,
+    /// Warm-up before a target's first window.
+    pub warmup: Duration,
+    /// Cores of this machine (worker counts, hashing threads, flood size).
+    pub cores: usize,
+}
+
+impl Bench {
+    /// Settle time before each window: a tenth of it, between 50 ms and 500 ms.
+    pub fn settle(&self) -> Duration {
+        self.measure
+            .mul_f64(0.1)
+            .clamp(Duration::from_millis(50), Duration::from_millis(500))
+    }
+
+    /// A measured window.
+    pub fn plan(&self) -> Plan {
+        Plan {
+            settle: self.settle(),
+            measure: self.measure,
+        }
+    }
+
+    /// A warm-up window (its result is only checked for success).
+    pub fn warm(&self) -> Plan {
+        Plan {
+            settle: Duration::ZERO,
+            measure: self.warmup,
+        }
+    }
+}
+
+/// Runs one target against a running stack.
+pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> {
+    match which {
+        Which::Me => me::run(stack, bench).await,
+        Which::Login => login::run(stack, bench).await,
+        Which::Latency => latency::run(stack, bench).await,
+        Which::Refresh => refresh::run(stack, bench).await,
+        Which::Session => session::run(stack, bench).await,
+    }
+}
+
+/// GET load: `clients` keep-alive connections, client `i` sending `requests[i % len]` and
+/// expecting `200`. Closed-loop, or paced at `rate` requests/s in total.
+pub async fn get_load(
+    addr: SocketAddr,
+    requests: &Arc<Vec<Vec<u8>>>,
+    clients: usize,
+    plan: Plan,
+    rate: Option<f64>,
+) -> Result<Sample> {
+    if requests.is_empty() {
+        bail!("no requests to send");
+    }
+    let task = |i: usize, mut probe: load::Probe| {
+        let requests = Arc::clone(requests);
+        async move {
+            let request = &requests[i % requests.len()];
+            let mut client = Http1::new(addr);
+            while let Some(started) = probe.next().await {
+                let outcome = client.expect(request, 200).await;
+                probe.record(started, outcome);
+            }
+            probe
+        }
+    };
+    match rate {
+        None => load::closed(clients, plan, task).await,
+        Some(rate) => load::paced(clients, rate, plan, task).await,
+    }
+}
+
+/// Warms both sides up, then measures A, B, A, B, … `bench.runs` pairs.
+pub async fn interleaved(
+    bench: &Bench,
+    (name_a, a): (&str, impl AsyncFn(Plan) -> Result<Sample>),
+    (name_b, b): (&str, impl AsyncFn(Plan) -> Result<Sample>),
+) -> Result<(Series, Series)> {
+    a(bench.warm()).await?.require_success(name_a)?;
+    b(bench.warm()).await?.require_success(name_b)?;
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for _ in 0..bench.runs {
+        let x = a(bench.plan()).await?;
+        x.require_success(name_a)?;
+        xs.push(x);
+        let y = b(bench.plan()).await?;
+        y.require_success(name_b)?;
+        ys.push(y);
+    }
+    Ok((Series::new(name_a, xs), Series::new(name_b, ys)))
+}
+
+/// Warms up, then measures `bench.runs` windows.
+pub async fn repeated(bench: &Bench, name: &str, a: impl AsyncFn(Plan) -> Result<Sample>) -> Result<Series> {
+    a(bench.warm()).await?.require_success(name)?;
+    let mut xs = Vec::new();
+    for _ in 0..bench.runs {
+        let x = a(bench.plan()).await?;
+        x.require_success(name)?;
+        xs.push(x);
+    }
+    Ok(Series::new(name, xs))
+}
+
+/// The windows of one measurement.
+#[derive(Debug, Clone)]
+pub struct Series {
+    name: String,
+    /// One sample per run.
+    pub samples: Vec<Sample>,
+}
+
+impl Series {
+    fn new(name: &str, samples: Vec<Sample>) -> Self {
+        Self {
+            name: name.to_owned(),
+            samples,
+        }
+    }
+
+    /// Throughput of each run.
+    pub fn rates(&self) -> Vec<f64> {
+        self.samples.iter().map(Sample::per_second).collect()
+    }
+
+    /// A latency percentile of each run, milliseconds.
+    pub fn percentiles(&self, q: f64) -> Vec<f64> {
+        self.samples.iter().map(|s| s.percentile_ms(q)).collect()
+    }
+
+    /// Per-run ratios of this series' throughput to `other`'s.
+    pub fn rate_ratios(&self, other: &Self) -> Vec<f64> {
+        self.rates()
+            .iter()
+            .zip(other.rates())
+            .map(|(a, b)| a / b)
+            .collect()
+    }
+
+    /// A note when some operations failed (they are not counted in any number).
+    pub fn error_note(&self) -> Option<String> {
+        let errors: u64 = self.samples.iter().map(|s| s.errors).sum();
+        let first = self.samples.iter().find_map(|s| s.first_error.clone());
+        (errors > 0).then(|| {
+            format!(
+                "{}: {errors} failed operations over all runs (not counted); first: `{}`",
+                self.name,
+                first.unwrap_or_default().replace('`', "'")
+            )
+        })
+    }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# `make run`: both services with no configuration (SQLite files and generated secrets in ./data,
+# in-memory state store), readable logs, Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --bins --quiet
+mkdir -p data
+export APP__LOG__FORMAT="${APP__LOG__FORMAT:-pretty}"
+target/debug/runtime-service &
+runtime=$!
+target/debug/experience-service &
+experience=$!
+trap 'kill -TERM $runtime $experience 2>/dev/null; wait' INT TERM EXIT
+echo "runtime-service    http://127.0.0.1:8000  (docs: /docs)"
+echo "experience-service http://127.0.0.1:8001  (docs: /docs)   Ctrl-C stops both"
+wait -n $runtime $experience
