@@ -10,7 +10,9 @@ target/debug/runtime-service &
 runtime=$!
 target/debug/experience-service &
 experience=$!
-trap 'kill -TERM $runtime $experience 2>/dev/null; wait' INT TERM EXIT
+stop() { kill -TERM "$runtime" "$experience" 2>/dev/null || true; wait || true; }
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
 echo "runtime-service    http://127.0.0.1:8000  (docs: /docs)"
 echo "experience-service http://127.0.0.1:8001  (docs: /docs)   Ctrl-C stops both"
 wait -n $runtime $experience

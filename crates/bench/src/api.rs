@@ -98,7 +98,12 @@ impl Api {
             .context("POST /api/auth/refresh")
     }
 
-    async fn post(&self, url: &str, body: &serde_json::Value, want: StatusCode) -> Result<LoginResponse> {
+    async fn post(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+        want: StatusCode,
+    ) -> Result<LoginResponse> {
         let response = self.client.post(url).json(body).send().await?;
         let status = response.status();
         if status != want {

@@ -40,11 +40,12 @@ impl BareServer {
             .name("bare-actix".into())
             .spawn(move || {
                 actix_web::rt::System::new().block_on(async move {
-                    let bound = HttpServer::new(|| App::new().route(Self::PATH, web::get().to(bare)))
-                        .workers(workers)
-                        .disable_signals()
-                        .shutdown_timeout(1)
-                        .bind(("127.0.0.1", 0));
+                    let bound =
+                        HttpServer::new(|| App::new().route(Self::PATH, web::get().to(bare)))
+                            .workers(workers)
+                            .disable_signals()
+                            .shutdown_timeout(1)
+                            .bind(("127.0.0.1", 0));
                     let server = match bound {
                         Ok(server) => server,
                         Err(error) => {
@@ -54,7 +55,10 @@ impl BareServer {
                     };
                     let addr = server.addrs().first().copied();
                     let running = server.run();
-                    let _ = ready_tx.send(addr.map(|a| (a, running.handle())).ok_or_else(|| "no address".to_owned()));
+                    let _ = ready_tx.send(
+                        addr.map(|a| (a, running.handle()))
+                            .ok_or_else(|| "no address".to_owned()),
+                    );
                     running.await
                 })
             })?;
@@ -84,8 +88,13 @@ async fn bare() -> HttpResponse {
 /// from `spawn_blocking`). This is the ceiling for logins/s: each login verifies one hash at the
 /// same cost.
 pub fn argon2_hashes(threads: usize, plan: Plan) -> Result<Sample> {
-    let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_PARALLELISM, None)
-        .map_err(|e| anyhow!("argon2 parameters: {e}"))?;
+    let params = Params::new(
+        ARGON2_MEMORY_KIB,
+        ARGON2_ITERATIONS,
+        ARGON2_PARALLELISM,
+        None,
+    )
+    .map_err(|e| anyhow!("argon2 parameters: {e}"))?;
     let window = Window::start(plan);
     let probes = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
@@ -96,7 +105,11 @@ pub fn argon2_hashes(threads: usize, plan: Plan) -> Result<Sample> {
             .collect();
         handles
             .into_iter()
-            .map(|handle| handle.join().map_err(|_| anyhow!("hashing thread panicked")))
+            .map(|handle| {
+                handle
+                    .join()
+                    .map_err(|_| anyhow!("hashing thread panicked"))
+            })
             .collect::<Result<Vec<Probe>>>()
     })?;
     Ok(Sample::merge(plan, probes))

@@ -195,7 +195,11 @@ async fn read_to_close(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<()> 
 
 /// Reads a chunked body starting at `start`; returns the range of the raw (still chunked) body,
 /// which is all an error message needs.
-async fn read_chunked(stream: &mut TcpStream, buf: &mut Vec<u8>, start: usize) -> Result<Range<usize>> {
+async fn read_chunked(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    start: usize,
+) -> Result<Range<usize>> {
     let mut at = start;
     loop {
         let line_end = loop {
@@ -230,7 +234,9 @@ async fn read_chunked(stream: &mut TcpStream, buf: &mut Vec<u8>, start: usize) -
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
 }
 
 fn snippet(body: &[u8]) -> String {
@@ -259,8 +265,10 @@ mod tests {
                 close: false
             }
         );
-        let head = Head::parse(b"HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
-            .unwrap();
+        let head = Head::parse(
+            b"HTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
         assert!(head.chunked && head.close && head.status == 401);
     }
 

@@ -109,7 +109,8 @@ impl Probe {
                 let at = if self.pace.is_some() { started } else { now };
                 if at >= self.window.measure_from && at <= self.window.end {
                     let micros = now.saturating_duration_since(started).as_micros();
-                    self.latencies.push(u32::try_from(micros).unwrap_or(u32::MAX));
+                    self.latencies
+                        .push(u32::try_from(micros).unwrap_or(u32::MAX));
                 }
             }
             Err(error) => {

@@ -1,1 +1,221 @@
-fn main() {}
+//! `symphainy-bench`: the load harness behind `make bench`.
+//!
+//! It starts the release binaries of both planes as child processes on loopback (port 0, fresh
+//! data directory, fresh secrets, fresh Postgres schemas and Redis key prefix), drives them from
+//! this process, measures each target of the performance issue next to a baseline taken in the
+//! same run (a bare actix-web handler, raw Argon2id hashing, a bare Redis GET), and writes the
+//! medians with PASS/MISS verdicts to `docs/benchmarks.md`. Measuring the baseline in the same run
+//! on the same machine is what makes the ratios meaningful on a small, shared box.
+//!
+//! Layout: [`cli`] flags; [`services`] child processes; [`load`] the closed-loop / paced runner
+//! and percentiles; [`http1`] the raw keep-alive GET client; [`api`] the identity API over
+//! reqwest; [`baselines`]; [`scenarios`] one module per target; [`report`] the Markdown.
+
+mod api;
+mod baselines;
+mod cli;
+mod http1;
+mod load;
+mod report;
+mod scenarios;
+mod services;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context as _, Result};
+
+use crate::cli::{Options, Parsed};
+use crate::report::{Section, Status};
+use crate::scenarios::{Bench, Which};
+use crate::services::{Database, Stack, StackSpec};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = match Options::parse(std::env::args().skip(1)) {
+        Ok(Parsed::Run(options)) => options,
+        Ok(Parsed::Help) => {
+            print!("{}", cli::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            eprintln!("symphainy-bench: {error:#}\n\n{}", cli::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    // Ctrl-C drops the run: every child was spawned with kill_on_drop.
+    let outcome = tokio::select! {
+        outcome = run(options) => outcome,
+        _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
+    };
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("symphainy-bench: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the selected targets and writes the report; `Ok(false)` when a scenario failed (a MISS is
+/// a result, not a failure).
+async fn run(options: Options) -> Result<bool> {
+    let bin_dir = match &options.bin_dir {
+        Some(dir) => dir.clone(),
+        None => default_bin_dir()?,
+    };
+    let (cores, cpu, uname, rustc) = report::Context::collect();
+    let bench = Bench {
+        runs: options.runs,
+        measure: Duration::from_secs_f64(options.seconds),
+        warmup: Duration::from_secs_f64(options.warmup),
+        cores,
+    };
+    let selected = |group: &[Which]| -> Vec<Which> {
+        group
+            .iter()
+            .copied()
+            .filter(|w| options.only.contains(w))
+            .collect()
+    };
+    let mut sections = Vec::new();
+
+    // Targets 1-3 on the embedded default: what `make run` starts.
+    let embedded = selected(&[Which::Me, Which::Login, Which::Latency]);
+    if !embedded.is_empty() {
+        let spec = StackSpec {
+            bin_dir: bin_dir.clone(),
+            database: Database::Sqlite,
+            redis_url: None,
+            db_max_connections: options.db_max_connections,
+        };
+        run_on_stack(&spec, &embedded, &bench, &mut sections).await;
+    }
+
+    // Targets 4-5 on the production backends.
+    let mut production = selected(&[Which::Refresh, Which::Session]);
+    if !production.is_empty() {
+        let postgres = if options.skip_postgres {
+            Err("PostgreSQL left out with `--skip-postgres`.".to_owned())
+        } else {
+            services::postgres_reachable(&options.postgres_url)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "PostgreSQL unreachable at `{}`: {e:#}",
+                        options.postgres_url
+                    )
+                })
+        };
+        if let Err(reason) = services::redis_reachable(&options.redis_url).await {
+            let reason = format!("Redis unreachable at `{}`: {reason:#}", options.redis_url);
+            sections.extend(
+                production
+                    .iter()
+                    .map(|w| Section::skipped(*w, reason.clone())),
+            );
+            production.clear();
+        }
+        if let Err(reason) = &postgres {
+            if production.contains(&Which::Refresh) {
+                sections.push(Section::skipped(Which::Refresh, reason.clone()));
+                production.retain(|w| *w != Which::Refresh);
+            }
+        }
+        if !production.is_empty() {
+            let spec = StackSpec {
+                bin_dir: bin_dir.clone(),
+                database: match postgres {
+                    Ok(()) => Database::Postgres(options.postgres_url.clone()),
+                    Err(_) => Database::Sqlite,
+                },
+                redis_url: Some(options.redis_url.clone()),
+                db_max_connections: options.db_max_connections,
+            };
+            run_on_stack(&spec, &production, &bench, &mut sections).await;
+        }
+    }
+    sections.sort_by_key(|section| section.which);
+
+    let context = report::Context {
+        date: now_utc(),
+        cores,
+        cpu,
+        uname,
+        rustc,
+        bin_dir: bin_dir.display().to_string(),
+        debug_binaries: bin_dir.ends_with("debug"),
+        runs: options.runs,
+        seconds: options.seconds,
+        warmup: options.warmup,
+        settle: bench.settle().as_secs_f64(),
+    };
+    let markdown = report::render(&context, &sections);
+    if let Some(parent) = options.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    std::fs::write(&options.out, markdown)
+        .with_context(|| format!("writing {}", options.out.display()))?;
+    println!("\n{}", report::summary(&sections));
+    println!("report written to {}", options.out.display());
+    Ok(!sections
+        .iter()
+        .any(|s| matches!(s.status, Status::Error(_))))
+}
+
+/// Starts one stack, runs `which` on it in order, stops it. A failure becomes an `Error` section
+/// (with the services' last log lines on stderr) and the other targets still run.
+async fn run_on_stack(
+    spec: &StackSpec,
+    which: &[Which],
+    bench: &Bench,
+    sections: &mut Vec<Section>,
+) {
+    println!(
+        "starting services ({}) from {}",
+        spec.describe(),
+        spec.bin_dir.display()
+    );
+    let stack = match Stack::start(spec).await {
+        Ok(stack) => stack,
+        Err(error) => {
+            eprintln!("could not start the services: {error:#}");
+            let reason = format!(
+                "the services did not start ({}): {error:#}",
+                spec.describe()
+            );
+            sections.extend(which.iter().map(|w| Section::error(*w, reason.clone())));
+            return;
+        }
+    };
+    for &target in which {
+        println!("running {target} ({}) ...", target.name());
+        match scenarios::run(target, &stack, bench).await {
+            Ok(section) => sections.push(section),
+            Err(error) => {
+                eprintln!("{target} failed: {error:#}\n{}", stack.log_tail());
+                sections.push(Section::error(target, format!("{error:#}")));
+            }
+        }
+    }
+    stack.stop().await;
+}
+
+/// `target/release` under `make bench`: the directory of this executable.
+fn default_bin_dir() -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("locating the benchmark executable")?;
+    exe.parent()
+        .map(PathBuf::from)
+        .context("the benchmark executable has no parent directory")
+}
+
+fn now_utc() -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    time::OffsetDateTime::now_utc()
+        .format(&format)
+        .unwrap_or_else(|_| "unknown date".into())
+}

@@ -69,7 +69,12 @@ impl Row {
     }
 
     /// A row carrying the goal and the verdict.
-    pub fn judged(measurement: impl Into<String>, median: String, runs: String, status: &Status) -> Self {
+    pub fn judged(
+        measurement: impl Into<String>,
+        median: String,
+        runs: String,
+        status: &Status,
+    ) -> Self {
         Self {
             measurement: measurement.into(),
             median,
@@ -150,18 +155,28 @@ impl Context {
     /// Collects the machine facts (commands that are missing are left out).
     pub fn collect() -> (usize, Option<String>, Option<String>, Option<String>) {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let cpu = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|info| {
-            info.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split_once(':'))
-                .map(|(_, model)| model.trim().to_owned())
-        });
-        (cores, cpu, command_output("uname", &["-a"]), command_output("rustc", &["--version"]))
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|info| {
+                info.lines()
+                    .find(|line| line.starts_with("model name"))
+                    .and_then(|line| line.split_once(':'))
+                    .map(|(_, model)| model.trim().to_owned())
+            });
+        (
+            cores,
+            cpu,
+            command_output("uname", &["-a"]),
+            command_output("rustc", &["--version"]),
+        )
     }
 }
 
 fn command_output(program: &str, args: &[&str]) -> Option<String> {
-    let output = std::process::Command::new(program).args(args).output().ok()?;
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     (output.status.success() && !text.is_empty()).then_some(text)
 }
@@ -212,7 +227,11 @@ pub fn render(context: &Context, sections: &[Section]) -> String {
 fn render_machine(out: &mut String, context: &Context) {
     let _ = writeln!(out, "## Machine\n");
     let _ = writeln!(out, "| | |\n|---|---|");
-    let _ = writeln!(out, "| cores (`available_parallelism`) | {} |", context.cores);
+    let _ = writeln!(
+        out,
+        "| cores (`available_parallelism`) | {} |",
+        context.cores
+    );
     if let Some(cpu) = &context.cpu {
         let _ = writeln!(out, "| CPU | {cpu} |");
     }
@@ -275,7 +294,10 @@ fn render_section(out: &mut String, section: &Section) {
             return;
         }
         Status::Error(reason) => {
-            let _ = writeln!(out, "**Error:** the scenario failed:\n\n```text\n{reason}\n```\n");
+            let _ = writeln!(
+                out,
+                "**Error:** the scenario failed:\n\n```text\n{reason}\n```\n"
+            );
             return;
         }
         Status::Pass | Status::Miss | Status::Info => {}
@@ -286,7 +308,11 @@ fn render_section(out: &mut String, section: &Section) {
     let _ = writeln!(out, "| measurement | median | runs | goal | result |");
     let _ = writeln!(out, "|---|---|---|---|---|");
     for row in &section.rows {
-        let target = if row.result.is_empty() { "" } else { which.goal() };
+        let target = if row.result.is_empty() {
+            ""
+        } else {
+            which.goal()
+        };
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
@@ -332,11 +358,14 @@ pub fn rate(per_second: f64) -> String {
     if !per_second.is_finite() {
         return "—".into();
     }
+    if per_second < 100.0 {
+        return format!("{per_second:.1}/s");
+    }
     let whole = per_second.round() as u64;
     let digits = whole.to_string();
     let mut grouped = String::new();
     for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);
@@ -367,7 +396,11 @@ pub fn ratio(value: f64) -> String {
 
 /// Every run's value, in order: `a · b · c`.
 pub fn runs(values: &[f64], format: fn(f64) -> String) -> String {
-    values.iter().map(|v| format(*v)).collect::<Vec<_>>().join(" · ")
+    values
+        .iter()
+        .map(|v| format(*v))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 fn trim_float(value: f64) -> String {
@@ -383,6 +416,7 @@ mod tests {
     fn formats_numbers() {
         assert_eq!(rate(1234567.4), "1,234,567/s");
         assert_eq!(rate(999.0), "999/s");
+        assert_eq!(rate(42.25), "42.2/s");
         assert_eq!(ms(1.2345), "1.23 ms");
         assert_eq!(ms(f64::NAN), "—");
         assert_eq!(ratio(0.6049), "0.60");

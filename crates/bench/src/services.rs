@@ -53,7 +53,11 @@ impl StackSpec {
             Database::Sqlite => "SQLite",
             Database::Postgres(_) => "PostgreSQL",
         };
-        let state = if self.redis_url.is_some() { "Redis" } else { "in-memory state" };
+        let state = if self.redis_url.is_some() {
+            "Redis"
+        } else {
+            "in-memory state"
+        };
         format!("{sql} + {state}")
     }
 }
@@ -93,8 +97,14 @@ impl Stack {
                     "APP__LOG__LEVEL".into(),
                     "warn,runtime_service=info,experience_service=info".into(),
                 ),
-                ("APP__DATA_DIR".into(), data_dir.path.join(name).display().to_string()),
-                ("APP__SECURITY__SERVICE_SECRET".into(), service_secret.clone()),
+                (
+                    "APP__DATA_DIR".into(),
+                    data_dir.path.join(name).display().to_string(),
+                ),
+                (
+                    "APP__SECURITY__SERVICE_SECRET".into(),
+                    service_secret.clone(),
+                ),
                 ("APP__SECURITY__SERVICE_KID".into(), "svc-1".into()),
                 ("APP__STATE__KEY_PREFIX".into(), key_prefix.clone()),
             ];
@@ -131,8 +141,12 @@ impl Stack {
         };
         let started = async {
             let runtime = Service::spawn("runtime-service", &spec.bin_dir, runtime_env).await?;
-            experience_env.push(("APP__RUNTIME__URL".into(), format!("http://{}", runtime.addr)));
-            let experience = Service::spawn("experience-service", &spec.bin_dir, experience_env).await?;
+            experience_env.push((
+                "APP__RUNTIME__URL".into(),
+                format!("http://{}", runtime.addr),
+            ));
+            let experience =
+                Service::spawn("experience-service", &spec.bin_dir, experience_env).await?;
             runtime.wait_ready().await?;
             experience.wait_ready().await?;
             anyhow::Ok((runtime, experience))
@@ -171,7 +185,12 @@ impl Stack {
     pub async fn stop(mut self) {
         self.experience_service.kill().await;
         self.runtime.kill().await;
-        cleanup(self.postgres.as_ref(), self.redis_url.as_deref(), &self.key_prefix).await;
+        cleanup(
+            self.postgres.as_ref(),
+            self.redis_url.as_deref(),
+            &self.key_prefix,
+        )
+        .await;
         drop(self.data_dir);
     }
 }
@@ -197,7 +216,10 @@ impl Service {
         // The caller's own APP__* settings must not leak into a measured service.
         for (key, _) in std::env::vars_os() {
             let key_text = key.to_string_lossy();
-            if key_text.starts_with("APP__") || key_text == "APP_CONFIG_FILE" || key_text == "RUST_LOG" {
+            if key_text.starts_with("APP__")
+                || key_text == "APP_CONFIG_FILE"
+                || key_text == "RUST_LOG"
+            {
                 command.env_remove(&key);
             }
         }
@@ -231,7 +253,10 @@ impl Service {
                 let status = child.try_wait().ok().flatten();
                 bail!("{error:#} (exit status: {status:?})\n{}", log.text());
             }
-            Err(_) => bail!("{name} did not log `listening` within {STARTUP:?}\n{}", log.text()),
+            Err(_) => bail!(
+                "{name} did not log `listening` within {STARTUP:?}\n{}",
+                log.text()
+            ),
         };
         tokio::spawn(drain(lines.into_inner(), Arc::clone(&log)));
         Ok(Self {
@@ -257,7 +282,11 @@ impl Service {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        bail!("{} not ready at {url} within {STARTUP:?} (last: {last})\n{}", self.name, self.log.text())
+        bail!(
+            "{} not ready at {url} within {STARTUP:?} (last: {last})\n{}",
+            self.name,
+            self.log.text()
+        )
     }
 
     async fn kill(&mut self) {
@@ -360,7 +389,9 @@ pub async fn redis_reachable(url: &str) -> Result<()> {
     let ping = async {
         let client = redis::Client::open(url)?;
         let mut connection = client.get_multiplexed_async_connection().await?;
-        redis::cmd("PING").query_async::<String>(&mut connection).await?;
+        redis::cmd("PING")
+            .query_async::<String>(&mut connection)
+            .await?;
         anyhow::Ok(())
     };
     tokio::time::timeout(Duration::from_secs(5), ping)
@@ -427,10 +458,19 @@ mod tests {
     #[test]
     fn finds_the_listening_line_flat_or_nested() {
         let flat = r#"{"timestamp":"t","level":"INFO","message":"listening","addr":"127.0.0.1:4321","target":"x"}"#;
-        assert_eq!(listening_addr(flat), Some("127.0.0.1:4321".parse().unwrap()));
+        assert_eq!(
+            listening_addr(flat),
+            Some("127.0.0.1:4321".parse().unwrap())
+        );
         let nested = r#"{"level":"INFO","fields":{"message":"listening","addr":"0.0.0.0:99"}}"#;
-        assert_eq!(listening_addr(nested), Some("127.0.0.1:99".parse().unwrap()));
-        assert_eq!(listening_addr(r#"{"message":"migrated","addr":"127.0.0.1:1"}"#), None);
+        assert_eq!(
+            listening_addr(nested),
+            Some("127.0.0.1:99".parse().unwrap())
+        );
+        assert_eq!(
+            listening_addr(r#"{"message":"migrated","addr":"127.0.0.1:1"}"#),
+            None
+        );
         assert_eq!(listening_addr("not json"), None);
     }
 }

@@ -35,19 +35,37 @@ pub async fn run(stack: &Stack, bench: &Bench) -> Result<Section> {
     let me: Arc<Vec<Vec<u8>>> = Arc::new(
         readers
             .iter()
-            .map(|a| get_request(stack.experience, "/api/auth/me", Some(&a.login.access_token)))
+            .map(|a| {
+                get_request(
+                    stack.experience,
+                    "/api/auth/me",
+                    Some(&a.login.access_token),
+                )
+            })
             .collect(),
     );
-    let steady = async |plan| get_load(stack.experience, &me, STEADY_CONNECTIONS, plan, Some(STEADY_RATE)).await;
+    let steady = async |plan| {
+        get_load(
+            stack.experience,
+            &me,
+            STEADY_CONNECTIONS,
+            plan,
+            Some(STEADY_RATE),
+        )
+        .await
+    };
     let flooded = async |plan| {
-        let (probe, flood) = tokio::join!(steady(plan), login_flood(&api, &flooders, clients, plan));
+        let (probe, flood) =
+            tokio::join!(steady(plan), login_flood(&api, &flooders, clients, plan));
         Ok::<_, anyhow::Error>((probe?, flood?))
     };
 
     let (probe, flood) = flooded(bench.warm()).await?;
     probe.require_success("GET /api/auth/me under the login flood")?;
     flood.require_success("login flood")?;
-    steady(bench.warm()).await?.require_success("GET /api/auth/me")?;
+    steady(bench.warm())
+        .await?
+        .require_success("GET /api/auth/me")?;
     let (mut under, mut floods, mut quiet) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..bench.runs {
         let (probe, flood) = flooded(bench.plan()).await?;
@@ -90,7 +108,12 @@ pub async fn run(stack: &Stack, bench: &Bench) -> Result<Section> {
                 report::ms(median(&under.percentiles(50.0))),
                 report::runs(&under.percentiles(50.0), report::ms),
             ),
-            Row::judged("probe p99, with login flood", report::ms(p99), report::runs(&p99s, report::ms), &status),
+            Row::judged(
+                "probe p99, with login flood",
+                report::ms(p99),
+                report::runs(&p99s, report::ms),
+                &status,
+            ),
             Row::measured(
                 "probe p99, same rate without flood",
                 report::ms(median(&quiet.percentiles(99.0))),

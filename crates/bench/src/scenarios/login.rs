@@ -26,14 +26,22 @@ pub fn flood_clients(bench: &Bench) -> usize {
 }
 
 /// `clients` closed-loop tasks logging in, client `i` as `accounts[i % len]`.
-pub async fn login_flood(api: &Api, accounts: &Arc<Vec<Account>>, clients: usize, plan: Plan) -> Result<Sample> {
+pub async fn login_flood(
+    api: &Api,
+    accounts: &Arc<Vec<Account>>,
+    clients: usize,
+    plan: Plan,
+) -> Result<Sample> {
     load::closed(clients, plan, |i, mut probe| {
         let api = api.clone();
         let accounts = Arc::clone(accounts);
         async move {
             if let Some(account) = accounts.get(i % accounts.len().max(1)) {
                 while let Some(started) = probe.next().await {
-                    let outcome = api.login(&account.email, &account.password).await.map(|_| ());
+                    let outcome = api
+                        .login(&account.email, &account.password)
+                        .await
+                        .map(|_| ());
                     probe.record(started, outcome);
                 }
             }
@@ -56,15 +64,22 @@ pub async fn run(stack: &Stack, bench: &Bench) -> Result<Section> {
     let accounts = Arc::new(api.register_many(clients, bench.cores).await?);
     let (logins, hashes) = interleaved(
         bench,
-        ("POST /api/auth/login", async |plan| login_flood(&api, &accounts, clients, plan).await),
-        ("raw Argon2id hashing", async |plan| raw_hashes(bench, plan).await),
+        ("POST /api/auth/login", async |plan| {
+            login_flood(&api, &accounts, clients, plan).await
+        }),
+        ("raw Argon2id hashing", async |plan| {
+            raw_hashes(bench, plan).await
+        }),
     )
     .await?;
 
     let ratios = logins.rate_ratios(&hashes);
     let ratio = median(&ratios);
     let status = Status::verdict(ratio >= GOAL);
-    let mut notes: Vec<String> = [logins.error_note(), hashes.error_note()].into_iter().flatten().collect();
+    let mut notes: Vec<String> = [logins.error_note(), hashes.error_note()]
+        .into_iter()
+        .flatten()
+        .collect();
     notes.push(format!(
         "Login latency under this flood: p50 {} / p99 {}; one raw hash: p50 {} (medians of runs).",
         report::ms(median(&logins.percentiles(50.0))),

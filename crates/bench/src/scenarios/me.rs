@@ -30,7 +30,13 @@ pub async fn run(stack: &Stack, bench: &Bench) -> Result<Section> {
     let me: Arc<Vec<Vec<u8>>> = Arc::new(
         accounts
             .iter()
-            .map(|a| get_request(stack.experience, "/api/auth/me", Some(&a.login.access_token)))
+            .map(|a| {
+                get_request(
+                    stack.experience,
+                    "/api/auth/me",
+                    Some(&a.login.access_token),
+                )
+            })
             .collect(),
     );
     let bare = BareServer::start(bench.cores)?;
@@ -51,7 +57,10 @@ pub async fn run(stack: &Stack, bench: &Bench) -> Result<Section> {
     let ratios = service.rate_ratios(&baseline);
     let ratio = median(&ratios);
     let status = Status::verdict(ratio >= GOAL);
-    let mut notes: Vec<String> = [service.error_note(), baseline.error_note()].into_iter().flatten().collect();
+    let mut notes: Vec<String> = [service.error_note(), baseline.error_note()]
+        .into_iter()
+        .flatten()
+        .collect();
     notes.push(format!(
         "Latency at this load: `/api/auth/me` p50 {} / p99 {}; bare handler p50 {} / p99 {} (medians of runs).",
         report::ms(median(&service.percentiles(50.0))),

@@ -46,7 +46,13 @@ pub enum Which {
 
 impl Which {
     /// All targets, in report order.
-    pub const ALL: [Self; 5] = [Self::Me, Self::Login, Self::Latency, Self::Refresh, Self::Session];
+    pub const ALL: [Self; 5] = [
+        Self::Me,
+        Self::Login,
+        Self::Latency,
+        Self::Refresh,
+        Self::Session,
+    ];
 
     /// The `--only` name.
     pub fn name(self) -> &'static str {
@@ -211,7 +217,11 @@ pub async fn interleaved(
 }
 
 /// Warms up, then measures `bench.runs` windows.
-pub async fn repeated(bench: &Bench, name: &str, a: impl AsyncFn(Plan) -> Result<Sample>) -> Result<Series> {
+pub async fn repeated(
+    bench: &Bench,
+    name: &str,
+    a: impl AsyncFn(Plan) -> Result<Sample>,
+) -> Result<Series> {
     a(bench.warm()).await?.require_success(name)?;
     let mut xs = Vec::new();
     for _ in 0..bench.runs {
