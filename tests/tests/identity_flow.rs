@@ -103,6 +103,15 @@ async fn full_life_cycle(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = stack
+        .call(
+            Method::POST,
+            &stack.exp("/api/auth/logout"),
+            Some(&access),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "logout is idempotent");
     let (status, body) = stack.get("/api/auth/me", &access).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["code"], "unauthenticated");
@@ -225,8 +234,37 @@ async fn anonymous_sessions(backend: Backend) {
     assert_eq!(status, StatusCode::OK);
 }
 
+async fn refresh_tokens_expire_when_idle(backend: Backend) {
+    let stack = Stack::start_with(
+        backend,
+        Options {
+            experience_env: vec![("APP__AUTH__REFRESH_IDLE_SECS".into(), "1".into())],
+            ..Options::default()
+        },
+    )
+    .await;
+    let (_, _, login) = stack.register().await;
+    let (status, fresh) = stack
+        .post(
+            "/api/auth/refresh",
+            json!({"refresh_token": s(&login, "refresh_token")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "used within its idle time");
+    tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
+    let (status, body) = stack
+        .post(
+            "/api/auth/refresh",
+            json!({"refresh_token": s(&fresh, "refresh_token")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["code"], "invalid_refresh_token");
+}
+
 both_backends!(
     full_life_cycle,
+    refresh_tokens_expire_when_idle,
     logout_all_sessions_and_other_replicas,
     ending_one_of_my_sessions,
     anonymous_sessions

@@ -139,3 +139,36 @@ impl FromRequest for CallerInfo {
         ready(Ok(CallerInfo(caller)))
     }
 }
+
+/// The caller of logout: a correctly signed, unexpired access token, whether or not its session
+/// was already ended (so logging out twice answers `204` both times).
+#[derive(Debug, Clone)]
+pub struct LogoutCaller {
+    /// The token's claims.
+    pub claims: AccessClaims,
+    /// True when the session was already ended.
+    pub already_ended: bool,
+}
+
+impl FromRequest for LogoutCaller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let result = match (req.app_data::<web::Data<Identity>>(), bearer(req)) {
+            (Some(identity), Some(token)) => identity
+                .tokens()
+                .verify(token)
+                .map(|claims| LogoutCaller {
+                    already_ended: identity.revoked().contains(&claims.sid),
+                    claims,
+                })
+                .map_err(|_| ApiError::Unauthenticated),
+            (None, _) => Err(ApiError::internal(anyhow::anyhow!(
+                "identity service not configured"
+            ))),
+            (_, None) => Err(ApiError::Unauthenticated),
+        };
+        ready(result)
+    }
+}

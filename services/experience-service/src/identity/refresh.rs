@@ -30,29 +30,14 @@ impl Identity {
         {
             return Err(ApiError::InvalidRefreshToken);
         }
-        let child = refresh_token::derive_child(&self.refresh_secret, token);
-        let rotated_at = match row.rotated_at {
-            Some(at) => Some(at),
+        let grace_ms = self.settings.refresh_grace_secs * 1000;
+        match row.rotated_at {
+            Some(at) if now - at > grace_ms => return Err(self.reuse_detected(caller, &row).await),
             None if row.idle_expires_at <= now => return Err(ApiError::InvalidRefreshToken),
-            None => {
-                let idle =
-                    (now + self.settings.refresh_idle_secs * 1000).min(row.absolute_expires_at);
-                let child_hash = refresh_token::hash(&child);
-                if storage::refresh::rotate(&self.pool, &row, &hash, &child_hash, now, idle).await?
-                {
-                    None
-                } else {
-                    // Another request rotated it a moment ago: treat as a replay within grace.
-                    storage::refresh::rotated_at(&self.pool, &hash).await?
-                }
-            }
-        };
-        if let Some(at) = rotated_at {
-            if now - at > self.settings.refresh_grace_secs * 1000 {
-                return Err(self.reuse_detected(caller, &row).await);
-            }
+            _ => {}
         }
-        // The session must still be alive in the runtime; this also slides its idle TTL.
+        // The session must still be alive in the runtime (this also slides its idle TTL). Asked
+        // before rotating, so a runtime outage leaves the presented token unspent.
         let check = self
             .runtime
             .validate_session(
@@ -64,6 +49,18 @@ impl Identity {
             .await?;
         if !check.valid {
             return Err(ApiError::InvalidRefreshToken);
+        }
+        let child = refresh_token::derive_child(&self.refresh_secret, token);
+        if row.rotated_at.is_none() {
+            let idle = (now + self.settings.refresh_idle_secs * 1000).min(row.absolute_expires_at);
+            let child_hash = refresh_token::hash(&child);
+            if !storage::refresh::rotate(&self.pool, &row, &hash, &child_hash, now, idle).await? {
+                // Another request rotated it a moment ago; outside the grace that is reuse.
+                let at = storage::refresh::rotated_at(&self.pool, &hash).await?;
+                if at.is_some_and(|at| now_ms() - at > grace_ms) {
+                    return Err(self.reuse_detected(caller, &row).await);
+                }
+            }
         }
         self.metrics.incr("refreshes");
         self.respond(

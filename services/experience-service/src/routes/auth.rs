@@ -7,7 +7,7 @@ use platform_sdk::wire::{
 };
 
 use crate::error::ApiError;
-use crate::extractors::{scopes::SessionsRead, AuthUser, CallerInfo, RequireScope};
+use crate::extractors::{scopes::SessionsRead, AuthUser, CallerInfo, LogoutCaller, RequireScope};
 use crate::identity::Identity;
 
 /// Mounts the identity endpoints.
@@ -95,11 +95,13 @@ pub async fn refresh(
 pub async fn logout(
     identity: web::Data<Identity>,
     caller: CallerInfo,
-    user: AuthUser,
+    user: LogoutCaller,
     body: Option<web::Json<LogoutRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let all = body.map(|b| b.all_sessions).unwrap_or(false);
-    identity.logout(&caller.0, &user.0, all).await?;
+    if !user.already_ended || all {
+        identity.logout(&caller.0, &user.claims, all).await?;
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 
