@@ -32,8 +32,16 @@ pub const MAX_LEN: usize = 128;
 const COMMON: &str = include_str!("common_passwords.txt");
 
 fn is_common(candidate: &str) -> bool {
-    let lowered = candidate.to_lowercase();
-    COMMON.lines().any(|line| line.trim() == lowered)
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    let set = SET.get_or_init(|| {
+        COMMON
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    });
+    set.contains(candidate.to_lowercase().as_str())
 }
 
 impl NewPassword {
