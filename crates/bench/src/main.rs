@@ -29,7 +29,7 @@ use anyhow::{anyhow, Context as _, Result};
 use crate::cli::{Options, Parsed};
 use crate::report::{Section, Status};
 use crate::scenarios::{Bench, Which};
-use crate::services::{Database, Stack, StackSpec};
+use crate::services::{Database, Janitor, Stack, StackSpec};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -44,10 +44,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Ctrl-C drops the run: every child was spawned with kill_on_drop.
+    // Ctrl-C drops the run: every child was spawned with kill_on_drop, and the janitor still
+    // knows which Postgres schemas and Redis keys the dropped stacks had created.
+    let janitor = Janitor::default();
     let outcome = tokio::select! {
-        outcome = run(options) => outcome,
-        _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted")),
+        outcome = run(options, &janitor) => outcome,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("interrupted: stopping the services and removing their schemas and keys");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            janitor.sweep().await;
+            Err(anyhow!("interrupted"))
+        }
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
@@ -61,17 +68,17 @@ async fn main() -> ExitCode {
 
 /// Runs the selected targets and writes the report; `Ok(false)` when a scenario failed (a MISS is
 /// a result, not a failure).
-async fn run(options: Options) -> Result<bool> {
+async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
     let bin_dir = match &options.bin_dir {
         Some(dir) => dir.clone(),
         None => default_bin_dir()?,
     };
-    let (cores, cpu, uname, rustc) = report::Context::collect();
+    let machine = report::Machine::collect();
     let bench = Bench {
         runs: options.runs,
         measure: Duration::from_secs_f64(options.seconds),
         warmup: Duration::from_secs_f64(options.warmup),
-        cores,
+        cores: machine.cores,
     };
     let selected = |group: &[Which]| -> Vec<Which> {
         group
@@ -91,7 +98,7 @@ async fn run(options: Options) -> Result<bool> {
             redis_url: None,
             db_max_connections: options.db_max_connections,
         };
-        run_on_stack(&spec, &embedded, &bench, &mut sections).await;
+        run_on_stack(&spec, janitor, &embedded, &bench, &mut sections).await;
     }
 
     // Targets 4-5 on the production backends.
@@ -134,17 +141,14 @@ async fn run(options: Options) -> Result<bool> {
                 redis_url: Some(options.redis_url.clone()),
                 db_max_connections: options.db_max_connections,
             };
-            run_on_stack(&spec, &production, &bench, &mut sections).await;
+            run_on_stack(&spec, janitor, &production, &bench, &mut sections).await;
         }
     }
     sections.sort_by_key(|section| section.which);
 
     let context = report::Context {
         date: now_utc(),
-        cores,
-        cpu,
-        uname,
-        rustc,
+        machine,
         bin_dir: bin_dir.display().to_string(),
         debug_binaries: bin_dir.ends_with("debug"),
         runs: options.runs,
@@ -170,6 +174,7 @@ async fn run(options: Options) -> Result<bool> {
 /// (with the services' last log lines on stderr) and the other targets still run.
 async fn run_on_stack(
     spec: &StackSpec,
+    janitor: &Janitor,
     which: &[Which],
     bench: &Bench,
     sections: &mut Vec<Section>,
@@ -179,7 +184,7 @@ async fn run_on_stack(
         spec.describe(),
         spec.bin_dir.display()
     );
-    let stack = match Stack::start(spec).await {
+    let stack = match Stack::start(spec, janitor).await {
         Ok(stack) => stack,
         Err(error) => {
             eprintln!("could not start the services: {error:#}");

@@ -4,7 +4,12 @@
 //! so it opens with the exact command, the date, the machine and the method, then gives one table
 //! per target with every run's value beside the median, the goal, and an honest PASS/MISS.
 
+mod format;
+
 use std::fmt::Write as _;
+
+use format::trim_float;
+pub use format::{ms, rate, ratio, runs};
 
 use crate::scenarios::Which;
 
@@ -124,11 +129,9 @@ impl Section {
     }
 }
 
-/// Facts about the machine and the run.
+/// Facts about the machine.
 #[derive(Debug, Clone)]
-pub struct Context {
-    /// UTC date and time of the run.
-    pub date: String,
+pub struct Machine {
     /// `std::thread::available_parallelism`.
     pub cores: usize,
     /// CPU model from /proc/cpuinfo.
@@ -137,6 +140,35 @@ pub struct Context {
     pub uname: Option<String>,
     /// `rustc --version`.
     pub rustc: Option<String>,
+}
+
+impl Machine {
+    /// Collects the facts (what cannot be found is left out).
+    pub fn collect() -> Self {
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|info| {
+                info.lines()
+                    .find(|line| line.starts_with("model name"))
+                    .and_then(|line| line.split_once(':'))
+                    .map(|(_, model)| model.trim().to_owned())
+            });
+        Self {
+            cores: std::thread::available_parallelism().map_or(1, usize::from),
+            cpu,
+            uname: command_output("uname", &["-a"]),
+            rustc: command_output("rustc", &["--version"]),
+        }
+    }
+}
+
+/// Facts about the run.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// UTC date and time of the run.
+    pub date: String,
+    /// The machine.
+    pub machine: Machine,
     /// Where the measured binaries came from.
     pub bin_dir: String,
     /// Whether those are debug builds (numbers then mean little).
@@ -149,27 +181,6 @@ pub struct Context {
     pub warmup: f64,
     /// Settle time before each window, seconds.
     pub settle: f64,
-}
-
-impl Context {
-    /// Collects the machine facts (commands that are missing are left out).
-    pub fn collect() -> (usize, Option<String>, Option<String>, Option<String>) {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let cpu = std::fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|info| {
-                info.lines()
-                    .find(|line| line.starts_with("model name"))
-                    .and_then(|line| line.split_once(':'))
-                    .map(|(_, model)| model.trim().to_owned())
-            });
-        (
-            cores,
-            cpu,
-            command_output("uname", &["-a"]),
-            command_output("rustc", &["--version"]),
-        )
-    }
 }
 
 fn command_output(program: &str, args: &[&str]) -> Option<String> {
@@ -230,15 +241,15 @@ fn render_machine(out: &mut String, context: &Context) {
     let _ = writeln!(
         out,
         "| cores (`available_parallelism`) | {} |",
-        context.cores
+        context.machine.cores
     );
-    if let Some(cpu) = &context.cpu {
+    if let Some(cpu) = &context.machine.cpu {
         let _ = writeln!(out, "| CPU | {cpu} |");
     }
-    if let Some(uname) = &context.uname {
+    if let Some(uname) = &context.machine.uname {
         let _ = writeln!(out, "| `uname -a` | `{uname}` |");
     }
-    if let Some(rustc) = &context.rustc {
+    if let Some(rustc) = &context.machine.rustc {
         let _ = writeln!(out, "| rustc | `{rustc}` |");
     }
     let _ = writeln!(out, "| binaries | `{}` |", context.bin_dir);
@@ -280,7 +291,7 @@ fn render_method(out: &mut String, context: &Context) {
         settle = trim_float(context.settle),
         seconds = trim_float(context.seconds),
         runs = context.runs,
-        cores = context.cores,
+        cores = context.machine.cores,
     );
 }
 
@@ -351,76 +362,4 @@ pub fn summary(sections: &[Section]) -> String {
         );
     }
     out
-}
-
-/// `12,345/s`.
-pub fn rate(per_second: f64) -> String {
-    if !per_second.is_finite() {
-        return "—".into();
-    }
-    if per_second < 100.0 {
-        return format!("{per_second:.1}/s");
-    }
-    let whole = per_second.round() as u64;
-    let digits = whole.to_string();
-    let mut grouped = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    format!("{grouped}/s")
-}
-
-/// `1.23 ms`.
-pub fn ms(value: f64) -> String {
-    if !value.is_finite() {
-        return "—".into();
-    }
-    if value < 10.0 {
-        format!("{value:.2} ms")
-    } else {
-        format!("{value:.1} ms")
-    }
-}
-
-/// `0.72`.
-pub fn ratio(value: f64) -> String {
-    if value.is_finite() {
-        format!("{value:.2}")
-    } else {
-        "—".into()
-    }
-}
-
-/// Every run's value, in order: `a · b · c`.
-pub fn runs(values: &[f64], format: fn(f64) -> String) -> String {
-    values
-        .iter()
-        .map(|v| format(*v))
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
-
-fn trim_float(value: f64) -> String {
-    let text = format!("{value:.2}");
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_numbers() {
-        assert_eq!(rate(1234567.4), "1,234,567/s");
-        assert_eq!(rate(999.0), "999/s");
-        assert_eq!(rate(42.25), "42.2/s");
-        assert_eq!(ms(1.2345), "1.23 ms");
-        assert_eq!(ms(f64::NAN), "—");
-        assert_eq!(ratio(0.6049), "0.60");
-        assert_eq!(trim_float(3.0), "3");
-        assert_eq!(trim_float(0.25), "0.25");
-    }
 }
