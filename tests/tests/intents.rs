@@ -45,20 +45,40 @@ fn create_intent(signer: &IntentSigner, ids: &Ids) -> SignedIntent {
     })
 }
 
-async fn send(stack: &Stack, method: Method, path: &str, intent: &SignedIntent) -> (StatusCode, reqwest::header::HeaderMap, Value) {
+async fn send(
+    stack: &Stack,
+    method: Method,
+    path: &str,
+    intent: &SignedIntent,
+) -> (StatusCode, reqwest::header::HeaderMap, Value) {
     let body = serde_json::to_value(intent).unwrap();
     stack.call(method, &stack.rt(path), None, Some(body)).await
 }
 
 /// Asserts a `403 invalid_intent` and that the session it named does not exist.
-async fn assert_refused(stack: &Stack, what: &str, answer: (StatusCode, reqwest::header::HeaderMap, Value), ids: &Ids) {
+async fn assert_refused(
+    stack: &Stack,
+    what: &str,
+    answer: (StatusCode, reqwest::header::HeaderMap, Value),
+    ids: &Ids,
+) {
     let (status, headers, body) = answer;
     assert_eq!(status, StatusCode::FORBIDDEN, "{what}: {body}");
     assert_eq!(body["error"]["code"], "invalid_intent", "{what}: {body}");
-    assert!(!body["error"]["message"].as_str().unwrap_or_default().is_empty(), "{what}: a reason is given: {body}");
+    assert!(
+        !body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "{what}: a reason is given: {body}"
+    );
     assert!(headers.get("x-intent-replayed").is_none(), "{what}");
     let (status, read) = stack.runtime_session(&ids.tenant, &ids.session).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{what}: nothing may be written: {read}");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "{what}: nothing may be written: {read}"
+    );
     assert_eq!(read["error"]["code"], "not_found");
 }
 
@@ -72,14 +92,32 @@ async fn defective_intents_are_refused_and_write_nothing(backend: Backend) {
     let mut unsigned = create_intent(&signer, &target);
     unsigned.signature = None;
     unsigned.kid = None;
-    assert_refused(&stack, "unsigned", send(&stack, Method::POST, path, &unsigned).await, &target).await;
+    assert_refused(
+        &stack,
+        "unsigned",
+        send(&stack, Method::POST, path, &unsigned).await,
+        &target,
+    )
+    .await;
     // Signature present but no kid, and kid present but no signature.
     let mut no_kid = create_intent(&signer, &target);
     no_kid.kid = None;
-    assert_refused(&stack, "no kid", send(&stack, Method::POST, path, &no_kid).await, &target).await;
+    assert_refused(
+        &stack,
+        "no kid",
+        send(&stack, Method::POST, path, &no_kid).await,
+        &target,
+    )
+    .await;
     let mut no_sig = create_intent(&signer, &target);
     no_sig.signature = None;
-    assert_refused(&stack, "no signature", send(&stack, Method::POST, path, &no_sig).await, &target).await;
+    assert_refused(
+        &stack,
+        "no signature",
+        send(&stack, Method::POST, path, &no_sig).await,
+        &target,
+    )
+    .await;
 
     // Tampered: a field changed after signing (the tenant, then the user, then the payload).
     let target = ids();
@@ -87,22 +125,55 @@ async fn defective_intents_are_refused_and_write_nothing(backend: Backend) {
     let other_tenant = ids();
     let mut tampered = original.clone();
     tampered.contract.tenant_id = other_tenant.tenant.clone();
-    assert_refused(&stack, "tampered tenant", send(&stack, Method::POST, path, &tampered).await, &target).await;
-    let (status, _) = stack.runtime_session(&other_tenant.tenant, &target.session).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "nothing written under the forged tenant either");
+    assert_refused(
+        &stack,
+        "tampered tenant",
+        send(&stack, Method::POST, path, &tampered).await,
+        &target,
+    )
+    .await;
+    let (status, _) = stack
+        .runtime_session(&other_tenant.tenant, &target.session)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "nothing written under the forged tenant either"
+    );
     let mut tampered = original.clone();
     tampered.contract.user_id = Some(uuid());
-    assert_refused(&stack, "tampered user", send(&stack, Method::POST, path, &tampered).await, &target).await;
+    assert_refused(
+        &stack,
+        "tampered user",
+        send(&stack, Method::POST, path, &tampered).await,
+        &target,
+    )
+    .await;
     let mut tampered = original.clone();
     tampered.contract.payload = json!({"metadata": {"source": "attacker"}});
-    assert_refused(&stack, "tampered payload", send(&stack, Method::POST, path, &tampered).await, &target).await;
+    assert_refused(
+        &stack,
+        "tampered payload",
+        send(&stack, Method::POST, path, &tampered).await,
+        &target,
+    )
+    .await;
     let mut tampered = original.clone();
     tampered.contract.expires_at += 1;
-    assert_refused(&stack, "tampered expiry", send(&stack, Method::POST, path, &tampered).await, &target).await;
+    assert_refused(
+        &stack,
+        "tampered expiry",
+        send(&stack, Method::POST, path, &tampered).await,
+        &target,
+    )
+    .await;
     // The refusals did not burn the contract id: the genuine contract still goes through, once.
     let (status, headers, created) = send(&stack, Method::POST, path, &original).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    assert!(headers.get("x-intent-replayed").is_none(), "the first acceptance is not a replay");
+    assert!(
+        headers.get("x-intent-replayed").is_none(),
+        "the first acceptance is not a replay"
+    );
     assert_eq!(created["session_id"], target.session.as_str());
     assert_eq!(created["metadata"]["source"], "e2e");
 
@@ -113,23 +184,47 @@ async fn defective_intents_are_refused_and_write_nothing(backend: Backend) {
     contract.issued_at = past;
     contract.expires_at = past + 30_000;
     let expired = signer.sign_contract(contract);
-    assert_refused(&stack, "expired", send(&stack, Method::POST, path, &expired).await, &target).await;
+    assert_refused(
+        &stack,
+        "expired",
+        send(&stack, Method::POST, path, &expired).await,
+        &target,
+    )
+    .await;
 
     // A window longer than any contract may claim.
     let mut contract = create_intent(&signer, &target).contract;
     contract.expires_at = contract.issued_at + 3_600_000;
     let too_long = signer.sign_contract(contract);
-    assert_refused(&stack, "window too long", send(&stack, Method::POST, path, &too_long).await, &target).await;
+    assert_refused(
+        &stack,
+        "window too long",
+        send(&stack, Method::POST, path, &too_long).await,
+        &target,
+    )
+    .await;
 
     // Wrong audience, wrong issuer.
     let mut contract = create_intent(&signer, &target).contract;
     contract.audience = "some-other-runtime".into();
     let misaddressed = signer.sign_contract(contract);
-    assert_refused(&stack, "wrong audience", send(&stack, Method::POST, path, &misaddressed).await, &target).await;
+    assert_refused(
+        &stack,
+        "wrong audience",
+        send(&stack, Method::POST, path, &misaddressed).await,
+        &target,
+    )
+    .await;
     let mut contract = create_intent(&signer, &target).contract;
     contract.issuer = "mallory".into();
     let foreign = signer.sign_contract(contract);
-    assert_refused(&stack, "wrong issuer", send(&stack, Method::POST, path, &foreign).await, &target).await;
+    assert_refused(
+        &stack,
+        "wrong issuer",
+        send(&stack, Method::POST, path, &foreign).await,
+        &target,
+    )
+    .await;
 
     // Wrong action: an end_session contract posted to the create endpoint.
     let wrong_action = signer.sign(IntentRequest {
@@ -140,7 +235,14 @@ async fn defective_intents_are_refused_and_write_nothing(backend: Backend) {
         payload: json!({"metadata": {}}),
     });
     let answer = send(&stack, Method::POST, path, &wrong_action).await;
-    assert!(answer.2["error"]["message"].as_str().unwrap_or_default().contains("end_session"), "{}", answer.2);
+    assert!(
+        answer.2["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("end_session"),
+        "{}",
+        answer.2
+    );
     assert_refused(&stack, "wrong action", answer, &target).await;
     // An upgrade contract on the anonymous endpoint is refused as well.
     let wrong_action = signer.sign(IntentRequest {
@@ -150,20 +252,44 @@ async fn defective_intents_are_refused_and_write_nothing(backend: Backend) {
         session_id: &target.session,
         payload: json!({}),
     });
-    let answer = send(&stack, Method::POST, "/api/session/create-anonymous", &wrong_action).await;
+    let answer = send(
+        &stack,
+        Method::POST,
+        "/api/session/create-anonymous",
+        &wrong_action,
+    )
+    .await;
     assert_eq!(answer.0, StatusCode::FORBIDDEN, "{}", answer.2);
-    let (status, _) = stack.runtime_session(ANONYMOUS_TENANT, &target.session).await;
+    let (status, _) = stack
+        .runtime_session(ANONYMOUS_TENANT, &target.session)
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Signed with a key the runtime does not know (unknown kid), and with a wrong secret under
     // the right kid.
-    let secret = SecretString::from(format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()));
+    let secret = SecretString::from(format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    ));
     let unknown_kid = IntentSigner::new(KeyRing::new("svc-9", &secret, None).unwrap(), 30_000);
     let intent = create_intent(&unknown_kid, &target);
-    assert_refused(&stack, "unknown key", send(&stack, Method::POST, path, &intent).await, &target).await;
+    assert_refused(
+        &stack,
+        "unknown key",
+        send(&stack, Method::POST, path, &intent).await,
+        &target,
+    )
+    .await;
     let wrong_secret = IntentSigner::new(KeyRing::new("svc-1", &secret, None).unwrap(), 30_000);
     let intent = create_intent(&wrong_secret, &target);
-    assert_refused(&stack, "wrong secret", send(&stack, Method::POST, path, &intent).await, &target).await;
+    assert_refused(
+        &stack,
+        "wrong secret",
+        send(&stack, Method::POST, path, &intent).await,
+        &target,
+    )
+    .await;
 
     // A forged end_session does not end a live session.
     let live = ids();
@@ -176,12 +302,21 @@ async fn defective_intents_are_refused_and_write_nothing(backend: Backend) {
         session_id: &live.session,
         payload: json!({}),
     });
-    let (status, _, body) = send(&stack, Method::DELETE, &format!("/api/session/{}", live.session), &forged_end).await;
+    let (status, _, body) = send(
+        &stack,
+        Method::DELETE,
+        &format!("/api/session/{}", live.session),
+        &forged_end,
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["error"]["code"], "invalid_intent");
     let (status, session) = stack.runtime_session(&live.tenant, &live.session).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(session["status"], "active", "a refused end_session leaves the session alive");
+    assert_eq!(
+        session["status"], "active",
+        "a refused end_session leaves the session alive"
+    );
 }
 
 async fn replayed_contract_returns_the_original_answer(backend: Backend) {
@@ -189,20 +324,27 @@ async fn replayed_contract_returns_the_original_answer(backend: Backend) {
     let target = ids();
     let intent = create_intent(&signer(&stack), &target);
 
-    let (first_status, first_headers, first) = send(&stack, Method::POST, "/api/session/create", &intent).await;
+    let (first_status, first_headers, first) =
+        send(&stack, Method::POST, "/api/session/create", &intent).await;
     assert_eq!(first_status, StatusCode::CREATED, "{first}");
     assert!(first_headers.get("x-intent-replayed").is_none());
-    let (second_status, second_headers, second) = send(&stack, Method::POST, "/api/session/create", &intent).await;
+    let (second_status, second_headers, second) =
+        send(&stack, Method::POST, "/api/session/create", &intent).await;
     assert_eq!(second_status, StatusCode::CREATED, "{second}");
     assert_eq!(second, first, "the replay answers with the original body");
     assert_eq!(
-        second_headers.get("x-intent-replayed").and_then(|v| v.to_str().ok()),
+        second_headers
+            .get("x-intent-replayed")
+            .and_then(|v| v.to_str().ok()),
         Some("true")
     );
 
     // Exactly one session exists for the user.
     let (token, _) = mint(&stack.service_ring()).unwrap();
-    let url = stack.rt(&format!("/api/sessions?tenant_id={}&user_id={}", target.tenant, target.user));
+    let url = stack.rt(&format!(
+        "/api/sessions?tenant_id={}&user_id={}",
+        target.tenant, target.user
+    ));
     let (status, _, list) = stack.call(Method::GET, &url, Some(&token), None).await;
     assert_eq!(status, StatusCode::OK, "{list}");
     let sessions = list["sessions"].as_array().unwrap();
@@ -225,10 +367,22 @@ async fn replayed_contract_returns_the_original_answer(backend: Backend) {
 async fn reads_need_a_service_token(backend: Backend) {
     let stack = Stack::start(backend).await;
     let target = ids();
-    let (status, _, _) = send(&stack, Method::POST, "/api/session/create", &create_intent(&signer(&stack), &target)).await;
+    let (status, _, _) = send(
+        &stack,
+        Method::POST,
+        "/api/session/create",
+        &create_intent(&signer(&stack), &target),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
-    let read = stack.rt(&format!("/api/session/{}?tenant_id={}", target.session, target.tenant));
-    let list = stack.rt(&format!("/api/sessions?tenant_id={}&user_id={}", target.tenant, target.user));
+    let read = stack.rt(&format!(
+        "/api/session/{}?tenant_id={}",
+        target.session, target.tenant
+    ));
+    let list = stack.rt(&format!(
+        "/api/sessions?tenant_id={}&user_id={}",
+        target.tenant, target.user
+    ));
     let validate = stack.rt(&format!("/api/session/{}/validate", target.session));
 
     // No token.
@@ -236,17 +390,25 @@ async fn reads_need_a_service_token(backend: Backend) {
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(body["error"]["code"], "unauthenticated");
     // A service-shaped JWT signed with a wrong key (same kid).
-    let secret = SecretString::from(format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()));
+    let secret = SecretString::from(format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    ));
     let (forged, _) = mint(&KeyRing::new("svc-1", &secret, None).unwrap()).unwrap();
     let (status, _, body) = stack.call(Method::GET, &read, Some(&forged), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(body["error"]["code"], "unauthenticated");
     // A user's access token from the experience plane is not a service credential.
     let (_, _, login) = stack.register().await;
-    let (status, _, body) = stack.call(Method::GET, &read, Some(&s(&login, "access_token")), None).await;
+    let (status, _, body) = stack
+        .call(Method::GET, &read, Some(&s(&login, "access_token")), None)
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     // Garbage.
-    let (status, _, _) = stack.call(Method::GET, &read, Some("not-a-token"), None).await;
+    let (status, _, _) = stack
+        .call(Method::GET, &read, Some("not-a-token"), None)
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Bad service tokens on the list and validate endpoints.
@@ -255,7 +417,12 @@ async fn reads_need_a_service_token(backend: Backend) {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         assert_eq!(body["error"]["code"], "unauthenticated");
         let (status, _, body) = stack
-            .call(Method::POST, &validate, token, Some(json!({"tenant_id": target.tenant, "user_id": target.user})))
+            .call(
+                Method::POST,
+                &validate,
+                token,
+                Some(json!({"tenant_id": target.tenant, "user_id": target.user})),
+            )
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     }
@@ -284,7 +451,13 @@ async fn upgrade_keeps_the_id_and_attaches_the_user(backend: Backend) {
         session_id: &sid,
         payload: json!({"metadata": {}}),
     });
-    let (status, _, created) = send(&stack, Method::POST, "/api/session/create-anonymous", &anonymous).await;
+    let (status, _, created) = send(
+        &stack,
+        Method::POST,
+        "/api/session/create-anonymous",
+        &anonymous,
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["tenant_id"], ANONYMOUS_TENANT);
     assert_eq!(created["user_id"], Value::Null);
@@ -296,27 +469,46 @@ async fn upgrade_keeps_the_id_and_attaches_the_user(backend: Backend) {
         session_id: &sid,
         payload: json!({"user_id": user_id}),
     });
-    let (status, _, upgraded) = send(&stack, Method::PATCH, &format!("/api/session/{sid}/upgrade"), &upgrade).await;
+    let (status, _, upgraded) = send(
+        &stack,
+        Method::PATCH,
+        &format!("/api/session/{sid}/upgrade"),
+        &upgrade,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{upgraded}");
     assert_eq!(upgraded["session_id"], sid.as_str());
     assert_eq!(upgraded["tenant_id"], tenant.as_str());
     assert_eq!(upgraded["user_id"], user_id.as_str());
-    assert_eq!(upgraded["created_at"], created["created_at"], "the same session, not a new one");
+    assert_eq!(
+        upgraded["created_at"], created["created_at"],
+        "the same session, not a new one"
+    );
 
     let (status, read) = stack.runtime_session(&tenant, &sid).await;
     assert_eq!(status, StatusCode::OK, "{read}");
     assert_eq!(read["user_id"], user_id.as_str());
     assert_eq!(read["status"], "active");
     let (status, _) = stack.runtime_session(ANONYMOUS_TENANT, &sid).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "no longer an anonymous session");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "no longer an anonymous session"
+    );
 
     // The upgraded session is listed among the user's sessions.
     let (token, _) = mint(&stack.service_ring()).unwrap();
-    let url = stack.rt(&format!("/api/sessions?tenant_id={tenant}&user_id={user_id}"));
+    let url = stack.rt(&format!(
+        "/api/sessions?tenant_id={tenant}&user_id={user_id}"
+    ));
     let (status, _, list) = stack.call(Method::GET, &url, Some(&token), None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        list["sessions"].as_array().unwrap().iter().any(|x| x["session_id"] == sid.as_str()),
+        list["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["session_id"] == sid.as_str()),
         "{list}"
     );
 
@@ -329,7 +521,13 @@ async fn upgrade_keeps_the_id_and_attaches_the_user(backend: Backend) {
         session_id: &sid2,
         payload: json!({}),
     });
-    let (status, _, _) = send(&stack, Method::POST, "/api/session/create-anonymous", &anonymous).await;
+    let (status, _, _) = send(
+        &stack,
+        Method::POST,
+        "/api/session/create-anonymous",
+        &anonymous,
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     let mut hijack = signer.sign(IntentRequest {
         action: actions::UPGRADE_SESSION,
@@ -341,7 +539,13 @@ async fn upgrade_keeps_the_id_and_attaches_the_user(backend: Backend) {
     let intruder = uuid();
     hijack.contract.user_id = Some(intruder.clone());
     hijack.contract.payload = json!({"user_id": intruder});
-    let (status, _, body) = send(&stack, Method::PATCH, &format!("/api/session/{sid2}/upgrade"), &hijack).await;
+    let (status, _, body) = send(
+        &stack,
+        Method::PATCH,
+        &format!("/api/session/{sid2}/upgrade"),
+        &hijack,
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["error"]["code"], "invalid_intent");
     let (status, still) = stack.runtime_session(ANONYMOUS_TENANT, &sid2).await;

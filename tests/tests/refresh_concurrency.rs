@@ -13,20 +13,28 @@ async fn fifty_concurrent_refreshes_share_one_child(backend: Backend) {
     let parent = s(&login, "refresh_token");
     let sid = s(&login, "session_id");
 
-    let answers = join_all((0..50).map(|_| stack.post("/api/auth/refresh", json!({"refresh_token": parent})))).await;
+    let answers = join_all(
+        (0..50).map(|_| stack.post("/api/auth/refresh", json!({"refresh_token": parent}))),
+    )
+    .await;
 
     let statuses: Vec<StatusCode> = answers.iter().map(|(status, _)| *status).collect();
     assert!(
         !statuses.contains(&StatusCode::UNAUTHORIZED),
         "a concurrent refresh logged the user out: {statuses:?}\n{:?}",
-        answers.iter().find(|(st, _)| *st == StatusCode::UNAUTHORIZED)
+        answers
+            .iter()
+            .find(|(st, _)| *st == StatusCode::UNAUTHORIZED)
     );
     for (status, body) in &answers {
         assert_eq!(*status, StatusCode::OK, "{body}");
         assert_eq!(body["session_id"], sid.as_str(), "{body}");
         assert_eq!(body["token_type"], "Bearer");
     }
-    let children: std::collections::BTreeSet<String> = answers.iter().map(|(_, body)| s(body, "refresh_token")).collect();
+    let children: std::collections::BTreeSet<String> = answers
+        .iter()
+        .map(|(_, body)| s(body, "refresh_token"))
+        .collect();
     assert_eq!(children.len(), 1, "exactly one child: {children:?}");
     let child = children.into_iter().next().unwrap();
     assert_ne!(child, parent);
@@ -39,7 +47,9 @@ async fn fifty_concurrent_refreshes_share_one_child(backend: Backend) {
     }
 
     // The child refreshes in turn, into a grandchild, on the same still-active session.
-    let (status, next) = stack.post("/api/auth/refresh", json!({"refresh_token": child})).await;
+    let (status, next) = stack
+        .post("/api/auth/refresh", json!({"refresh_token": child}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{next}");
     assert_eq!(next["session_id"], sid.as_str());
     let grandchild = s(&next, "refresh_token");
@@ -49,7 +59,10 @@ async fn fifty_concurrent_refreshes_share_one_child(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{me}");
     let (status, session) = stack.runtime_session(&s(&login, "tenant_id"), &sid).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(session["status"], "active", "the session survived the storm");
+    assert_eq!(
+        session["status"], "active",
+        "the session survived the storm"
+    );
 }
 
 both_backends!(fifty_concurrent_refreshes_share_one_child);

@@ -15,6 +15,7 @@
 //!   sections, database connection and migrations, request
 //!   ids, JSON error mapping, Prometheus metrics, log set-up).
 
+pub mod agent_wire;
 pub mod db;
 pub mod error;
 pub mod http;

@@ -36,6 +36,12 @@ pub mod actions {
     pub const UPGRADE_SESSION: &str = "upgrade_session";
     /// End a session.
     pub const END_SESSION: &str = "end_session";
+    /// Start an agent turn.
+    pub const SUBMIT_INTENT: &str = "submit_intent";
+    /// Cancel an execution.
+    pub const CANCEL_EXECUTION: &str = "cancel_execution";
+    /// Answer a safety hook.
+    pub const ANSWER_SAFETY: &str = "answer_safety";
 }
 
 /// Why a runtime call failed.

@@ -31,6 +31,10 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// Session lifetimes.
     pub sessions: SessionSettings,
+    /// Agents, safety hooks and the event log.
+    pub agents: AgentSettings,
+    /// The OpenAI-compatible model endpoint (provider `openai`).
+    pub llm: LlmSettings,
 }
 
 impl Default for Settings {
@@ -45,6 +49,8 @@ impl Default for Settings {
             data_dir: PathBuf::from("data"),
             security: SecuritySettings::default(),
             sessions: SessionSettings::default(),
+            agents: AgentSettings::default(),
+            llm: LlmSettings::default(),
         }
     }
 }
@@ -89,6 +95,69 @@ impl Default for SessionSettings {
         Self {
             idle_ttl_secs: 24 * 3600,
             absolute_ttl_secs: 30 * 24 * 3600,
+        }
+    }
+}
+
+/// Which model provider answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Deterministic, offline (default).
+    Builtin,
+    /// An OpenAI-compatible endpoint.
+    Openai,
+}
+
+/// Agents, safety hooks and the event log.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AgentSettings {
+    /// `builtin` (default) or `openai`.
+    pub provider: ProviderKind,
+    /// Comma-separated actions that pause for a human approval.
+    pub approval_actions: String,
+    /// How long an approval may take, seconds.
+    pub approval_timeout_secs: u64,
+    /// How long session events are kept for resume, seconds (at least one hour).
+    pub event_retention_secs: u64,
+}
+
+impl Default for AgentSettings {
+    fn default() -> Self {
+        Self {
+            provider: ProviderKind::Builtin,
+            approval_actions: "execute_workflow".into(),
+            approval_timeout_secs: 300,
+            event_retention_secs: 24 * 3600,
+        }
+    }
+}
+
+/// The OpenAI-compatible endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LlmSettings {
+    /// Base URL (`https://api.openai.com`, `http://127.0.0.1:11434`, ...).
+    pub base_url: String,
+    /// API key.
+    pub api_key: Option<SecretString>,
+    /// Model name.
+    pub model: String,
+    /// Longest silence inside a stream, seconds.
+    pub stall_timeout_secs: u64,
+    /// Connect / first-byte timeout, seconds.
+    pub connect_timeout_secs: u64,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        Self {
+            base_url: "https://api.openai.com".into(),
+            api_key: None,
+            model: "gpt-4o-mini".into(),
+            stall_timeout_secs: 30,
+            connect_timeout_secs: 10,
         }
     }
 }

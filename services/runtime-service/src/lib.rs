@@ -12,6 +12,7 @@
 //! - [`auth`]: the service-token extractor for reads.
 //! - [`error`]: the one error enum of this service, mapped to HTTP in one place.
 
+pub mod agents;
 pub mod auth;
 pub mod configuration;
 pub mod domain;

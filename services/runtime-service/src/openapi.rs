@@ -8,16 +8,25 @@ use platform_sdk::wire::{
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{health, sessions};
+use platform_sdk::agent_wire::{
+    ConversationList, ConversationRecord, EventPage, ExecutionRecord, ExecutionStatus, MessageList,
+    MessageRecord, SafetyAnswer, SessionEvent, SubmitIntentPayload,
+};
+
+use crate::routes::{executions, health, history, sessions};
 
 /// The document.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Symphainy runtime-service", description = "Internal plane: sessions, executions, state surface. Mutations take signed intents; reads take a service token."),
     paths(health::live, health::ready, sessions::create, sessions::create_anonymous, sessions::upgrade,
-          sessions::end, sessions::get_one, sessions::validate, sessions::list),
+          sessions::end, sessions::get_one, sessions::validate, sessions::list, executions::submit,
+          executions::get_one, executions::events, executions::stream, executions::cancel, executions::safety,
+          history::session_events, history::session_stream, history::conversations, history::messages),
     components(schemas(ErrorBody, ErrorDetail, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
-                       SessionList, ValidateSessionRequest, ValidateSessionResponse)),
+                       SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
+                       ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
+                       MessageList, MessageRecord)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

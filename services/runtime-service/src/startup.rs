@@ -3,6 +3,7 @@
 //! SIGTERM / Ctrl-C, letting in-flight requests finish.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -17,7 +18,13 @@ use platform_sdk::state_surface::{self, StateSurface};
 use platform_sdk::traffic_cop::IntentVerifier;
 use sqlx::AnyPool;
 
+use crate::agents::builtin::BuiltinProvider;
+use crate::agents::openai::{OpenAiProvider, OpenAiSettings};
+use crate::agents::ModelProvider;
+use crate::configuration::ProviderKind;
 use crate::configuration::Settings;
+use crate::domain::event_bus::EventBus;
+use crate::domain::executions::{Executions, SafetySettings};
 use crate::domain::sessions::Sessions;
 use crate::intents::IntentGate;
 use crate::routes;
@@ -35,6 +42,10 @@ pub struct AppState {
     pub gate: IntentGate,
     /// The audit log.
     pub audit: IntentAudit,
+    /// The event bus (durable log + live fan-out).
+    pub bus: Arc<EventBus>,
+    /// Agent executions.
+    pub executions: Arc<Executions>,
 }
 
 /// A built, not yet running, runtime plane.
@@ -77,13 +88,59 @@ impl Application {
         .context("setting `state.backend` / `redis.url`")?;
         let surface = StateSurface::new(store);
         let audit = IntentAudit::new(pool.clone());
+        let sessions = Sessions::new(
+            surface.clone(),
+            Duration::from_secs(settings.sessions.idle_ttl_secs),
+            Duration::from_secs(settings.sessions.absolute_ttl_secs),
+        );
+        let provider: Arc<dyn ModelProvider> = match settings.agents.provider {
+            ProviderKind::Builtin => Arc::new(BuiltinProvider),
+            ProviderKind::Openai => Arc::new(
+                OpenAiProvider::new(OpenAiSettings {
+                    base_url: settings.llm.base_url.clone(),
+                    api_key: settings.llm.api_key.clone(),
+                    model: settings.llm.model.clone(),
+                    stall_timeout: Duration::from_secs(settings.llm.stall_timeout_secs),
+                    connect_timeout: Duration::from_secs(settings.llm.connect_timeout_secs),
+                })
+                .context("settings `llm.*`")?,
+            ),
+        };
+        let bus = EventBus::new(pool.clone());
+        let executions = Executions::new(
+            pool.clone(),
+            bus.clone(),
+            provider,
+            SafetySettings {
+                approval_actions: settings
+                    .agents
+                    .approval_actions
+                    .split(',')
+                    .map(|a| a.trim().to_owned())
+                    .filter(|a| !a.is_empty())
+                    .collect(),
+                approval_timeout: Duration::from_secs(settings.agents.approval_timeout_secs),
+            },
+            surface.clone(),
+            sessions.clone(),
+        );
+        let recovered = executions
+            .recover()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if recovered > 0 {
+            tracing::warn!(
+                count = recovered,
+                "marked executions left unfinished by a previous run as failed"
+            );
+        }
+        tokio::spawn(prune_events(
+            pool.clone(),
+            Duration::from_secs(settings.agents.event_retention_secs.max(3600)),
+        ));
         let state = web::Data::new(AppState {
             pool,
-            sessions: Sessions::new(
-                surface.clone(),
-                Duration::from_secs(settings.sessions.idle_ttl_secs),
-                Duration::from_secs(settings.sessions.absolute_ttl_secs),
-            ),
+            sessions,
             gate: IntentGate::new(
                 IntentVerifier::new(ring.clone(), settings.security.clock_skew_ms),
                 surface.clone(),
@@ -91,6 +148,8 @@ impl Application {
             ),
             surface,
             audit,
+            bus,
+            executions,
         });
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
@@ -111,6 +170,8 @@ impl Application {
                 .configure(|cfg| configure_extractors(cfg, body_limit))
                 .configure(routes::health::configure)
                 .configure(routes::sessions::configure)
+                .configure(routes::history::configure)
+                .configure(routes::executions::configure)
                 .default_service(web::to(not_found))
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs);
@@ -135,5 +196,19 @@ impl Application {
         self.server.await?;
         tracing::info!(service = "runtime-service", "stopped");
         Ok(())
+    }
+}
+
+/// Deletes session events older than the retention (never less than one hour), hourly.
+async fn prune_events(pool: AnyPool, retention: Duration) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        ticker.tick().await;
+        let before = platform_sdk::time_util::now_ms() - retention.as_millis() as i64;
+        match crate::storage::events::prune(&pool, before).await {
+            Ok(n) if n > 0 => tracing::info!(deleted = n, "pruned old session events"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not prune session events"),
+        }
     }
 }

@@ -9,11 +9,32 @@ use crate::startup::AppState;
 
 /// Mounts the operational endpoints.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health/live", web::get().to(live))
-        .route("/health/ready", web::get().to(ready))
-        .route("/metrics", web::get().to(metrics_endpoint))
-        .route("/openapi.json", web::get().to(openapi))
-        .route("/docs", web::get().to(docs));
+    let nope = || web::to(platform_sdk::http::method_not_allowed);
+    cfg.service(
+        web::resource("/health/live")
+            .route(web::get().to(live))
+            .default_service(nope()),
+    )
+    .service(
+        web::resource("/health/ready")
+            .route(web::get().to(ready))
+            .default_service(nope()),
+    )
+    .service(
+        web::resource("/metrics")
+            .route(web::get().to(metrics_endpoint))
+            .default_service(nope()),
+    )
+    .service(
+        web::resource("/openapi.json")
+            .route(web::get().to(openapi))
+            .default_service(nope()),
+    )
+    .service(
+        web::resource("/docs")
+            .route(web::get().to(docs))
+            .default_service(nope()),
+    );
 }
 
 /// The process is up.

@@ -144,7 +144,7 @@ impl Sessions {
         session_id: &str,
         contract: &Contract,
     ) -> Result<SessionRecord, RuntimeError> {
-        check_id("session_id", session_id)?;
+        check_id("session_id", session_id).map_err(|_| RuntimeError::NotFound("session"))?;
         check_id("tenant_id", &contract.tenant_id)?;
         let payload: UpgradeSessionPayload = serde_json::from_value(contract.payload.clone())
             .map_err(|e| RuntimeError::Validation {
@@ -200,7 +200,8 @@ impl Sessions {
         session_id: &str,
     ) -> Result<SessionRecord, RuntimeError> {
         tenant_ok("tenant_id", tenant_id)?;
-        check_id("session_id", session_id)?;
+        // A malformed id in a path names nothing that exists.
+        check_id("session_id", session_id).map_err(|_| RuntimeError::NotFound("session"))?;
         self.surface
             .get_session(tenant_id, session_id)
             .await?

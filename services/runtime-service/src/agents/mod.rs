@@ -1,0 +1,55 @@
+//! Agents: an agent is an id, a system prompt and a model provider (SPEC §4).
+//!
+//! - [`registry`]: the guide and one liaison per pillar, with the pillar aliases.
+//! - [`classifier`]: what the guide thinks a request is about (pillar + confidence).
+//! - [`builtin`]: the default, offline, deterministic provider, grounded in what each pillar does.
+//! - [`openai`]: any OpenAI-compatible `/v1/chat/completions` endpoint, streamed.
+
+pub mod builtin;
+pub mod classifier;
+pub mod openai;
+pub mod registry;
+
+use async_trait::async_trait;
+use tokio::sync::mpsc;
+
+pub use registry::{AgentSpec, Pillar};
+
+/// What a provider is asked.
+#[derive(Debug, Clone)]
+pub struct ModelRequest {
+    /// The agent answering.
+    pub agent: AgentSpec,
+    /// Earlier turns of the conversation, oldest first (`user` / `assistant`).
+    pub history: Vec<(String, String)>,
+    /// The user's message.
+    pub text: String,
+}
+
+/// Why a provider failed; the message is shown to the user in `EXECUTION_FAILED`.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum ProviderError {
+    /// The provider could not be reached.
+    #[error("the model provider could not be reached: {0}")]
+    Unreachable(String),
+    /// The provider answered with an error.
+    #[error("the model provider returned an error: {0}")]
+    Rejected(String),
+    /// The provider stopped sending before the answer was complete.
+    #[error("the model provider stalled for {0} seconds")]
+    Stalled(u64),
+    /// The provider sent something we could not read.
+    #[error("the model provider sent an unreadable answer: {0}")]
+    Protocol(String),
+}
+
+/// A model provider: streams answer chunks into `out` and returns the whole answer.
+#[async_trait]
+pub trait ModelProvider: Send + Sync {
+    /// Produces the answer; each chunk is sent as soon as it exists.
+    async fn stream(
+        &self,
+        request: ModelRequest,
+        out: mpsc::Sender<String>,
+    ) -> Result<String, ProviderError>;
+}
