@@ -407,7 +407,7 @@ async fn runtime_rejects_bad_requests_precisely(backend: Backend) {
     assert_field(
         "no action",
         &json_post(&stack, &create, &no_action.to_string()).await,
-        "action",
+        "contract.action",
     );
 
     // Wrong content type.

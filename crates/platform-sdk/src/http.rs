@@ -1,5 +1,5 @@
-//! actix-web plumbing shared by both services: request ids, JSON extraction errors mapped to the
-//! error body, the 404 fallback, and the client-address helper.
+//! actix-web plumbing shared by both services: request ids, path/query errors mapped to the
+//! error body, the 404/405 fallbacks, the `/docs` page and the client-address helper.
 //!
 //! The request-id middleware must be the outermost layer: it opens a task-local scope holding
 //! the id, so any error rendered while the request is handled (by a handler, an extractor or an
@@ -9,13 +9,13 @@ use std::future::Future;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 
-use crate::error::{ErrorBody, FieldError};
+use crate::error::ErrorBody;
 
 /// The request-id header, accepted from callers, echoed and forwarded.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -92,40 +92,6 @@ pub async fn with_request_id<F: Future>(id: String, fut: F) -> F::Output {
     REQUEST_ID.scope(id, fut).await
 }
 
-/// Extracts the field name from serde's "missing field `x`" / "unknown field `x`" messages.
-fn field_of(message: &str) -> Option<String> {
-    let start = message.find('`')? + 1;
-    let len = message[start..].find('`')?;
-    Some(message[start..start + len].to_owned())
-}
-
-/// Maps a JSON body extraction failure to the error body: 413 for oversized bodies, 415 for a
-/// wrong content type, 400 for malformed JSON, 422 for well-formed JSON of the wrong shape.
-pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> Error {
-    let response = match &err {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ErrorBody::new("payload_too_large", "the request body is too large")
-                .into_response(StatusCode::PAYLOAD_TOO_LARGE)
-        }
-        JsonPayloadError::ContentType => ErrorBody::new(
-            "unsupported_media_type",
-            "the request body must be application/json",
-        )
-        .into_response(StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        JsonPayloadError::Deserialize(e) if e.is_data() => {
-            let text = e.to_string();
-            let field = field_of(&text).unwrap_or_else(|| "body".to_owned());
-            let message = text.split(" at line").next().unwrap_or(&text).to_owned();
-            ErrorBody::new("validation_failed", "the request body is invalid")
-                .with_fields(vec![FieldError { field, message }])
-                .into_response(StatusCode::UNPROCESSABLE_ENTITY)
-        }
-        _ => ErrorBody::new("malformed_json", "the request body is not valid JSON")
-            .into_response(StatusCode::BAD_REQUEST),
-    };
-    actix_web::error::InternalError::from_response(err, response).into()
-}
-
 /// Maps a path-parameter failure to a 404 (a malformed id names nothing that exists).
 pub fn path_error(err: PathError, _req: &HttpRequest) -> Error {
     let response =
@@ -140,16 +106,10 @@ pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> Error {
     actix_web::error::InternalError::from_response(err, response).into()
 }
 
-/// JSON extractor configuration with the body limit and the error mapping above.
-pub fn json_config(limit_bytes: usize) -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(limit_bytes)
-        .error_handler(json_error)
-}
-
-/// Registers the JSON, path and query extractor configurations on an app or scope.
+/// Registers the body-size limit and the path and query error mappings (JSON bodies use
+/// [`crate::json::ApiJson`]).
 pub fn configure_extractors(cfg: &mut web::ServiceConfig, limit_bytes: usize) {
-    cfg.app_data(json_config(limit_bytes))
+    cfg.app_data(web::PayloadConfig::new(limit_bytes))
         .app_data(web::PathConfig::default().error_handler(path_error))
         .app_data(web::QueryConfig::default().error_handler(query_error));
 }
@@ -248,15 +208,6 @@ fetch('/openapi.json').then(r=>r.json()).then(spec=>{
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn extracts_field_names() {
-        assert_eq!(
-            field_of("missing field `email` at line 1"),
-            Some("email".into())
-        );
-        assert_eq!(field_of("invalid type"), None);
-    }
 
     #[test]
     fn rejects_hostile_request_ids() {

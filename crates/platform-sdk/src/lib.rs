@@ -19,6 +19,7 @@ pub mod agent_wire;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod json;
 pub mod metrics;
 pub mod runtime_client;
 pub mod security_guard;

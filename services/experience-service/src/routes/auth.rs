@@ -1,6 +1,7 @@
 //! `/api/auth/*` (SPEC §2). Handlers only extract, call one identity flow and shape the answer.
 
 use actix_web::{web, HttpResponse};
+use platform_sdk::json::ApiJson;
 use platform_sdk::wire::{
     LoginRequest, LoginResponse, LogoutRequest, MeResponse, MySessions, RefreshRequest,
     RegisterRequest,
@@ -58,7 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub async fn register(
     identity: web::Data<Identity>,
     caller: CallerInfo,
-    body: web::Json<RegisterRequest>,
+    body: ApiJson<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let response = identity.register(&caller.0, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(response))
@@ -71,7 +72,7 @@ pub async fn register(
 pub async fn login(
     identity: web::Data<Identity>,
     caller: CallerInfo,
-    body: web::Json<LoginRequest>,
+    body: ApiJson<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let response = identity.login(&caller.0, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(response))
@@ -83,7 +84,7 @@ pub async fn login(
 pub async fn refresh(
     identity: web::Data<Identity>,
     caller: CallerInfo,
-    body: web::Json<RefreshRequest>,
+    body: ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let response = identity.refresh(&caller.0, &body.refresh_token).await?;
     Ok(HttpResponse::Ok().json(response))
@@ -96,7 +97,7 @@ pub async fn logout(
     identity: web::Data<Identity>,
     caller: CallerInfo,
     user: LogoutCaller,
-    body: Option<web::Json<LogoutRequest>>,
+    body: Option<ApiJson<LogoutRequest>>,
 ) -> Result<HttpResponse, ApiError> {
     let all = body.map(|b| b.all_sessions).unwrap_or(false);
     if !user.already_ended || all {

@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use platform_sdk::agent_wire::{EventPage, ExecutionRecord, SafetyAnswer, SubmitIntentPayload};
+use platform_sdk::json::ApiJson;
 use platform_sdk::runtime_client::actions;
 use platform_sdk::traffic_cop::SignedIntent;
 use serde::Deserialize;
@@ -73,7 +74,7 @@ fn payload<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<
 pub async fn submit(
     req: HttpRequest,
     state: web::Data<AppState>,
-    intent: web::Json<SignedIntent>,
+    intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let key = req
         .headers()
@@ -141,7 +142,7 @@ pub async fn stream(
 pub async fn cancel(
     state: web::Data<AppState>,
     id: web::Path<String>,
-    intent: web::Json<SignedIntent>,
+    intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let executions = &state.executions;
     state
@@ -157,7 +158,7 @@ pub async fn cancel(
 pub async fn safety(
     state: web::Data<AppState>,
     id: web::Path<String>,
-    intent: web::Json<SignedIntent>,
+    intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let executions = &state.executions;
     state

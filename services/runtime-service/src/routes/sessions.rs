@@ -3,6 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use platform_sdk::json::ApiJson;
 use platform_sdk::runtime_client::actions;
 use platform_sdk::traffic_cop::SignedIntent;
 use platform_sdk::wire::{
@@ -71,7 +72,7 @@ pub struct UserQuery {
     responses((status = 201, body = SessionRecord), (status = 403, description = "invalid_intent")))]
 pub async fn create(
     state: web::Data<AppState>,
-    intent: web::Json<SignedIntent>,
+    intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let sessions = &state.sessions;
     state
@@ -87,7 +88,7 @@ pub async fn create(
     responses((status = 201, body = SessionRecord), (status = 403, description = "invalid_intent")))]
 pub async fn create_anonymous(
     state: web::Data<AppState>,
-    intent: web::Json<SignedIntent>,
+    intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let sessions = &state.sessions;
     state
@@ -104,7 +105,7 @@ pub async fn create_anonymous(
 pub async fn upgrade(
     state: web::Data<AppState>,
     id: web::Path<String>,
-    intent: web::Json<SignedIntent>,
+    intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let sessions = &state.sessions;
     state
@@ -121,7 +122,7 @@ pub async fn upgrade(
 pub async fn end(
     state: web::Data<AppState>,
     id: web::Path<String>,
-    intent: web::Json<SignedIntent>,
+    intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let sessions = &state.sessions;
     state
@@ -151,7 +152,7 @@ pub async fn validate(
     _: ServiceCaller,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Json<ValidateSessionRequest>,
+    body: ApiJson<ValidateSessionRequest>,
 ) -> Result<HttpResponse, RuntimeError> {
     let answer = state
         .sessions
