@@ -11,6 +11,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod ws;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;

@@ -13,6 +13,9 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::agent_wire::{
+    ConversationList, ExecutionRecord, MessageList, SafetyAnswer, SessionEvent, SubmitIntentPayload,
+};
 use crate::error::ErrorBody;
 use crate::http::REQUEST_ID_HEADER;
 use crate::security_guard::service::mint;
@@ -73,6 +76,8 @@ impl RuntimeClientError {
 /// The client; build once and share.
 pub struct RuntimeClient {
     http: reqwest::Client,
+    /// Without a total timeout: event streams stay open as long as the socket they feed.
+    stream_http: reqwest::Client,
     base_url: String,
     signer: IntentSigner,
     service_ring: KeyRing,
@@ -92,8 +97,13 @@ impl RuntimeClient {
             .pool_max_idle_per_host(64)
             .build()
             .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
+        let stream_http = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .build()
+            .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
         Ok(Self {
             http,
+            stream_http,
             base_url: base_url.trim_end_matches('/').to_owned(),
             signer: IntentSigner::new(service_ring.clone(), 30_000),
             service_ring,
@@ -138,29 +148,7 @@ impl RuntimeClient {
         if let Some(body) = body {
             req = req.json(body);
         }
-        let res = req
-            .send()
-            .await
-            .map_err(|e| RuntimeClientError::Unavailable(e.to_string()))?;
-        let status = res.status();
-        let bytes = res
-            .bytes()
-            .await
-            .map_err(|e| RuntimeClientError::Unavailable(e.to_string()))?;
-        if status.is_success() {
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| RuntimeClientError::Protocol(e.to_string()));
-        }
-        if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::BAD_GATEWAY {
-            return Err(RuntimeClientError::Unavailable(format!("status {status}")));
-        }
-        let body: ErrorBody = serde_json::from_slice(&bytes).map_err(|_| {
-            RuntimeClientError::Protocol(format!("status {status} without error body"))
-        })?;
-        Err(RuntimeClientError::Rejected {
-            status: status.as_u16(),
-            body: Box::new(body),
-        })
+        Self::read(req.send().await).await
     }
 
     /// Sends an already signed intent (safe to retry: the runtime replays the original answer).
@@ -304,6 +292,193 @@ impl RuntimeClient {
         let path = format!("/api/sessions?tenant_id={tenant_id}&user_id={user_id}");
         self.call::<(), _>(Method::GET, &path, request_id, None)
             .await
+    }
+
+    /// Starts an agent turn; `idempotency_key` makes a retried submit return the same execution.
+    pub async fn submit_intent(
+        &self,
+        request_id: &str,
+        tenant_id: &str,
+        user_id: Option<&str>,
+        session_id: &str,
+        payload: &SubmitIntentPayload,
+        idempotency_key: Option<&str>,
+    ) -> Result<ExecutionRecord, RuntimeClientError> {
+        let payload = serde_json::to_value(payload)
+            .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
+        let intent = self.signer.sign(IntentRequest {
+            action: actions::SUBMIT_INTENT,
+            tenant_id,
+            user_id,
+            session_id,
+            payload,
+        });
+        let mut req = self
+            .http
+            .post(format!("{}/api/intent/submit", self.base_url))
+            .header(REQUEST_ID_HEADER, request_id)
+            .json(&intent);
+        if let Some(key) = idempotency_key {
+            req = req.header("idempotency-key", key);
+        }
+        Self::read(req.send().await).await
+    }
+
+    /// Cancels an execution of the session.
+    pub async fn cancel_execution(
+        &self,
+        request_id: &str,
+        tenant_id: &str,
+        user_id: Option<&str>,
+        session_id: &str,
+        execution_id: &str,
+    ) -> Result<ExecutionRecord, RuntimeClientError> {
+        let intent = self.signer.sign(IntentRequest {
+            action: actions::CANCEL_EXECUTION,
+            tenant_id,
+            user_id,
+            session_id,
+            payload: serde_json::json!({}),
+        });
+        let path = format!("/api/execution/{execution_id}/cancel");
+        self.send_intent(Method::POST, &path, request_id, &intent)
+            .await
+    }
+
+    /// Answers the safety hook of an execution of the session.
+    pub async fn answer_safety(
+        &self,
+        request_id: &str,
+        tenant_id: &str,
+        user_id: Option<&str>,
+        session_id: &str,
+        execution_id: &str,
+        answer: &SafetyAnswer,
+    ) -> Result<ExecutionRecord, RuntimeClientError> {
+        let payload = serde_json::to_value(answer)
+            .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
+        let intent = self.signer.sign(IntentRequest {
+            action: actions::ANSWER_SAFETY,
+            tenant_id,
+            user_id,
+            session_id,
+            payload,
+        });
+        let path = format!("/api/execution/{execution_id}/safety");
+        self.send_intent(Method::POST, &path, request_id, &intent)
+            .await
+    }
+
+    /// A user's conversations.
+    pub async fn conversations(
+        &self,
+        request_id: &str,
+        tenant_id: &str,
+        user_id: &str,
+    ) -> Result<ConversationList, RuntimeClientError> {
+        let path = format!("/api/conversations?tenant_id={tenant_id}&user_id={user_id}");
+        self.call::<(), _>(Method::GET, &path, request_id, None)
+            .await
+    }
+
+    /// Messages of one of a user's conversations.
+    pub async fn messages(
+        &self,
+        request_id: &str,
+        tenant_id: &str,
+        user_id: &str,
+        conversation_id: &str,
+    ) -> Result<MessageList, RuntimeClientError> {
+        let path = format!(
+            "/api/conversations/{conversation_id}/messages?tenant_id={tenant_id}&user_id={user_id}"
+        );
+        self.call::<(), _>(Method::GET, &path, request_id, None)
+            .await
+    }
+
+    /// Follows the session's event stream (SSE) after `after` (`-1`: from now). `cursor` tracks
+    /// the newest event id seen (including the starting cursor the runtime announces); `ready`
+    /// receives that starting cursor once the runtime has subscribed; `on_event` gets each event
+    /// and returns false to stop. Returns when the stream ends or is stopped.
+    pub async fn follow_session(
+        &self,
+        tenant_id: &str,
+        session_id: &str,
+        after: i64,
+        cursor: &std::sync::atomic::AtomicI64,
+        mut ready: Option<tokio::sync::oneshot::Sender<i64>>,
+        mut on_event: impl FnMut(SessionEvent) -> bool,
+    ) -> Result<(), RuntimeClientError> {
+        use futures_util::StreamExt as _;
+        use std::sync::atomic::Ordering;
+        let res = self
+            .stream_http
+            .get(format!(
+                "{}/api/session/{session_id}/stream?tenant_id={tenant_id}&after={after}",
+                self.base_url
+            ))
+            .bearer_auth(self.service_token()?)
+            .send()
+            .await
+            .map_err(|e| RuntimeClientError::Unavailable(e.to_string()))?;
+        if !res.status().is_success() {
+            return Self::read::<serde_json::Value>(Ok(res)).await.map(|_| ());
+        }
+        let mut buffer = String::new();
+        let mut body = res.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| RuntimeClientError::Unavailable(e.to_string()))?;
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find("\n\n") {
+                let block: String = buffer.drain(..end + 2).collect();
+                if let Some(start) = block
+                    .trim()
+                    .strip_prefix(": cursor ")
+                    .and_then(|c| c.parse::<i64>().ok())
+                {
+                    cursor.fetch_max(start, Ordering::AcqRel);
+                    if let Some(tx) = ready.take() {
+                        let _ = tx.send(start);
+                    }
+                    continue;
+                }
+                let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) else {
+                    continue;
+                };
+                let event: SessionEvent = serde_json::from_str(data)
+                    .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
+                cursor.fetch_max(event.event_id, Ordering::AcqRel);
+                if !on_event(event) {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn read<T: DeserializeOwned>(
+        sent: Result<reqwest::Response, reqwest::Error>,
+    ) -> Result<T, RuntimeClientError> {
+        let res = sent.map_err(|e| RuntimeClientError::Unavailable(e.to_string()))?;
+        let status = res.status();
+        let bytes = res
+            .bytes()
+            .await
+            .map_err(|e| RuntimeClientError::Unavailable(e.to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes)
+                .map_err(|e| RuntimeClientError::Protocol(e.to_string()));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::BAD_GATEWAY {
+            return Err(RuntimeClientError::Unavailable(format!("status {status}")));
+        }
+        let body: ErrorBody = serde_json::from_slice(&bytes).map_err(|_| {
+            RuntimeClientError::Protocol(format!("status {status} without error body"))
+        })?;
+        Err(RuntimeClientError::Rejected {
+            status: status.as_u16(),
+            body: Box::new(body),
+        })
     }
 
     /// `GET /health/live` on the runtime (used by experience readiness).

@@ -35,6 +35,8 @@ pub struct Settings {
     pub security: SecuritySettings,
     /// Passwords, throttling and refresh-token lifetimes.
     pub auth: AuthSettings,
+    /// The agent WebSocket.
+    pub ws: WsSettings,
 }
 
 impl Default for Settings {
@@ -51,6 +53,7 @@ impl Default for Settings {
             jwt: JwtSettings::default(),
             security: SecuritySettings::default(),
             auth: AuthSettings::default(),
+            ws: WsSettings::default(),
         }
     }
 }
@@ -179,6 +182,37 @@ impl Default for AuthSettings {
             refresh_absolute_secs: 30 * 24 * 3600,
             refresh_grace_secs: 10,
             revocation_poll_ms: 250,
+        }
+    }
+}
+
+/// The agent WebSocket (`/api/runtime/agent`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct WsSettings {
+    /// Largest accepted client message, bytes (bigger ones get an `error` frame).
+    pub max_message_bytes: usize,
+    /// Events buffered for a client before it is closed as a slow consumer (1013).
+    pub send_queue: usize,
+    /// Seconds between server pings.
+    pub heartbeat_secs: u64,
+    /// A socket silent this long is closed, seconds.
+    pub idle_timeout_secs: u64,
+    /// Client messages per second allowed (sustained).
+    pub messages_per_sec: f64,
+    /// Burst of client messages allowed.
+    pub message_burst: f64,
+}
+
+impl Default for WsSettings {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 64 * 1024,
+            send_queue: 256,
+            heartbeat_secs: 20,
+            idle_timeout_secs: 120,
+            messages_per_sec: 5.0,
+            message_burst: 20.0,
         }
     }
 }

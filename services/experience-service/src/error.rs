@@ -29,6 +29,10 @@ pub enum ApiError {
     /// The token lacks the route's scope (`403 missing_scope`).
     #[error("this action requires the `{0}` scope")]
     MissingScope(&'static str),
+    /// The caller may not use this resource (`403 forbidden`): e.g. a socket for a session that is
+    /// missing, ended or someone else's.
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// No such resource for this caller (`404 not_found`): also the answer for other tenants' ids.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -77,6 +81,7 @@ impl ApiError {
             Self::InvalidRefreshToken => "invalid_refresh_token",
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::MissingScope(_) => "missing_scope",
+            Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::EmailTaken => "email_taken",
             Self::RateLimited { .. } => "rate_limited",
@@ -124,7 +129,7 @@ impl ResponseError for ApiError {
             | Self::Unauthenticated
             | Self::InvalidRefreshToken
             | Self::RefreshTokenReused => StatusCode::UNAUTHORIZED,
-            Self::MissingScope(_) => StatusCode::FORBIDDEN,
+            Self::MissingScope(_) | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::EmailTaken => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -108,6 +108,13 @@ pub mod scopes {
     impl ScopeName for SessionsRead {
         const SCOPE: &'static str = "sessions:read";
     }
+
+    /// `agents:read`.
+    #[derive(Debug)]
+    pub struct AgentsRead;
+    impl ScopeName for AgentsRead {
+        const SCOPE: &'static str = "agents:read";
+    }
 }
 
 /// Request id, client address and user agent.

@@ -7,6 +7,7 @@
 //! - [`configuration`]: typed settings.
 //! - [`startup`]: `Application::build` (binds first, runs later), background tasks, middleware.
 //! - [`routes`]: thin handlers, one module per resource.
+//! - [`agent`]: the agent WebSocket gateway (protocol, socket registry, connection loop).
 //! - [`extractors`]: `AuthUser` and `RequireScope<S>`.
 //! - [`identity`]: the flows (register, login, refresh, logout, sessions) tying domain rules,
 //!   storage and the runtime client together.
@@ -15,6 +16,7 @@
 //! - [`storage`]: SQL (users, tenants, refresh families, revocations).
 //! - [`error`]: the one error enum of this service, mapped to HTTP in one place.
 
+pub mod agent;
 pub mod configuration;
 pub mod domain;
 pub mod error;

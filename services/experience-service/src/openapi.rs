@@ -8,17 +8,21 @@ use platform_sdk::wire::{
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, health, sessions};
+use platform_sdk::agent_wire::{ConversationList, ConversationRecord, MessageList, MessageRecord};
+
+use crate::routes::{auth, conversations, health, sessions};
 
 /// The document.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Symphainy experience-service", description = "Public plane: identity, tenants, sessions and every user-facing API."),
     paths(health::live, health::ready, auth::register, auth::login, auth::refresh, auth::logout, auth::me,
-          auth::sessions, auth::end_session, sessions::create_anonymous, sessions::get_one),
+          auth::sessions, auth::end_session, sessions::create_anonymous, sessions::get_one,
+          conversations::list, conversations::messages),
     components(schemas(ErrorBody, ErrorDetail, FieldError, RegisterRequest, LoginRequest, RefreshRequest, LogoutRequest,
                        LoginResponse, LoginUser, MeResponse, MeUser, TenantView, MySessions, SessionRecord,
-                       SessionStatus, AnonymousSession)),
+                       SessionStatus, AnonymousSession, ConversationList, ConversationRecord, MessageList,
+                       MessageRecord)),
     modifiers(&Bearer)
 )]
 pub struct ApiDoc;

@@ -22,6 +22,7 @@ use secrecy::ExposeSecret as _;
 use sqlx::AnyPool;
 use tokio::task::JoinHandle;
 
+use crate::agent::sockets::{Sockets, GOING_AWAY};
 use crate::configuration::Settings;
 use crate::domain::hasher::{HashParams, PasswordHasher};
 use crate::domain::revocation::RevokedSessions;
@@ -159,6 +160,8 @@ impl Application {
             settings: auth,
             metrics: metrics.clone(),
         }));
+        let sockets = web::Data::new(Sockets::new(identity.revoked(), metrics.clone()));
+        let ws_settings = web::Data::new(settings.ws.clone());
         let state = web::Data::new(AppState {
             pool,
             store,
@@ -170,6 +173,7 @@ impl Application {
                 format!("binding {}:{}", settings.server.host, settings.server.port)
             })?;
         let addr = listener.local_addr()?;
+        let closer = sockets.get_ref().clone();
         let metrics = web::Data::new(metrics);
         let trust = web::Data::new(TrustForwardedFor(settings.server.trust_forwarded_for));
         let body_limit = settings.server.body_limit_bytes;
@@ -181,17 +185,22 @@ impl Application {
                 .app_data(identity.clone())
                 .app_data(metrics.clone())
                 .app_data(trust.clone())
+                .app_data(sockets.clone())
+                .app_data(ws_settings.clone())
                 .configure(|cfg| configure_extractors(cfg, body_limit))
                 .configure(routes::health::configure)
                 .configure(routes::auth::configure)
                 .configure(routes::sessions::configure)
+                .configure(routes::agent::configure)
+                .configure(routes::conversations::configure)
                 .default_service(web::to(not_found))
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs);
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
         }
-        let server = server.listen(listener)?.run();
+        let server = server.listen(listener)?.disable_signals().run();
+        tokio::spawn(stop_on_signal(server.handle(), closer));
         tracing::info!(service = "experience-service", addr = %addr, "listening");
         Ok(Self {
             port: addr.port(),
@@ -239,4 +248,31 @@ async fn poll_revocations(pool: AnyPool, revoked: RevokedSessions, every: Durati
             last_prune = now;
         }
     }
+}
+
+/// On SIGTERM or Ctrl-C: close every agent socket with 1001, then stop accepting and let
+/// in-flight requests finish (`server.shutdown_timeout_secs`).
+async fn stop_on_signal(server: actix_web::dev::ServerHandle, sockets: Sockets) {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    tracing::info!(
+        open_sockets = sockets.count(),
+        "shutting down: closing agent sockets"
+    );
+    sockets.close_all(GOING_AWAY);
+    server.stop(true).await;
 }

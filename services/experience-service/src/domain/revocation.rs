@@ -10,15 +10,30 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 /// Revoked session ids with the instant (epoch ms) after which they can be forgotten.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct RevokedSessions {
     inner: Arc<RwLock<HashMap<String, i64>>>,
+    newly: tokio::sync::broadcast::Sender<Vec<String>>,
+}
+
+impl Default for RevokedSessions {
+    fn default() -> Self {
+        Self {
+            inner: Arc::default(),
+            newly: tokio::sync::broadcast::channel(64).0,
+        }
+    }
 }
 
 impl RevokedSessions {
     /// An empty set.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Ids as they are revoked (the WebSocket registry closes their sockets with 4401).
+    pub fn watch(&self) -> tokio::sync::broadcast::Receiver<Vec<String>> {
+        self.newly.subscribe()
     }
 
     /// True when the session was ended.
@@ -31,8 +46,16 @@ impl RevokedSessions {
 
     /// Adds ended sessions.
     pub fn extend(&self, entries: impl IntoIterator<Item = (String, i64)>) {
+        let mut added = Vec::new();
         if let Ok(mut set) = self.inner.write() {
-            set.extend(entries);
+            for (id, until) in entries {
+                if set.insert(id.clone(), until).is_none() {
+                    added.push(id);
+                }
+            }
+        }
+        if !added.is_empty() {
+            let _ = self.newly.send(added);
         }
     }
 

@@ -118,7 +118,7 @@ impl Identity {
     }
 
     /// The runtime client.
-    pub fn runtime(&self) -> &RuntimeClient {
+    pub fn runtime(&self) -> &Arc<RuntimeClient> {
         &self.runtime
     }
 

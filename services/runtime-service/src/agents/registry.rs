@@ -28,16 +28,11 @@ impl Pillar {
     /// Resolves a pillar name or alias (`journey` → operations, `outcomes` → business_outcomes,
     /// `*_pillar` surfaces, any case).
     pub fn parse(raw: &str) -> Option<Self> {
-        let name = raw.trim().to_ascii_lowercase().replace('-', "_");
-        let name = name.strip_suffix("_pillar").unwrap_or(&name);
-        Some(match name {
+        Some(match platform_sdk::agent_wire::pillar_name(raw)? {
             "content" => Self::Content,
-            "insights" | "insight" => Self::Insights,
-            "operations" | "operation" | "journey" => Self::Operations,
-            "business_outcomes" | "outcomes" | "business_outcome" | "outcome" => {
-                Self::BusinessOutcomes
-            }
-            _ => return None,
+            "insights" => Self::Insights,
+            "operations" => Self::Operations,
+            _ => Self::BusinessOutcomes,
         })
     }
 

@@ -132,9 +132,10 @@ pub async fn stream(
         &state,
         &record.tenant_id,
         &record.session_id,
-        after,
+        after.max(0),
         StreamScope::Execution(record.execution_id),
-    ))
+    )
+    .await?)
 }
 
 /// Cancels an execution (`action: cancel_execution`).

@@ -86,7 +86,8 @@ pub async fn session_stream(
         &session.session_id,
         after,
         StreamScope::Session,
-    ))
+    )
+    .await?)
 }
 
 /// A user's conversations, newest first.

@@ -161,23 +161,33 @@ impl Feed {
     }
 }
 
-/// Builds the SSE response.
-pub fn sse(
+/// Builds the SSE response. `after < 0` means "from now": the cursor is the session's newest
+/// event at subscription time, announced to the client as a `: cursor N` comment.
+pub async fn sse(
     state: &AppState,
     tenant_id: &str,
     session_id: &str,
     after: i64,
     scope: StreamScope,
-) -> HttpResponse {
+) -> Result<HttpResponse, sqlx::Error> {
     let live = state.bus.subscribe(session_id);
+    let cursor = if after < 0 {
+        storage::events::bounds(&state.pool, tenant_id, session_id)
+            .await?
+            .map(|(_, max)| max)
+            .unwrap_or(0)
+    } else {
+        after
+    };
     let (tx, rx) = mpsc::channel::<Bytes>(256);
+    let _ = tx.try_send(Bytes::from(format!(": cursor {cursor}\n\n")));
     let feed = Feed {
         pool: state.pool.clone(),
         tenant_id: tenant_id.to_owned(),
         session_id: session_id.to_owned(),
         scope,
         tx,
-        cursor: after.max(0),
+        cursor,
     };
     tokio::spawn(async move {
         if let Err(e) = feed.run(live).await {
@@ -189,9 +199,9 @@ pub fn sse(
             .await
             .map(|bytes| (Ok::<_, actix_web::Error>(bytes), rx))
     });
-    HttpResponse::Ok()
+    Ok(HttpResponse::Ok()
         .content_type("text/event-stream")
         .insert_header(("cache-control", "no-cache"))
         .insert_header(("x-accel-buffering", "no"))
-        .streaming(body)
+        .streaming(body))
 }

@@ -1,0 +1,115 @@
+//! A small WebSocket client for the agent socket tests.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::Stack;
+
+/// An open agent socket.
+pub struct Ws {
+    inner: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// How a socket ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// A close frame with this code.
+    Closed(u16),
+    /// The connection dropped without a close frame.
+    Dropped,
+}
+
+/// Opens the agent socket; `Err(status)` when the server refused the upgrade.
+pub async fn connect(stack: &Stack, query: &str) -> Result<Ws, u16> {
+    let url = format!("ws://{}/api/runtime/agent?{query}", stack.experience.addr);
+    match tokio_tungstenite::connect_async(url).await {
+        Ok((inner, _)) => Ok(Ws { inner }),
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
+        Err(e) => panic!("websocket connect failed: {e}"),
+    }
+}
+
+impl Ws {
+    /// Sends a JSON message.
+    pub async fn send(&mut self, value: Value) {
+        self.inner.send(Message::Text(value.to_string())).await.expect("send");
+    }
+
+    /// Sends raw text.
+    pub async fn send_text(&mut self, text: String) {
+        self.inner.send(Message::Text(text)).await.expect("send");
+    }
+
+    /// The next JSON frame (pings are answered and skipped); panics after 20 s.
+    pub async fn next(&mut self) -> Value {
+        match self.next_or_end().await {
+            Ok(v) => v,
+            Err(end) => panic!("socket ended: {end:?}"),
+        }
+    }
+
+    /// The next JSON frame, or how the socket ended.
+    pub async fn next_or_end(&mut self) -> Result<Value, Ended> {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(20), self.inner.next())
+                .await
+                .expect("a frame within 20 s");
+            match msg {
+                Some(Ok(Message::Text(t))) => return Ok(serde_json::from_str(&t).expect("JSON frame")),
+                Some(Ok(Message::Close(frame))) => {
+                    return Err(Ended::Closed(frame.map(|f| u16::from(f.code)).unwrap_or(u16::from(CloseCode::Status))))
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Err(Ended::Dropped),
+            }
+        }
+    }
+
+    /// Frames until (and including) the first `runtime_event` of `event_type`.
+    pub async fn until(&mut self, event_type: &str) -> Vec<Value> {
+        let mut frames = Vec::new();
+        loop {
+            let frame = self.next().await;
+            let done = frame["event_type"] == event_type;
+            frames.push(frame);
+            if done {
+                return frames;
+            }
+        }
+    }
+
+    /// Frames until an execution ends (completed, failed or cancelled).
+    pub async fn until_finished(&mut self) -> Vec<Value> {
+        let mut frames = Vec::new();
+        loop {
+            let frame = self.next().await;
+            let done = matches!(
+                frame["event_type"].as_str(),
+                Some("EXECUTION_COMPLETED" | "EXECUTION_FAILED" | "EXECUTION_CANCELLED")
+            );
+            frames.push(frame);
+            if done {
+                return frames;
+            }
+        }
+    }
+
+    /// Closes the socket from the client side.
+    pub async fn close(mut self) {
+        let _ = self.inner.close(None).await;
+    }
+}
+
+/// Event types of a list of frames.
+pub fn types(frames: &[Value]) -> Vec<String> {
+    frames
+        .iter()
+        .filter_map(|f| f["event_type"].as_str().map(str::to_owned))
+        .collect()
+}
