@@ -224,21 +224,6 @@ pub struct MessageList {
     pub messages: Vec<MessageRecord>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::ExecutionStatus::*;
-
-    #[test]
-    fn transition_map_is_explicit() {
-        assert!(Created.can_become(Executing));
-        assert!(Executing.can_become(AwaitingApproval));
-        assert!(AwaitingApproval.can_become(Executing));
-        assert!(!Completed.can_become(Executing));
-        assert!(!Cancelled.can_become(Completed));
-        assert!(!Created.can_become(Completed));
-        assert!(!AwaitingApproval.can_become(Completed));
-    }
-}
 
 /// Resolves a pillar name or alias to its canonical name: `content`, `insights`, `operations`,
 /// `business_outcomes`; aliases `journey` → operations, `outcomes` → business_outcomes, and
@@ -253,4 +238,20 @@ pub fn pillar_name(raw: &str) -> Option<&'static str> {
         "business_outcomes" | "outcomes" | "business_outcome" | "outcome" => "business_outcomes",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ExecutionStatus::*;
+
+    #[test]
+    fn transition_map_is_explicit() {
+        assert!(Created.can_become(Executing));
+        assert!(Executing.can_become(AwaitingApproval));
+        assert!(AwaitingApproval.can_become(Executing));
+        assert!(!Completed.can_become(Executing));
+        assert!(!Cancelled.can_become(Completed));
+        assert!(!Created.can_become(Completed));
+        assert!(!AwaitingApproval.can_become(Completed));
+    }
 }
