@@ -11,6 +11,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod fake_llm;
 pub mod ws;
 
 use std::net::SocketAddr;
@@ -143,8 +144,15 @@ impl Service {
         })
         .await
         .unwrap_or_else(|_| panic!("{name} did not start within 60 s"));
-        // Keep draining so the child never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        // Keep draining so the child never blocks on a full pipe (E2E_LOGS=1 shows the lines).
+        let show = std::env::var_os("E2E_LOGS").is_some();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if show {
+                    eprintln!("[{name}] {line}");
+                }
+            }
+        });
         Self {
             child,
             addr,
@@ -180,6 +188,8 @@ pub struct Options {
     pub experience_env: Vec<(String, String)>,
     /// Point experience at this runtime URL instead of the started runtime, and do not start one.
     pub runtime_url: Option<String>,
+    /// Extra runtime environment (`APP__…`).
+    pub runtime_env: Vec<(String, String)>,
 }
 
 /// Both services of one test, with their own storage.
@@ -256,6 +266,7 @@ impl Stack {
             None => {
                 let mut env = common.clone();
                 env.extend(storage_env(backend, &dir, &id, "runtime"));
+                env.extend(options.runtime_env.iter().cloned());
                 Some(Service::start("runtime-service", env).await)
             }
         };

@@ -35,6 +35,18 @@ pub async fn connect(stack: &Stack, query: &str) -> Result<Ws, u16> {
     }
 }
 
+/// Opens the agent socket over a TCP connection with a 4 KiB receive buffer (a slow client).
+pub async fn connect_small_buffer(stack: &Stack, query: &str) -> Ws {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("buffer size");
+    let stream = socket.connect(stack.experience.addr).await.expect("connect");
+    let url = format!("ws://{}/api/runtime/agent?{query}", stack.experience.addr);
+    let (inner, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+        .await
+        .expect("websocket handshake");
+    Ws { inner }
+}
+
 impl Ws {
     /// Sends a JSON message.
     pub async fn send(&mut self, value: Value) {
@@ -46,7 +58,7 @@ impl Ws {
         self.inner.send(Message::Text(text)).await.expect("send");
     }
 
-    /// The next JSON frame (pings are answered and skipped); panics after 20 s.
+    /// The next JSON frame (pings are answered and skipped); panics when none comes in 20 s.
     pub async fn next(&mut self) -> Value {
         match self.next_or_end().await {
             Ok(v) => v,
@@ -56,8 +68,9 @@ impl Ws {
 
     /// The next JSON frame, or how the socket ended.
     pub async fn next_or_end(&mut self) -> Result<Value, Ended> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
-            let msg = tokio::time::timeout(Duration::from_secs(20), self.inner.next())
+            let msg = tokio::time::timeout_at(deadline, self.inner.next())
                 .await
                 .expect("a frame within 20 s");
             match msg {

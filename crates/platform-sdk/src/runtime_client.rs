@@ -47,6 +47,17 @@ pub mod actions {
     pub const ANSWER_SAFETY: &str = "answer_safety";
 }
 
+/// How following a session stream ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowEnd {
+    /// The runtime ended the stream (e.g. it is shutting down).
+    Ended,
+    /// The consumer went away.
+    ConsumerGone,
+    /// The consumer stopped taking events.
+    ConsumerStalled,
+}
+
 /// Why a runtime call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeClientError {
@@ -396,10 +407,10 @@ impl RuntimeClient {
             .await
     }
 
-    /// Follows the session's event stream (SSE) after `after` (`-1`: from now). `cursor` tracks
-    /// the newest event id seen (including the starting cursor the runtime announces); `ready`
-    /// receives that starting cursor once the runtime has subscribed; `on_event` gets each event
-    /// and returns false to stop. Returns when the stream ends or is stopped.
+    /// Follows the session's event stream (SSE) after `after` (`-1`: from now), sending each
+    /// event into `out`. `cursor` tracks the newest event id seen (including the starting cursor
+    /// the runtime announces); `ready` receives that starting cursor once the runtime has
+    /// subscribed. When `out` stays full for `stall`, the consumer is stalled and following stops.
     pub async fn follow_session(
         &self,
         tenant_id: &str,
@@ -407,22 +418,20 @@ impl RuntimeClient {
         after: i64,
         cursor: &std::sync::atomic::AtomicI64,
         mut ready: Option<tokio::sync::oneshot::Sender<i64>>,
-        mut on_event: impl FnMut(SessionEvent) -> bool,
-    ) -> Result<(), RuntimeClientError> {
+        out: &tokio::sync::mpsc::Sender<SessionEvent>,
+        stall: Duration,
+    ) -> Result<FollowEnd, RuntimeClientError> {
         use futures_util::StreamExt as _;
         use std::sync::atomic::Ordering;
         let res = self
             .stream_http
-            .get(format!(
-                "{}/api/session/{session_id}/stream?tenant_id={tenant_id}&after={after}",
-                self.base_url
-            ))
+            .get(format!("{}/api/session/{session_id}/stream?tenant_id={tenant_id}&after={after}", self.base_url))
             .bearer_auth(self.service_token()?)
             .send()
             .await
             .map_err(|e| RuntimeClientError::Unavailable(e.to_string()))?;
         if !res.status().is_success() {
-            return Self::read::<serde_json::Value>(Ok(res)).await.map(|_| ());
+            return Self::read::<serde_json::Value>(Ok(res)).await.map(|_| FollowEnd::Ended);
         }
         let mut buffer = String::new();
         let mut body = res.bytes_stream();
@@ -431,29 +440,26 @@ impl RuntimeClient {
             buffer.push_str(&String::from_utf8_lossy(&chunk));
             while let Some(end) = buffer.find("\n\n") {
                 let block: String = buffer.drain(..end + 2).collect();
-                if let Some(start) = block
-                    .trim()
-                    .strip_prefix(": cursor ")
-                    .and_then(|c| c.parse::<i64>().ok())
-                {
+                if let Some(start) = block.trim().strip_prefix(": cursor ").and_then(|c| c.parse::<i64>().ok()) {
                     cursor.fetch_max(start, Ordering::AcqRel);
                     if let Some(tx) = ready.take() {
                         let _ = tx.send(start);
                     }
                     continue;
                 }
-                let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) else {
-                    continue;
-                };
-                let event: SessionEvent = serde_json::from_str(data)
-                    .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
-                cursor.fetch_max(event.event_id, Ordering::AcqRel);
-                if !on_event(event) {
-                    return Ok(());
+                let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) else { continue };
+                let event: SessionEvent = serde_json::from_str(data).map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
+                let id = event.event_id;
+                match tokio::time::timeout(stall, out.send(event)).await {
+                    Ok(Ok(())) => {
+                        cursor.fetch_max(id, Ordering::AcqRel);
+                    }
+                    Ok(Err(_)) => return Ok(FollowEnd::ConsumerGone),
+                    Err(_) => return Ok(FollowEnd::ConsumerStalled),
                 }
             }
         }
-        Ok(())
+        Ok(FollowEnd::Ended)
     }
 
     async fn read<T: DeserializeOwned>(

@@ -192,8 +192,10 @@ impl Default for AuthSettings {
 pub struct WsSettings {
     /// Largest accepted client message, bytes (bigger ones get an `error` frame).
     pub max_message_bytes: usize,
-    /// Events buffered for a client before it is closed as a slow consumer (1013).
+    /// Events buffered for a client.
     pub send_queue: usize,
+    /// A client that leaves the buffer full this long is closed as a slow consumer (1013), ms.
+    pub slow_consumer_ms: u64,
     /// Seconds between server pings.
     pub heartbeat_secs: u64,
     /// A socket silent this long is closed, seconds.
@@ -209,6 +211,7 @@ impl Default for WsSettings {
         Self {
             max_message_bytes: 64 * 1024,
             send_queue: 256,
+            slow_consumer_ms: 5_000,
             heartbeat_secs: 20,
             idle_timeout_secs: 120,
             messages_per_sec: 5.0,

@@ -99,10 +99,11 @@ impl Application {
             .run(&pool)
             .await
             .context("running experience migrations")?;
-        let store = state_surface::connect(
+        let store = state_surface::connect_journaled(
             settings.state.backend,
             Some(settings.redis.url.as_str()),
             &settings.state.key_prefix,
+            Some(settings.data_dir.join("state-experience.journal")),
         )
         .await
         .context("setting `state.backend` / `redis.url`")?;

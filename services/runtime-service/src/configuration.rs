@@ -119,7 +119,8 @@ pub struct AgentSettings {
     pub approval_actions: String,
     /// How long an approval may take, seconds.
     pub approval_timeout_secs: u64,
-    /// How long session events are kept for resume, seconds (at least one hour).
+    /// How long session events are kept for resume, seconds (default a day; under an hour breaks
+    /// the resume guarantee and is only meant for tests).
     pub event_retention_secs: u64,
 }
 

@@ -79,10 +79,11 @@ impl Application {
             .run(&pool)
             .await
             .context("running runtime migrations")?;
-        let store = state_surface::connect(
+        let store = state_surface::connect_journaled(
             settings.state.backend,
             Some(settings.redis.url.as_str()),
             &settings.state.key_prefix,
+            Some(settings.data_dir.join("state-runtime.journal")),
         )
         .await
         .context("setting `state.backend` / `redis.url`")?;
@@ -134,10 +135,14 @@ impl Application {
                 "marked executions left unfinished by a previous run as failed"
             );
         }
-        tokio::spawn(prune_events(
-            pool.clone(),
-            Duration::from_secs(settings.agents.event_retention_secs.max(3600)),
-        ));
+        let retention = Duration::from_secs(settings.agents.event_retention_secs.max(1));
+        if retention < Duration::from_secs(3600) {
+            tracing::warn!(
+                secs = retention.as_secs(),
+                "agents.event_retention_secs is under an hour: clients may not be able to resume"
+            );
+        }
+        tokio::spawn(prune_events(pool.clone(), retention));
         let state = web::Data::new(AppState {
             pool,
             sessions,
@@ -199,9 +204,10 @@ impl Application {
     }
 }
 
-/// Deletes session events older than the retention (never less than one hour), hourly.
+/// Deletes session events older than the retention, every half retention (at most hourly).
 async fn prune_events(pool: AnyPool, retention: Duration) {
-    let mut ticker = tokio::time::interval(Duration::from_secs(3600));
+    let every = (retention / 2).clamp(Duration::from_millis(500), Duration::from_secs(3600));
+    let mut ticker = tokio::time::interval(every);
     loop {
         ticker.tick().await;
         let before = platform_sdk::time_util::now_ms() - retention.as_millis() as i64;

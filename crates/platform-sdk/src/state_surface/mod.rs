@@ -33,6 +33,7 @@ use futures_util::stream::{BoxStream, Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub mod journal;
 pub mod memory;
 pub mod records;
 pub mod redis;
@@ -69,6 +70,21 @@ pub enum StateBackend {
     Memory,
     /// Shared [`RedisStore`]: production, any number of replicas.
     Redis,
+}
+
+/// Builds the configured store, with the memory backend journaled to `journal` when given (so
+/// the embedded default keeps its state across restarts).
+pub async fn connect_journaled(
+    backend: StateBackend,
+    redis_url: Option<&str>,
+    key_prefix: &str,
+    journal: Option<std::path::PathBuf>,
+) -> Result<Arc<dyn StateStore>, StateError> {
+    let store = connect(backend, redis_url, key_prefix).await?;
+    match (backend, journal) {
+        (StateBackend::Memory, Some(path)) => Ok(Arc::new(journal::JournaledStore::open(store, path).await?)),
+        _ => Ok(store),
+    }
 }
 
 /// Builds the configured store. `redis_url` is required for [`StateBackend::Redis`], whose

@@ -6,8 +6,8 @@
 //!
 //! Events come from a follower task reading the runtime's session stream; it reconnects by itself
 //! (from the last event it saw) when the runtime restarts. The follower hands events over through
-//! a bounded queue with `try_send`: a client that does not keep up fills it and is closed with
-//! 1013 — its events stay in the durable log, so it resumes with its last `event_id`.
+//! a bounded queue: a client that leaves it full for `ws.slow_consumer_ms` is closed with 1013 —
+//! its events stay in the durable log, so it resumes with its last `event_id`.
 //! Forwarding de-duplicates by `event_id`, so each event reaches the client once, in order.
 
 use std::collections::HashMap;
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
 use platform_sdk::agent_wire::{event_types, SafetyAnswer, SessionEvent, SubmitIntentPayload};
-use platform_sdk::runtime_client::{RuntimeClient, RuntimeClientError};
+use platform_sdk::runtime_client::{FollowEnd, RuntimeClient, RuntimeClientError};
 use platform_sdk::time_util::rfc3339_now;
 use tokio::sync::{mpsc, oneshot};
 
@@ -67,6 +67,8 @@ impl Bucket {
 }
 
 /// Reads the runtime's session stream into `events`, reconnecting from the last event seen.
+/// A client that leaves the queue full for `stall` is reported through `slow`.
+#[allow(clippy::too_many_arguments)]
 async fn follow(
     runtime: Arc<RuntimeClient>,
     tenant_id: String,
@@ -75,40 +77,27 @@ async fn follow(
     events: mpsc::Sender<SessionEvent>,
     slow: mpsc::Sender<()>,
     ready: oneshot::Sender<i64>,
+    stall: Duration,
 ) {
     let cursor = AtomicI64::new(after);
     let mut ready = Some(ready);
     let mut delay = Duration::from_millis(50);
     loop {
-        let mut overflow = false;
         let from = cursor.load(std::sync::atomic::Ordering::Acquire);
         let result = runtime
-            .follow_session(
-                &tenant_id,
-                &session_id,
-                from,
-                &cursor,
-                ready.take(),
-                |event| match events.try_send(event) {
-                    Ok(()) => true,
-                    Err(mpsc::error::TrySendError::Full(_)) => {
-                        overflow = true;
-                        false
-                    }
-                    Err(mpsc::error::TrySendError::Closed(_)) => false,
-                },
-            )
+            .follow_session(&tenant_id, &session_id, from, &cursor, ready.take(), &events, stall)
             .await;
-        if overflow {
-            let _ = slow.try_send(());
-            return;
+        match result {
+            Ok(FollowEnd::ConsumerStalled) => {
+                let _ = slow.try_send(());
+                return;
+            }
+            Ok(FollowEnd::ConsumerGone) => return,
+            Ok(FollowEnd::Ended) => delay = Duration::from_millis(50),
+            Err(e) => tracing::debug!(error = %e, session_id = %session_id, "session stream interrupted; reconnecting"),
         }
         if events.is_closed() {
             return;
-        }
-        match result {
-            Ok(()) => delay = Duration::from_millis(50),
-            Err(e) => tracing::debug!(error = %e, "session stream interrupted; reconnecting"),
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(2));
@@ -161,6 +150,7 @@ impl Socket {
             self.events_tx.clone(),
             self.slow_tx.clone(),
             ready_tx,
+            Duration::from_millis(self.ctx.settings.slow_consumer_ms),
         )));
         match tokio::time::timeout(Duration::from_secs(5), ready_rx).await {
             Ok(Ok(start)) => {

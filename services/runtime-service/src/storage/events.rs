@@ -119,9 +119,13 @@ pub async fn bounds(
     Ok(min.zip(max))
 }
 
-/// Deletes events older than `before` (retention).
+/// Deletes events older than `before` (retention), always keeping each session's newest event
+/// so its ids keep counting up from where they were.
 pub async fn prune(pool: &AnyPool, before: i64) -> Result<u64, sqlx::Error> {
-    sqlx::query("DELETE FROM session_events WHERE created_at < $1")
+    sqlx::query(
+        "DELETE FROM session_events WHERE created_at < $1 AND event_id < \
+         (SELECT MAX(e.event_id) FROM session_events e WHERE e.session_id = session_events.session_id)",
+    )
         .bind(before)
         .execute(pool)
         .await
