@@ -16,7 +16,18 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// The words the fake model answers with.
 pub const WORDS: [&str; 12] = [
-    "Streaming ", "works: ", "this ", "answer ", "arrives ", "in ", "twelve ", "small ", "pieces ", "from ", "the ", "model.",
+    "Streaming ",
+    "works: ",
+    "this ",
+    "answer ",
+    "arrives ",
+    "in ",
+    "twelve ",
+    "small ",
+    "pieces ",
+    "from ",
+    "the ",
+    "model.",
 ];
 
 /// A running fake model server.
@@ -62,7 +73,11 @@ async fn read_request(stream: &mut TcpStream) -> String {
         if let Some(head_end) = text.find("\r\n\r\n") {
             let length = text[..head_end]
                 .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
                 .unwrap_or(0);
             if buf.len() >= head_end + 4 + length {
                 return text[head_end + 4..].to_owned();
@@ -99,7 +114,11 @@ async fn serve(mut stream: TcpStream) {
         tokio::time::sleep(Duration::from_secs(3600)).await;
         return;
     }
-    let delay = if body.contains("[slow]") { Duration::from_millis(150) } else { Duration::ZERO };
+    let delay = if body.contains("[slow]") {
+        Duration::from_millis(150)
+    } else {
+        Duration::ZERO
+    };
     for word in WORDS {
         if stream.write_all(chunk(word).as_bytes()).await.is_err() {
             return;

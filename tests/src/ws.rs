@@ -39,7 +39,10 @@ pub async fn connect(stack: &Stack, query: &str) -> Result<Ws, u16> {
 pub async fn connect_small_buffer(stack: &Stack, query: &str) -> Ws {
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
     socket.set_recv_buffer_size(4096).expect("buffer size");
-    let stream = socket.connect(stack.experience.addr).await.expect("connect");
+    let stream = socket
+        .connect(stack.experience.addr)
+        .await
+        .expect("connect");
     let url = format!("ws://{}/api/runtime/agent?{query}", stack.experience.addr);
     let (inner, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
         .await
@@ -50,7 +53,10 @@ pub async fn connect_small_buffer(stack: &Stack, query: &str) -> Ws {
 impl Ws {
     /// Sends a JSON message.
     pub async fn send(&mut self, value: Value) {
-        self.inner.send(Message::Text(value.to_string())).await.expect("send");
+        self.inner
+            .send(Message::Text(value.to_string()))
+            .await
+            .expect("send");
     }
 
     /// Sends raw text.
@@ -74,9 +80,15 @@ impl Ws {
                 .await
                 .expect("a frame within 20 s");
             match msg {
-                Some(Ok(Message::Text(t))) => return Ok(serde_json::from_str(&t).expect("JSON frame")),
+                Some(Ok(Message::Text(t))) => {
+                    return Ok(serde_json::from_str(&t).expect("JSON frame"))
+                }
                 Some(Ok(Message::Close(frame))) => {
-                    return Err(Ended::Closed(frame.map(|f| u16::from(f.code)).unwrap_or(u16::from(CloseCode::Status))))
+                    return Err(Ended::Closed(
+                        frame
+                            .map(|f| u16::from(f.code))
+                            .unwrap_or(u16::from(CloseCode::Status)),
+                    ))
                 }
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return Err(Ended::Dropped),

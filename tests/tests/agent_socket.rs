@@ -26,7 +26,9 @@ async fn guide_turn_streams_and_is_durable(backend: Backend) {
     let stack = Stack::start(backend).await;
     let (_, _, login) = stack.register().await;
     let token = s(&login, "access_token");
-    let mut ws = connect(&stack, &format!("access_token={token}")).await.unwrap();
+    let mut ws = connect(&stack, &format!("access_token={token}"))
+        .await
+        .unwrap();
     let hello = ws.next().await;
     assert_eq!(hello["type"], "runtime_event");
     assert_eq!(hello["event_type"], "CONNECTION_ESTABLISHED");
@@ -36,39 +38,80 @@ async fn guide_turn_streams_and_is_durable(backend: Backend) {
         .await;
     let frames = ws.until_finished().await;
     let kinds = types(&frames);
-    assert_eq!(kinds.first().map(String::as_str), Some("EXECUTION_STARTED"), "{kinds:?}");
-    assert_eq!(kinds.last().map(String::as_str), Some("EXECUTION_COMPLETED"));
-    let first_delta = kinds.iter().position(|k| k == "AGENT_RESPONSE_DELTA").expect("deltas");
+    assert_eq!(
+        kinds.first().map(String::as_str),
+        Some("EXECUTION_STARTED"),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.last().map(String::as_str),
+        Some("EXECUTION_COMPLETED")
+    );
+    let first_delta = kinds
+        .iter()
+        .position(|k| k == "AGENT_RESPONSE_DELTA")
+        .expect("deltas");
     let answer_at = kinds.iter().position(|k| k == "AGENT_RESPONSE").unwrap();
-    assert!(first_delta < answer_at, "deltas come before the full answer");
+    assert!(
+        first_delta < answer_at,
+        "deltas come before the full answer"
+    );
     let answer = response_of(&frames);
     assert_eq!(answer["message"], answer["content"]);
-    assert_eq!(deltas(&frames), s(&answer, "message"), "the deltas add up to the answer");
+    assert_eq!(
+        deltas(&frames),
+        s(&answer, "message"),
+        "the deltas add up to the answer"
+    );
     assert_eq!(answer["agent_type"], "guide");
     assert_eq!(answer["intent"]["target_domain"], "content");
     assert!(answer["intent"]["confidence"].as_f64().unwrap() > 0.5);
     assert_eq!(answer["routing"]["should_route"], true);
     assert_eq!(answer["routing"]["liaison_agent"], "liaison.content");
     assert!(s(&answer, "message").contains("Content"));
-    let ids: Vec<i64> = frames.iter().map(|f| f["event_id"].as_i64().unwrap()).collect();
-    assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "event ids are consecutive: {ids:?}");
-    assert!(frames.iter().all(|f| f["timestamp"].as_str().unwrap().ends_with('Z')));
+    let ids: Vec<i64> = frames
+        .iter()
+        .map(|f| f["event_id"].as_i64().unwrap())
+        .collect();
+    assert!(
+        ids.windows(2).all(|w| w[1] == w[0] + 1),
+        "event ids are consecutive: {ids:?}"
+    );
+    assert!(frames
+        .iter()
+        .all(|f| f["timestamp"].as_str().unwrap().ends_with('Z')));
 
     // History: the conversation and both messages are durable and readable over REST.
     let conversation = s(&answer, "conversation_id");
     let (status, list) = stack.get("/api/conversations", &token).await;
     assert_eq!(status, StatusCode::OK, "{list}");
-    assert_eq!(list["conversations"][0]["conversation_id"], conversation.as_str());
-    let (status, messages) = stack.get(&format!("/api/conversations/{conversation}/messages"), &token).await;
+    assert_eq!(
+        list["conversations"][0]["conversation_id"],
+        conversation.as_str()
+    );
+    let (status, messages) = stack
+        .get(
+            &format!("/api/conversations/{conversation}/messages"),
+            &token,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let roles: Vec<_> = messages["messages"].as_array().unwrap().iter().map(|m| s(m, "role")).collect();
+    let roles: Vec<_> = messages["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| s(m, "role"))
+        .collect();
     assert_eq!(roles, vec!["user", "assistant"]);
     assert_eq!(messages["messages"][1]["content"], answer["message"]);
 
     // Another user cannot read it.
     let (_, _, other) = stack.register().await;
     let (status, _) = stack
-        .get(&format!("/api/conversations/{conversation}/messages"), &s(&other, "access_token"))
+        .get(
+            &format!("/api/conversations/{conversation}/messages"),
+            &s(&other, "access_token"),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     ws.close().await;
@@ -77,7 +120,12 @@ async fn guide_turn_streams_and_is_durable(backend: Backend) {
 async fn liaisons_per_pillar_and_both_formats(backend: Backend) {
     let stack = Stack::start(backend).await;
     let (_, _, login) = stack.register().await;
-    let mut ws = connect(&stack, &format!("session_token={}", s(&login, "access_token"))).await.unwrap();
+    let mut ws = connect(
+        &stack,
+        &format!("session_token={}", s(&login, "access_token")),
+    )
+    .await
+    .unwrap();
     ws.next().await;
     for (pillar, expected) in [
         ("content", "liaison.content"),
@@ -110,7 +158,12 @@ async fn liaisons_per_pillar_and_both_formats(backend: Backend) {
 async fn error_frames_keep_the_socket_open(backend: Backend) {
     let stack = Stack::start(backend).await;
     let (_, _, login) = stack.register().await;
-    let mut ws = connect(&stack, &format!("access_token={}", s(&login, "access_token"))).await.unwrap();
+    let mut ws = connect(
+        &stack,
+        &format!("access_token={}", s(&login, "access_token")),
+    )
+    .await
+    .unwrap();
     ws.next().await;
     for (frame, code) in [
         ("{not json".to_owned(), "invalid_json"),
@@ -128,7 +181,8 @@ async fn error_frames_keep_the_socket_open(backend: Backend) {
     ws.send(json!({"type": "ping"})).await;
     assert_eq!(ws.next().await["type"], "pong");
     // Still usable after all that.
-    ws.send(json!({"type": "intent", "intent": "hello", "agent_type": "guide"})).await;
+    ws.send(json!({"type": "intent", "intent": "hello", "agent_type": "guide"}))
+        .await;
     let frames = ws.until_finished().await;
     assert!(types(&frames).contains(&"AGENT_RESPONSE".to_owned()));
 }
@@ -136,27 +190,45 @@ async fn error_frames_keep_the_socket_open(backend: Backend) {
 async fn handshake_refusals(backend: Backend) {
     let stack = Stack::start(backend).await;
     assert_eq!(connect(&stack, "").await.err(), Some(401));
-    assert_eq!(connect(&stack, "access_token=garbage").await.err(), Some(401));
+    assert_eq!(
+        connect(&stack, "access_token=garbage").await.err(),
+        Some(401)
+    );
     let (email, password, login) = stack.register().await;
     let token = s(&login, "access_token");
     // A session that is not the user's, and one that does not exist.
     let (_, _, other) = stack.register().await;
-    let foreign = format!("access_token={token}&session_id={}", s(&other, "session_id"));
+    let foreign = format!(
+        "access_token={token}&session_id={}",
+        s(&other, "session_id")
+    );
     assert_eq!(connect(&stack, &foreign).await.err(), Some(403));
     let missing = format!("access_token={token}&session_id={}", uuid::Uuid::new_v4());
     assert_eq!(connect(&stack, &missing).await.err(), Some(403));
     // An ended session of the same user.
     let second = stack.login(&email, &password).await;
     let url = stack.exp(&format!("/api/auth/sessions/{}", s(&second, "session_id")));
-    let (status, _, _) = stack.call(reqwest::Method::DELETE, &url, Some(&token), None).await;
+    let (status, _, _) = stack
+        .call(reqwest::Method::DELETE, &url, Some(&token), None)
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let ended = format!("access_token={token}&session_id={}", s(&second, "session_id"));
+    let ended = format!(
+        "access_token={token}&session_id={}",
+        s(&second, "session_id")
+    );
     assert_eq!(connect(&stack, &ended).await.err(), Some(403));
     // Logout closes an open socket with 4401.
-    let mut ws = connect(&stack, &format!("access_token={token}")).await.unwrap();
+    let mut ws = connect(&stack, &format!("access_token={token}"))
+        .await
+        .unwrap();
     ws.next().await;
     let (status, _, _) = stack
-        .call(reqwest::Method::POST, &stack.exp("/api/auth/logout"), Some(&token), None)
+        .call(
+            reqwest::Method::POST,
+            &stack.exp("/api/auth/logout"),
+            Some(&token),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(ws.next_or_end().await.err(), Some(Ended::Closed(4401)));

@@ -37,7 +37,9 @@ fn llm_options(llm: &FakeLlm) -> Options {
 }
 
 async fn open(stack: &Stack, login: &Value) -> Ws {
-    let mut ws = connect(stack, &format!("access_token={}", s(login, "access_token"))).await.unwrap();
+    let mut ws = connect(stack, &format!("access_token={}", s(login, "access_token")))
+        .await
+        .unwrap();
     assert_eq!(ws.next().await["event_type"], "CONNECTION_ESTABLISHED");
     ws
 }
@@ -57,19 +59,31 @@ async fn openai_provider_streams_fails_and_stalls_readably(backend: Backend) {
     let answer = data_of(&frames, "AGENT_RESPONSE");
     assert_eq!(s(&answer, "message"), WORDS.concat());
     assert_eq!(deltas(&frames), WORDS.concat());
-    assert_eq!(types(&frames).iter().filter(|t| *t == "AGENT_RESPONSE_DELTA").count(), WORDS.len());
+    assert_eq!(
+        types(&frames)
+            .iter()
+            .filter(|t| *t == "AGENT_RESPONSE_DELTA")
+            .count(),
+        WORDS.len()
+    );
 
     ws.send(turn("please [error]")).await;
     let frames = ws.until_finished().await;
     let failed = data_of(&frames, "EXECUTION_FAILED");
-    assert!(s(&failed, "error").contains("the model is overloaded"), "{failed}");
+    assert!(
+        s(&failed, "error").contains("the model is overloaded"),
+        "{failed}"
+    );
 
     let started = std::time::Instant::now();
     ws.send(turn("please [stall]")).await;
     let frames = ws.until_finished().await;
     let failed = data_of(&frames, "EXECUTION_FAILED");
     assert!(s(&failed, "error").contains("stalled"), "{failed}");
-    assert!(started.elapsed() < std::time::Duration::from_secs(10), "a stall fails, it does not hang");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "a stall fails, it does not hang"
+    );
 }
 
 async fn cancel_mid_stream_stops_the_deltas(backend: Backend) {
@@ -79,18 +93,31 @@ async fn cancel_mid_stream_stops_the_deltas(backend: Backend) {
     let mut ws = open(&stack, &login).await;
     ws.send(turn("tell me slowly [slow]")).await;
     let before = ws.until("AGENT_RESPONSE_DELTA").await;
-    let execution = data_of(&before, "EXECUTION_STARTED")["execution_id"].as_str().unwrap().to_owned();
-    ws.send(json!({"type": "cancel", "execution_id": execution})).await;
+    let execution = data_of(&before, "EXECUTION_STARTED")["execution_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ws.send(json!({"type": "cancel", "execution_id": execution}))
+        .await;
     let after = ws.until_finished().await;
     let kinds = types(&after);
-    assert_eq!(kinds.last().map(String::as_str), Some("EXECUTION_CANCELLED"), "{kinds:?}");
+    assert_eq!(
+        kinds.last().map(String::as_str),
+        Some("EXECUTION_CANCELLED"),
+        "{kinds:?}"
+    );
     assert!(!kinds.contains(&"AGENT_RESPONSE".to_owned()));
     // Nothing follows the cancellation: the next frame answers our ping.
     ws.send(json!({"type": "ping"})).await;
     assert_eq!(ws.next().await["type"], "pong");
     let (token, _) = platform_sdk::security_guard::service::mint(&stack.service_ring()).unwrap();
-    let url = stack.rt(&format!("/api/execution/{execution}?tenant_id={}", s(&login, "tenant_id")));
-    let (_, _, record) = stack.call(reqwest::Method::GET, &url, Some(&token), None).await;
+    let url = stack.rt(&format!(
+        "/api/execution/{execution}?tenant_id={}",
+        s(&login, "tenant_id")
+    ));
+    let (_, _, record) = stack
+        .call(reqwest::Method::GET, &url, Some(&token), None)
+        .await;
     assert_eq!(record["status"], "cancelled");
 }
 
@@ -109,18 +136,27 @@ async fn safety_approval_reject_and_timeout(backend: Backend) {
 
     // Approve → the execution continues and completes.
     ws.send(ask.clone()).await;
-    let pending = data_of(&ws.until("SAFETY_APPROVAL_PENDING").await, "SAFETY_APPROVAL_PENDING");
+    let pending = data_of(
+        &ws.until("SAFETY_APPROVAL_PENDING").await,
+        "SAFETY_APPROVAL_PENDING",
+    );
     assert_eq!(pending["action"], "execute_workflow");
     assert!(s(&pending, "description").contains("invoice approval workflow"));
     ws.send(json!({"type": "safety_response", "hook_id": pending["hook_id"], "response_type": "approval", "approved": true}))
         .await;
     let frames = ws.until_finished().await;
-    assert_eq!(types(&frames).last().map(String::as_str), Some("EXECUTION_COMPLETED"));
+    assert_eq!(
+        types(&frames).last().map(String::as_str),
+        Some("EXECUTION_COMPLETED")
+    );
     assert!(s(&data_of(&frames, "AGENT_RESPONSE"), "message").starts_with("Approved"));
 
     // Reject → SAFETY_HALTED, then cancelled.
     ws.send(ask.clone()).await;
-    let pending = data_of(&ws.until("SAFETY_APPROVAL_PENDING").await, "SAFETY_APPROVAL_PENDING");
+    let pending = data_of(
+        &ws.until("SAFETY_APPROVAL_PENDING").await,
+        "SAFETY_APPROVAL_PENDING",
+    );
     ws.send(json!({"type": "safety_response", "hook_id": pending["hook_id"], "response_type": "approval", "approved": false, "rejection_reason": "not today"}))
         .await;
     let frames = ws.until_finished().await;
@@ -134,7 +170,8 @@ async fn safety_approval_reject_and_timeout(backend: Backend) {
     assert_eq!(types(&frames), vec!["SAFETY_HALTED", "EXECUTION_FAILED"]);
 
     // An unknown hook is an error frame.
-    ws.send(json!({"type": "safety_response", "hook_id": "nope", "approved": true})).await;
+    ws.send(json!({"type": "safety_response", "hook_id": "nope", "approved": true}))
+        .await;
     assert_eq!(ws.next().await["code"], "unknown_hook");
 }
 
@@ -151,9 +188,16 @@ async fn same_client_message_id_runs_once(backend: Backend) {
     assert_eq!(ws.next().await["type"], "pong");
     let conversation = s(&data_of(&first, "AGENT_RESPONSE"), "conversation_id");
     let (_, messages) = stack
-        .get(&format!("/api/conversations/{conversation}/messages"), &s(&login, "access_token"))
+        .get(
+            &format!("/api/conversations/{conversation}/messages"),
+            &s(&login, "access_token"),
+        )
         .await;
-    assert_eq!(messages["messages"].as_array().unwrap().len(), 2, "one user message, one answer");
+    assert_eq!(
+        messages["messages"].as_array().unwrap().len(),
+        2,
+        "one user message, one answer"
+    );
 }
 
 async fn resume_mid_stream_loses_and_repeats_nothing(backend: Backend) {
@@ -168,19 +212,36 @@ async fn resume_mid_stream_loses_and_repeats_nothing(backend: Backend) {
     let last = seen.last().unwrap()["event_id"].as_i64().unwrap();
     drop(ws);
 
-    let mut again = connect(&stack, &format!("access_token={token}&last_event_id={last}")).await.unwrap();
+    let mut again = connect(
+        &stack,
+        &format!("access_token={token}&last_event_id={last}"),
+    )
+    .await
+    .unwrap();
     let hello = again.next().await;
     assert_eq!(hello["event_type"], "CONNECTION_ESTABLISHED");
     let rest = again.until_finished().await;
-    let ids: Vec<i64> = seen.iter().chain(rest.iter()).map(|f| f["event_id"].as_i64().unwrap()).collect();
-    assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "no gap, no repeat: {ids:?}");
+    let ids: Vec<i64> = seen
+        .iter()
+        .chain(rest.iter())
+        .map(|f| f["event_id"].as_i64().unwrap())
+        .collect();
+    assert!(
+        ids.windows(2).all(|w| w[1] == w[0] + 1),
+        "no gap, no repeat: {ids:?}"
+    );
     let all: Vec<Value> = seen.into_iter().chain(rest).collect();
     assert_eq!(deltas(&all), WORDS.concat());
-    assert_eq!(s(&data_of(&all, "AGENT_RESPONSE"), "message"), WORDS.concat());
+    assert_eq!(
+        s(&data_of(&all, "AGENT_RESPONSE"), "message"),
+        WORDS.concat()
+    );
 
     // The same through a `resume` frame on a fresh socket.
     let mut third = open(&stack, &login).await;
-    third.send(json!({"type": "resume", "last_event_id": last})).await;
+    third
+        .send(json!({"type": "resume", "last_event_id": last}))
+        .await;
     let replay = third.until_finished().await;
     assert_eq!(replay[0]["event_id"].as_i64().unwrap(), last + 1);
 }
@@ -203,9 +264,12 @@ async fn old_cursors_get_events_lost(backend: Backend) {
     ws.send(turn("hello again")).await;
     let newer = ws.until_finished().await;
     drop(ws);
-    let mut late = connect(&stack, &format!("access_token={}&last_event_id=1", s(&login, "access_token")))
-        .await
-        .unwrap();
+    let mut late = connect(
+        &stack,
+        &format!("access_token={}&last_event_id=1", s(&login, "access_token")),
+    )
+    .await
+    .unwrap();
     late.next().await;
     let lost = late.next().await;
     assert_eq!(lost["event_type"], "EVENTS_LOST", "{lost}");
@@ -237,8 +301,13 @@ async fn runtime_killed_mid_turn_fails_the_execution(backend: Backend) {
     assert_eq!(failed["execution_id"], execution.as_str());
     assert!(s(&failed, "error").contains("restarted"));
     let (token, _) = platform_sdk::security_guard::service::mint(&stack.service_ring()).unwrap();
-    let url = stack.rt(&format!("/api/execution/{execution}?tenant_id={}", s(&login, "tenant_id")));
-    let (_, _, record) = stack.call(reqwest::Method::GET, &url, Some(&token), None).await;
+    let url = stack.rt(&format!(
+        "/api/execution/{execution}?tenant_id={}",
+        s(&login, "tenant_id")
+    ));
+    let (_, _, record) = stack
+        .call(reqwest::Method::GET, &url, Some(&token), None)
+        .await;
     assert_eq!(record["status"], "failed");
 }
 
@@ -249,6 +318,10 @@ async fn slow_consumer_is_closed_and_resumes(backend: Backend) {
             experience_env: vec![
                 ("APP__WS__SEND_QUEUE".into(), "4".into()),
                 ("APP__WS__SLOW_CONSUMER_MS".into(), "300".into()),
+                (
+                    "APP__SERVER__SOCKET_SEND_BUFFER_BYTES".into(),
+                    "8192".into(),
+                ),
                 ("APP__WS__MESSAGES_PER_SEC".into(), "1000".into()),
                 ("APP__WS__MESSAGE_BURST".into(), "1000".into()),
             ],
@@ -271,7 +344,10 @@ async fn slow_consumer_is_closed_and_resumes(backend: Backend) {
         match ws.next_or_end().await {
             Ok(frame) => {
                 let id = frame["event_id"].as_i64().unwrap_or(last);
-                assert!(id == last + 1 || last == 0, "in order until the close: {last} then {id}");
+                assert!(
+                    id == last + 1 || last == 0,
+                    "in order until the close: {last} then {id}"
+                );
                 last = id;
             }
             Err(end) => break end,
@@ -279,7 +355,12 @@ async fn slow_consumer_is_closed_and_resumes(backend: Backend) {
     };
     assert_eq!(ended, Ended::Closed(1013));
     // Resuming from the last event received delivers the rest, in order, without a gap.
-    let mut again = connect(&stack, &format!("access_token={token}&last_event_id={last}")).await.unwrap();
+    let mut again = connect(
+        &stack,
+        &format!("access_token={token}&last_event_id={last}"),
+    )
+    .await
+    .unwrap();
     again.next().await;
     let next = again.next().await;
     assert_eq!(next["event_id"].as_i64().unwrap(), last + 1, "{next}");

@@ -103,6 +103,7 @@ async fn register_without_runtime_writes_nothing(backend: Backend) {
         Options {
             experience_env: timeout_env(),
             runtime_url: Some(format!("http://127.0.0.1:{port}")),
+            ..Options::default()
         },
     )
     .await;
@@ -240,6 +241,7 @@ async fn hung_runtime_times_out(backend: Backend) {
         Options {
             experience_env: timeout_env(),
             runtime_url: Some(format!("http://127.0.0.1:{port}")),
+            ..Options::default()
         },
     )
     .await;

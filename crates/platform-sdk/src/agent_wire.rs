@@ -224,7 +224,6 @@ pub struct MessageList {
     pub messages: Vec<MessageRecord>,
 }
 
-
 /// Resolves a pillar name or alias to its canonical name: `content`, `insights`, `operations`,
 /// `business_outcomes`; aliases `journey` → operations, `outcomes` → business_outcomes, and
 /// `*_pillar` surfaces, in any case.

@@ -47,6 +47,19 @@ pub mod actions {
     pub const ANSWER_SAFETY: &str = "answer_safety";
 }
 
+/// Which session stream to follow, from where, and how long a full consumer is tolerated.
+#[derive(Debug, Clone, Copy)]
+pub struct Follow<'a> {
+    /// Tenant.
+    pub tenant_id: &'a str,
+    /// Session.
+    pub session_id: &'a str,
+    /// Start after this event id (`-1`: from now).
+    pub after: i64,
+    /// How long `out` may stay full before the consumer counts as stalled.
+    pub stall: Duration,
+}
+
 /// How following a session stream ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FollowEnd {
@@ -413,25 +426,33 @@ impl RuntimeClient {
     /// subscribed. When `out` stays full for `stall`, the consumer is stalled and following stops.
     pub async fn follow_session(
         &self,
-        tenant_id: &str,
-        session_id: &str,
-        after: i64,
+        follow: Follow<'_>,
         cursor: &std::sync::atomic::AtomicI64,
         mut ready: Option<tokio::sync::oneshot::Sender<i64>>,
         out: &tokio::sync::mpsc::Sender<SessionEvent>,
-        stall: Duration,
     ) -> Result<FollowEnd, RuntimeClientError> {
         use futures_util::StreamExt as _;
         use std::sync::atomic::Ordering;
+        let Follow {
+            tenant_id,
+            session_id,
+            after,
+            stall,
+        } = follow;
         let res = self
             .stream_http
-            .get(format!("{}/api/session/{session_id}/stream?tenant_id={tenant_id}&after={after}", self.base_url))
+            .get(format!(
+                "{}/api/session/{session_id}/stream?tenant_id={tenant_id}&after={after}",
+                self.base_url
+            ))
             .bearer_auth(self.service_token()?)
             .send()
             .await
             .map_err(|e| RuntimeClientError::Unavailable(e.to_string()))?;
         if !res.status().is_success() {
-            return Self::read::<serde_json::Value>(Ok(res)).await.map(|_| FollowEnd::Ended);
+            return Self::read::<serde_json::Value>(Ok(res))
+                .await
+                .map(|_| FollowEnd::Ended);
         }
         let mut buffer = String::new();
         let mut body = res.bytes_stream();
@@ -440,15 +461,22 @@ impl RuntimeClient {
             buffer.push_str(&String::from_utf8_lossy(&chunk));
             while let Some(end) = buffer.find("\n\n") {
                 let block: String = buffer.drain(..end + 2).collect();
-                if let Some(start) = block.trim().strip_prefix(": cursor ").and_then(|c| c.parse::<i64>().ok()) {
+                if let Some(start) = block
+                    .trim()
+                    .strip_prefix(": cursor ")
+                    .and_then(|c| c.parse::<i64>().ok())
+                {
                     cursor.fetch_max(start, Ordering::AcqRel);
                     if let Some(tx) = ready.take() {
                         let _ = tx.send(start);
                     }
                     continue;
                 }
-                let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) else { continue };
-                let event: SessionEvent = serde_json::from_str(data).map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
+                let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) else {
+                    continue;
+                };
+                let event: SessionEvent = serde_json::from_str(data)
+                    .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
                 let id = event.event_id;
                 match tokio::time::timeout(stall, out.send(event)).await {
                     Ok(Ok(())) => {

@@ -42,6 +42,10 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// Kernel send buffer per accepted connection, bytes (default: the OS's auto-tuning). A
+    /// small value bounds the memory a stalled client can pin and makes a slow consumer visible
+    /// sooner.
+    pub socket_send_buffer_bytes: Option<usize>,
 }
 
 impl ServerSettings {
@@ -54,6 +58,7 @@ impl ServerSettings {
             workers: None,
             shutdown_timeout_secs: 30,
             trust_forwarded_for: false,
+            socket_send_buffer_bytes: None,
         }
     }
 }

@@ -197,6 +197,15 @@ impl Application {
                 .default_service(web::to(not_found))
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        if let Some(bytes) = settings.server.socket_send_buffer_bytes {
+            server = server.on_connect(move |conn, _| {
+                if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+                    if let Err(e) = socket2::SockRef::from(stream).set_send_buffer_size(bytes) {
+                        tracing::warn!(error = %e, "could not set the socket send buffer");
+                    }
+                }
+            });
+        }
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);
         }

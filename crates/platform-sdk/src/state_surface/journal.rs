@@ -23,11 +23,27 @@ use crate::time_util::now_ms;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 enum Op {
-    Set { key: String, value: String, until: Option<i64> },
-    Delete { key: String },
-    Expire { key: String, until: i64 },
-    IndexAdd { index: String, member: String, until: Option<i64> },
-    IndexRemove { index: String, member: String },
+    Set {
+        key: String,
+        value: String,
+        until: Option<i64>,
+    },
+    Delete {
+        key: String,
+    },
+    Expire {
+        key: String,
+        until: i64,
+    },
+    IndexAdd {
+        index: String,
+        member: String,
+        until: Option<i64>,
+    },
+    IndexRemove {
+        index: String,
+        member: String,
+    },
 }
 
 /// The compacted state: values and indexes with their expiry.
@@ -55,7 +71,11 @@ impl Model {
                     i.1 = Some(until);
                 }
             }
-            Op::IndexAdd { index, member, until } => {
+            Op::IndexAdd {
+                index,
+                member,
+                until,
+            } => {
                 let entry = self.indexes.entry(index).or_default();
                 if !entry.0.contains(&member) {
                     entry.0.push(member);
@@ -131,9 +151,12 @@ impl JournaledStore {
         let ops = model.live_ops(now);
         let compacted = path.with_extension("compacting");
         {
-            let mut out = std::io::BufWriter::new(std::fs::File::create(&compacted).map_err(|e| io_err(&path, e))?);
+            let mut out = std::io::BufWriter::new(
+                std::fs::File::create(&compacted).map_err(|e| io_err(&path, e))?,
+            );
             for op in &ops {
-                let line = serde_json::to_string(op).map_err(|e| StateError::Serialization(e.to_string()))?;
+                let line = serde_json::to_string(op)
+                    .map_err(|e| StateError::Serialization(e.to_string()))?;
                 writeln!(out, "{line}").map_err(|e| io_err(&path, e))?;
             }
             out.flush().map_err(|e| io_err(&path, e))?;
@@ -141,8 +164,18 @@ impl JournaledStore {
         std::fs::rename(&compacted, &path).map_err(|e| io_err(&path, e))?;
         for op in ops {
             match op {
-                Op::Set { key, value, until } => inner.set(&key, &value, remaining(until, now)).await?,
-                Op::IndexAdd { index, member, until } => inner.index_add(&index, &member, remaining(until, now)).await?,
+                Op::Set { key, value, until } => {
+                    inner.set(&key, &value, remaining(until, now)).await?
+                }
+                Op::IndexAdd {
+                    index,
+                    member,
+                    until,
+                } => {
+                    inner
+                        .index_add(&index, &member, remaining(until, now))
+                        .await?
+                }
                 _ => {}
             }
         }
@@ -157,7 +190,8 @@ impl JournaledStore {
     }
 
     fn record(&self, op: &Op) -> Result<(), StateError> {
-        let line = serde_json::to_string(op).map_err(|e| StateError::Serialization(e.to_string()))?;
+        let line =
+            serde_json::to_string(op).map_err(|e| StateError::Serialization(e.to_string()))?;
         let mut file = self
             .file
             .lock()
@@ -183,7 +217,12 @@ impl StateStore for JournaledStore {
         })
     }
 
-    async fn set_if_absent(&self, key: &str, value: &str, ttl: Option<Duration>) -> Result<bool, StateError> {
+    async fn set_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Option<Duration>,
+    ) -> Result<bool, StateError> {
         let set = self.inner.set_if_absent(key, value, ttl).await?;
         if set {
             self.record(&Op::Set {
@@ -227,7 +266,12 @@ impl StateStore for JournaledStore {
         Ok(done)
     }
 
-    async fn index_add(&self, index: &str, member: &str, ttl: Option<Duration>) -> Result<(), StateError> {
+    async fn index_add(
+        &self,
+        index: &str,
+        member: &str,
+        ttl: Option<Duration>,
+    ) -> Result<(), StateError> {
         self.inner.index_add(index, member, ttl).await?;
         let until = match ttl {
             // The backends only ever raise an index TTL; journal what it is now.
@@ -275,24 +319,40 @@ mod tests {
     async fn survives_a_restart_and_forgets_expired_entries() {
         let path = std::env::temp_dir().join(format!("journal-{}.log", uuid::Uuid::new_v4()));
         {
-            let store = JournaledStore::open(Arc::new(MemoryStore::new("p:")), path.clone()).await.unwrap();
+            let store = JournaledStore::open(Arc::new(MemoryStore::new("p:")), path.clone())
+                .await
+                .unwrap();
             store.set("kept", "1", None).await.unwrap();
-            store.set("short", "2", Some(Duration::from_millis(1))).await.unwrap();
+            store
+                .set("short", "2", Some(Duration::from_millis(1)))
+                .await
+                .unwrap();
             store.set("gone", "3", None).await.unwrap();
             store.delete("gone").await.unwrap();
-            assert_eq!(store.incr("count", Duration::from_secs(60)).await.unwrap(), 1);
-            store.index_add("idx", "a", Some(Duration::from_secs(60))).await.unwrap();
+            assert_eq!(
+                store.incr("count", Duration::from_secs(60)).await.unwrap(),
+                1
+            );
+            store
+                .index_add("idx", "a", Some(Duration::from_secs(60)))
+                .await
+                .unwrap();
             store.index_add("idx", "b", None).await.unwrap();
             store.index_remove("idx", "a").await.unwrap();
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
-        let store = JournaledStore::open(Arc::new(MemoryStore::new("p:")), path.clone()).await.unwrap();
+        let store = JournaledStore::open(Arc::new(MemoryStore::new("p:")), path.clone())
+            .await
+            .unwrap();
         assert_eq!(store.get("kept").await.unwrap().as_deref(), Some("1"));
         assert_eq!(store.get("short").await.unwrap(), None);
         assert_eq!(store.get("gone").await.unwrap(), None);
         assert_eq!(store.get("count").await.unwrap().as_deref(), Some("1"));
         assert!(store.ttl("count").await.unwrap().is_some());
-        assert_eq!(store.index_members("idx").await.unwrap(), vec!["b".to_owned()]);
+        assert_eq!(
+            store.index_members("idx").await.unwrap(),
+            vec!["b".to_owned()]
+        );
         let _ = std::fs::remove_file(path);
     }
 }

@@ -82,7 +82,9 @@ pub async fn connect_journaled(
 ) -> Result<Arc<dyn StateStore>, StateError> {
     let store = connect(backend, redis_url, key_prefix).await?;
     match (backend, journal) {
-        (StateBackend::Memory, Some(path)) => Ok(Arc::new(journal::JournaledStore::open(store, path).await?)),
+        (StateBackend::Memory, Some(path)) => {
+            Ok(Arc::new(journal::JournaledStore::open(store, path).await?))
+        }
         _ => Ok(store),
     }
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
 use platform_sdk::agent_wire::{event_types, SafetyAnswer, SessionEvent, SubmitIntentPayload};
-use platform_sdk::runtime_client::{FollowEnd, RuntimeClient, RuntimeClientError};
+use platform_sdk::runtime_client::{Follow, FollowEnd, RuntimeClient, RuntimeClientError};
 use platform_sdk::time_util::rfc3339_now;
 use tokio::sync::{mpsc, oneshot};
 
@@ -85,7 +85,17 @@ async fn follow(
     loop {
         let from = cursor.load(std::sync::atomic::Ordering::Acquire);
         let result = runtime
-            .follow_session(&tenant_id, &session_id, from, &cursor, ready.take(), &events, stall)
+            .follow_session(
+                Follow {
+                    tenant_id: &tenant_id,
+                    session_id: &session_id,
+                    after: from,
+                    stall,
+                },
+                &cursor,
+                ready.take(),
+                &events,
+            )
             .await;
         match result {
             Ok(FollowEnd::ConsumerStalled) => {
@@ -94,7 +104,9 @@ async fn follow(
             }
             Ok(FollowEnd::ConsumerGone) => return,
             Ok(FollowEnd::Ended) => delay = Duration::from_millis(50),
-            Err(e) => tracing::debug!(error = %e, session_id = %session_id, "session stream interrupted; reconnecting"),
+            Err(e) => {
+                tracing::debug!(error = %e, session_id = %session_id, "session stream interrupted; reconnecting")
+            }
         }
         if events.is_closed() {
             return;
