@@ -107,6 +107,7 @@ impl Application {
                 .context("settings `llm.*`")?,
             ),
         };
+        let metrics = Metrics::new("runtime");
         let bus = EventBus::new(pool.clone());
         let executions = Executions::new(
             pool.clone(),
@@ -124,6 +125,7 @@ impl Application {
             },
             surface.clone(),
             sessions.clone(),
+            metrics.clone(),
         );
         let recovered = executions
             .recover()
@@ -162,7 +164,7 @@ impl Application {
                 format!("binding {}:{}", settings.server.host, settings.server.port)
             })?;
         let addr = listener.local_addr()?;
-        let metrics = web::Data::new(Metrics::new("runtime"));
+        let metrics = web::Data::new(metrics);
         let ring = web::Data::new(ring);
         let body_limit = settings.server.body_limit_bytes;
         let mut server = HttpServer::new(move || {

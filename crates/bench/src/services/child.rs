@@ -128,6 +128,24 @@ impl Service {
     pub(super) fn log_text(&self) -> String {
         self.log.text()
     }
+
+    /// Its resident set size, bytes.
+    pub(super) fn rss_bytes(&self) -> Result<u64> {
+        let pid = self
+            .child
+            .id()
+            .with_context(|| format!("{} has exited", self.name))?;
+        let path = format!("/proc/{pid}/status");
+        let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+        vm_rss(&status).with_context(|| format!("no VmRSS line in {path}"))
+    }
+}
+
+/// The `VmRSS:   1234 kB` line of `/proc/<pid>/status`, in bytes.
+fn vm_rss(status: &str) -> Option<u64> {
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// Finds `"message":"listening"` and `"addr":"127.0.0.1:PORT"` in a JSON log line, at the top
@@ -204,5 +222,12 @@ mod tests {
             None
         );
         assert_eq!(listening_addr("not json"), None);
+    }
+
+    #[test]
+    fn reads_vm_rss() {
+        let status = "Name:\tx\nVmPeak:\t  9000 kB\nVmRSS:\t    1234 kB\nThreads:\t4\n";
+        assert_eq!(vm_rss(status), Some(1234 * 1024));
+        assert_eq!(vm_rss("Name: x\n"), None);
     }
 }

@@ -48,6 +48,9 @@ pub struct StackSpec {
     pub redis_url: Option<String>,
     /// `APP__DATABASE__MAX_CONNECTIONS`, when set.
     pub db_max_connections: Option<u32>,
+    /// Extra settings for the experience service only (the agent-socket scenarios lift the
+    /// per-socket message limit and cheapen Argon2, which they do not measure).
+    pub experience_env: Vec<(String, String)>,
 }
 
 impl StackSpec {
@@ -141,6 +144,7 @@ impl Stack {
             ("APP__AUTH__LOGIN_MAX_FAILURES".into(), "1000000".into()),
             ("APP__AUTH__IP_MAX_ATTEMPTS".into(), "100000000".into()),
         ]);
+        experience_env.extend(spec.experience_env.iter().cloned());
         let leftovers = Leftovers {
             id: id.clone(),
             postgres: match &spec.database {
@@ -193,6 +197,14 @@ impl Stack {
         )
     }
 
+    /// Resident memory of both services right now (`VmRSS` of `/proc/<pid>/status`).
+    pub fn rss(&self) -> Result<Rss> {
+        Ok(Rss {
+            experience: self.experience_service.rss_bytes()?,
+            runtime: self.runtime.rss_bytes()?,
+        })
+    }
+
     /// Kills both services and removes what the stack created (data directory, Postgres
     /// schemas, Redis keys). Cleanup failures are warnings.
     pub async fn stop(mut self) {
@@ -202,6 +214,15 @@ impl Stack {
         self.janitor.forget(&self.leftovers.id);
         drop(self.data_dir);
     }
+}
+
+/// Resident set sizes of the two services, bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rss {
+    /// experience-service.
+    pub experience: u64,
+    /// runtime-service.
+    pub runtime: u64,
 }
 
 /// A directory removed on drop (also on error paths).

@@ -58,6 +58,7 @@ pub struct Executions {
     surface: StateSurface,
     sessions: Sessions,
     active: Mutex<HashMap<String, Arc<Control>>>,
+    pub(crate) metrics: platform_sdk::metrics::Metrics,
 }
 
 fn valid_conversation_id(id: &str) -> bool {
@@ -76,6 +77,7 @@ impl Executions {
         safety: SafetySettings,
         surface: StateSurface,
         sessions: Sessions,
+        metrics: platform_sdk::metrics::Metrics,
     ) -> Arc<Self> {
         Arc::new(Self {
             pool,
@@ -85,6 +87,7 @@ impl Executions {
             surface,
             sessions,
             active: Mutex::new(HashMap::new()),
+            metrics,
         })
     }
 
@@ -332,6 +335,8 @@ impl Executions {
         if let Ok(mut active) = self.active.lock() {
             active.insert(record.execution_id.clone(), control.clone());
         }
+        self.metrics.incr("executions_started");
+        self.metrics.gauge_add("executions_active", 1);
         let this = self.clone();
         tokio::spawn(async move {
             let id = record.execution_id.clone();
@@ -345,6 +350,7 @@ impl Executions {
             if let Ok(mut active) = this.active.lock() {
                 active.remove(&id);
             }
+            this.metrics.gauge_add("executions_active", -1);
         });
     }
 

@@ -298,6 +298,7 @@ impl Executions {
         self.emit(&record, ev::STEP_COMPLETED, json!({"step": "respond"}))
             .await?;
         if self.set_status(&record, Executing, Completed, None).await? {
+            self.metrics.incr("executions_completed");
             self.emit(&record, ev::EXECUTION_COMPLETED, json!({}))
                 .await?;
         }
