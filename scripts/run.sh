@@ -3,7 +3,7 @@
 # in-memory state store), readable logs, Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --bins --quiet
+cargo build --quiet -p runtime-service -p experience-service
 mkdir -p data
 export APP__LOG__FORMAT="${APP__LOG__FORMAT:-pretty}"
 target/debug/runtime-service &
