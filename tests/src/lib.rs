@@ -166,6 +166,21 @@ impl Service {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// Sends SIGTERM (graceful shutdown) and waits for the process to exit.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        if let Some(pid) = self.child.id() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status()
+                .await;
+        }
+        tokio::time::timeout(Duration::from_secs(30), self.child.wait())
+            .await
+            .expect("exit within 30 s after SIGTERM")
+            .expect("exit status")
+    }
+
     /// Kills the process and waits for it to exit.
     pub async fn kill(&mut self) {
         let _ = self.child.kill().await;

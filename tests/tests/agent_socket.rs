@@ -234,7 +234,35 @@ async fn handshake_refusals(backend: Backend) {
     assert_eq!(ws.next_or_end().await.err(), Some(Ended::Closed(4401)));
 }
 
+async fn idle_sockets_are_closed_and_shutdown_says_going_away(backend: Backend) {
+    let mut stack = Stack::start_with(
+        backend,
+        e2e_tests::Options {
+            experience_env: vec![
+                ("APP__WS__HEARTBEAT_SECS".into(), "1".into()),
+                ("APP__WS__IDLE_TIMEOUT_SECS".into(), "2".into()),
+            ],
+            ..e2e_tests::Options::default()
+        },
+    )
+    .await;
+    let (_, _, login) = stack.register().await;
+    let query = format!("access_token={}", s(&login, "access_token"));
+    // A client that neither sends nor answers pings is closed once the idle time passes.
+    let mut idle = connect(&stack, &query).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    idle.next().await; // CONNECTION_ESTABLISHED, still buffered
+    assert_eq!(idle.next_or_end().await.err(), Some(Ended::Closed(1000)));
+    // A live socket hears 1001 when the service is stopped with SIGTERM.
+    let mut live = connect(&stack, &query).await.unwrap();
+    live.next().await;
+    let status = stack.experience.terminate().await;
+    assert!(status.success(), "graceful exit: {status:?}");
+    assert_eq!(live.next_or_end().await.err(), Some(Ended::Closed(1001)));
+}
+
 both_backends!(
+    idle_sockets_are_closed_and_shutdown_says_going_away,
     guide_turn_streams_and_is_durable,
     liaisons_per_pillar_and_both_formats,
     error_frames_keep_the_socket_open,
