@@ -54,7 +54,10 @@ struct Inner {
     latency: RwLock<BTreeMap<String, Histogram>>,
     counters: RwLock<BTreeMap<&'static str, AtomicU64>>,
     gauges: RwLock<BTreeMap<&'static str, AtomicI64>>,
+    samplers: RwLock<Vec<(&'static str, Sampler)>>,
 }
+
+type Sampler = Box<dyn Fn() -> i64 + Send + Sync>;
 
 fn bump<K: Ord + Clone>(map: &RwLock<BTreeMap<K, AtomicU64>>, key: &K, by: u64) {
     if let Ok(read) = map.read() {
@@ -81,6 +84,7 @@ impl Metrics {
                 latency: RwLock::default(),
                 counters: RwLock::default(),
                 gauges: RwLock::default(),
+                samplers: RwLock::default(),
             }),
         }
     }
@@ -103,6 +107,13 @@ impl Metrics {
                 .entry(name)
                 .or_default()
                 .fetch_add(delta, Ordering::Relaxed);
+        }
+    }
+
+    /// Registers a gauge read when metrics are rendered (queue depths and the like).
+    pub fn sample(&self, name: &'static str, read: impl Fn() -> i64 + Send + Sync + 'static) {
+        if let Ok(mut samplers) = self.inner.samplers.write() {
+            samplers.push((name, Box::new(read)));
         }
     }
 
@@ -177,6 +188,12 @@ impl Metrics {
                 );
             }
         }
+        if let Ok(samplers) = self.inner.samplers.read() {
+            for (name, read) in samplers.iter() {
+                let _ = writeln!(out, "# TYPE symphainy_{name} gauge");
+                let _ = writeln!(out, "symphainy_{name}{{service=\"{svc}\"}} {}", read());
+            }
+        }
         out
     }
 }
@@ -225,10 +242,12 @@ mod tests {
         m.incr("logins");
         m.gauge_add("open_sockets", 3);
         m.observe_request("GET", "/x", 200, 0.002);
+        m.sample("queue_depth", || 7);
         let text = m.render();
         assert!(text.contains("symphainy_logins_total{service=\"test\"} 2"));
         assert!(text.contains("symphainy_open_sockets{service=\"test\"} 3"));
         assert!(text.contains("route=\"/x\",le=\"0.0025\"} 1"));
         assert!(text.contains("route=\"/x\",le=\"0.001\"} 0"));
+        assert!(text.contains("symphainy_queue_depth{service=\"test\"} 7"));
     }
 }

@@ -138,6 +138,8 @@ impl Application {
         )
         .context("setting `runtime.url`")?;
         let metrics = Metrics::new("experience");
+        let queue = hasher.clone();
+        metrics.sample("password_hash_queue", move || queue.queued() as i64);
         let revoked = RevokedSessions::new();
         revoked.extend(storage::revocations::since(&pool, 0, now_ms()).await?);
         let poller = tokio::spawn(poll_revocations(

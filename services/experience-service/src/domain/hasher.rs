@@ -97,6 +97,11 @@ impl PasswordHasher {
         Ok(result)
     }
 
+    /// Hash requests waiting for a slot (a metrics gauge).
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
     /// Hashes a new password (PHC string).
     pub async fn hash(&self, password: &str) -> Result<String, HashError> {
         let password = password.to_owned();
