@@ -1,12 +1,12 @@
 //! The baselines each target is compared with, measured in the same run on the same machine:
-//! a bare actix-web handler, raw Argon2id hashing at the service's parameters, and a bare Redis
-//! GET. Absolute numbers on a shared 2-core box move from run to run; a ratio against a baseline
+//! a bare actix-web handler, a bare actix-ws echo server, raw Argon2id hashing at the service's
+//! parameters, and a bare Redis GET. Absolute numbers on a shared 2-core box move from run to run; a ratio against a baseline
 //! taken minutes (or, interleaved, seconds) apart does not move much, so the targets are ratios.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use actix_web::{dev::ServerHandle, web, App, HttpResponse, HttpServer};
+use actix_web::{dev::ServerHandle, web, App, HttpRequest, HttpResponse, HttpServer};
 use anyhow::{anyhow, Context as _, Result};
 use argon2::password_hash::{rand_core::OsRng, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -20,8 +20,9 @@ pub const ARGON2_ITERATIONS: u32 = 2;
 /// Lanes.
 pub const ARGON2_PARALLELISM: u32 = 1;
 
-/// A bare actix-web server in this process: one GET route returning a small JSON body, no
-/// middleware. It runs its own actix system on a dedicated thread.
+/// A bare actix-web server in this process: one GET route returning a small JSON body (or, from
+/// [`BareServer::echo`], one WebSocket echo route), no middleware. It runs its own actix system
+/// on a dedicated thread.
 pub struct BareServer {
     /// Where it listens.
     pub addr: SocketAddr,
@@ -35,17 +36,33 @@ impl BareServer {
 
     /// Starts it on 127.0.0.1:0 with `workers` worker threads.
     pub fn start(workers: usize) -> Result<Self> {
+        Self::spawn("bare-actix", workers, |cfg| {
+            cfg.route(Self::PATH, web::get().to(bare));
+        })
+    }
+
+    /// A bare actix-ws echo server on 127.0.0.1:0: [`Self::ECHO_PATH`] upgrades with
+    /// `actix_ws::handle` and sends every text frame straight back; nothing else runs.
+    pub fn echo(workers: usize) -> Result<Self> {
+        Self::spawn("bare-actix-ws", workers, |cfg| {
+            cfg.route(Self::ECHO_PATH, web::get().to(echo));
+        })
+    }
+
+    /// The echo server's only route.
+    pub const ECHO_PATH: &'static str = "/echo";
+
+    fn spawn(name: &str, workers: usize, routes: fn(&mut web::ServiceConfig)) -> Result<Self> {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
-            .name("bare-actix".into())
+            .name(name.into())
             .spawn(move || {
                 actix_web::rt::System::new().block_on(async move {
-                    let bound =
-                        HttpServer::new(|| App::new().route(Self::PATH, web::get().to(bare)))
-                            .workers(workers)
-                            .disable_signals()
-                            .shutdown_timeout(1)
-                            .bind(("127.0.0.1", 0));
+                    let bound = HttpServer::new(move || App::new().configure(routes))
+                        .workers(workers)
+                        .disable_signals()
+                        .shutdown_timeout(1)
+                        .bind(("127.0.0.1", 0));
                     let server = match bound {
                         Ok(server) => server,
                         Err(error) => {
@@ -64,8 +81,8 @@ impl BareServer {
             })?;
         let (addr, handle) = ready_rx
             .recv_timeout(Duration::from_secs(10))
-            .context("bare actix-web server did not start")?
-            .map_err(|e| anyhow!("bare actix-web server: {e}"))?;
+            .with_context(|| format!("{name} server did not start"))?
+            .map_err(|e| anyhow!("{name} server: {e}"))?;
         Ok(Self {
             addr,
             handle,
@@ -82,6 +99,28 @@ impl BareServer {
 
 async fn bare() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok", "service": "bare" }))
+}
+
+/// Upgrades and echoes text frames (answers pings, returns the close) until the client leaves.
+async fn echo(req: HttpRequest, body: web::Payload) -> actix_web::Result<HttpResponse> {
+    let (response, mut session, mut messages) = actix_ws::handle(&req, body)?;
+    actix_web::rt::spawn(async move {
+        while let Some(Ok(message)) = messages.recv().await {
+            let sent = match message {
+                actix_ws::Message::Text(text) => session.text(text).await,
+                actix_ws::Message::Ping(bytes) => session.pong(&bytes).await,
+                actix_ws::Message::Close(reason) => {
+                    let _ = session.close(reason).await;
+                    return;
+                }
+                _ => Ok(()),
+            };
+            if sent.is_err() {
+                return;
+            }
+        }
+    });
+    Ok(response)
 }
 
 /// Hashes a password with a fresh salt on `threads` OS threads for one window (blocking: call it

@@ -4,10 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context as _, Result};
 
+use crate::scenarios::agent::AgentSizes;
 use crate::scenarios::Which;
 
-/// `--help` text (`--bin-dir` is left out on purpose: it exists for smoke runs against debug
-/// binaries, whose numbers must not end up in the docs by accident).
+/// `--help` text (`--bin-dir`, `--sockets`, `--turn-sockets`, `--turn-rate` and `--turn-clients`
+/// are left out on purpose: they exist for smoke runs against debug binaries or at small sizes,
+/// whose numbers must not end up in the docs by accident).
 pub const USAGE: &str = "\
 symphainy-bench: the load harness behind `make bench`
 
@@ -21,8 +23,9 @@ OPTIONS:
   --runs N               measurements (or A/B pairs) per target, median reported (default 5)
   --seconds S            length of each measurement window, seconds (default 3)
   --warmup S             warm-up before each target's first window, seconds (default 1)
-  --only NAME[,NAME]     run only these: me, login, latency, refresh, session (or 1-5)
-  --skip-postgres        do not use PostgreSQL (target 4 is reported as skipped)
+  --only NAME[,NAME]     run only these: me, login, latency, refresh, session, sockets,
+                         turn-latency, turn-latency-pg, turns (or 1-8, 7b)
+  --skip-postgres        do not use PostgreSQL (targets 4 and 7b are reported as skipped)
   --postgres-url URL     default postgres://postgres@127.0.0.1:5432/test
   --redis-url URL        default redis://127.0.0.1:6379
   --db-max-connections N pass APP__DATABASE__MAX_CONNECTIONS to both services
@@ -52,6 +55,8 @@ pub struct Options {
     pub db_max_connections: Option<u32>,
     /// Hidden: directory of the binaries (default: next to this executable).
     pub bin_dir: Option<PathBuf>,
+    /// Hidden: sizes of targets 6–8 (default: the issue's).
+    pub agent: AgentSizes,
 }
 
 /// What the command line asks for.
@@ -77,6 +82,7 @@ impl Options {
             redis_url: "redis://127.0.0.1:6379".into(),
             db_max_connections: None,
             bin_dir: None,
+            agent: AgentSizes::ISSUE,
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -113,6 +119,18 @@ impl Options {
                         Some(value()?.parse().context("--db-max-connections")?);
                 }
                 "--bin-dir" => options.bin_dir = Some(PathBuf::from(value()?)),
+                "--sockets" => {
+                    options.agent.idle_sockets = value()?.parse().context("--sockets")?;
+                }
+                "--turn-sockets" => {
+                    options.agent.turn_sockets = value()?.parse().context("--turn-sockets")?;
+                }
+                "--turn-rate" => {
+                    options.agent.turn_rate = value()?.parse().context("--turn-rate")?;
+                }
+                "--turn-clients" => {
+                    options.agent.turn_clients = value()?.parse().context("--turn-clients")?;
+                }
                 other => bail!("unknown argument {other:?}"),
             }
         }
@@ -124,6 +142,13 @@ impl Options {
         }
         if !(options.warmup.is_finite() && options.warmup >= 0.0) {
             bail!("--warmup must not be negative");
+        }
+        let agent = options.agent;
+        if agent.idle_sockets == 0 || agent.turn_sockets == 0 || agent.turn_clients == 0 {
+            bail!("--sockets, --turn-sockets and --turn-clients must be at least 1");
+        }
+        if !(agent.turn_rate.is_finite() && agent.turn_rate > 0.0) {
+            bail!("--turn-rate must be positive");
         }
         if options.only.is_empty() {
             bail!("--only names no scenario");
@@ -162,6 +187,33 @@ mod tests {
         assert_eq!((options.runs, options.seconds), (2, 0.5));
         assert_eq!(options.only, vec![Which::Me, Which::Session]);
         assert!(options.skip_postgres);
+        assert_eq!(options.agent, AgentSizes::ISSUE);
+        let options = parse(&[
+            "--only",
+            "turns,6,turn-latency",
+            "--sockets=500",
+            "--turn-sockets",
+            "50",
+            "--turn-rate",
+            "20",
+            "--turn-clients=8",
+        ])
+        .unwrap();
+        assert_eq!(
+            options.only,
+            vec![Which::Sockets, Which::TurnLatency, Which::Turns]
+        );
+        assert_eq!(
+            options.agent,
+            AgentSizes {
+                idle_sockets: 500,
+                turn_sockets: 50,
+                turn_rate: 20.0,
+                turn_clients: 8
+            }
+        );
+        assert!(parse(&["--turn-rate", "0"]).is_err());
+        assert!(parse(&["--sockets", "0"]).is_err());
         assert!(parse(&["--only", "nope"]).is_err());
         assert!(parse(&["--runs", "0"]).is_err());
         assert!(parse(&["--seconds"]).is_err());

@@ -1,8 +1,9 @@
 //! The open-file limit, raised for the socket scenarios.
 //!
 //! Ten thousand idle sockets need ten thousand descriptors in this process (the clients) and as
-//! many in experience-service (the server side), and many shells start programs with a soft
-//! limit of 1,024. An unprivileged process may raise its own soft limit up to its hard limit;
+//! many in experience-service (the server side); a thousand busy sockets need two thousand
+//! there (each also follows its session's stream on the runtime). Many shells start programs
+//! with a soft limit of 1,024. An unprivileged process may raise its own soft limit up to its hard limit;
 //! the workspace forbids `unsafe`, so instead of calling `setrlimit` through libc the harness asks
 //! util-linux's `prlimit` to do it for its own pid. It does so before it spawns any service, so
 //! the children inherit the raised limit.

@@ -103,12 +103,20 @@ impl Probe {
     /// Records the outcome of an operation started (or scheduled) at `started`. Every error is
     /// counted; successes only inside the window.
     pub fn record(&mut self, started: Instant, outcome: Result<()>) {
+        self.record_until(started, Instant::now(), outcome);
+    }
+
+    /// Like [`Probe::record`], for an operation whose latency ends at `until` (a milestone
+    /// before its completion, e.g. an agent turn's first streamed delta) rather than now. Where
+    /// it counts is decided as in `record`: by `started` when paced, by completion (now) when
+    /// closed-loop.
+    pub fn record_until(&mut self, started: Instant, until: Instant, outcome: Result<()>) {
         let now = Instant::now();
         match outcome {
             Ok(()) => {
                 let at = if self.pace.is_some() { started } else { now };
                 if at >= self.window.measure_from && at <= self.window.end {
-                    let micros = now.saturating_duration_since(started).as_micros();
+                    let micros = until.saturating_duration_since(started).as_micros();
                     self.latencies
                         .push(u32::try_from(micros).unwrap_or(u32::MAX));
                 }

@@ -3,22 +3,25 @@
 //! It starts the release binaries of both planes as child processes on loopback (port 0, fresh
 //! data directory, fresh secrets, fresh Postgres schemas and Redis key prefix), drives them from
 //! this process, measures each target of the performance issue next to a baseline taken in the
-//! same run (a bare actix-web handler, raw Argon2id hashing, a bare Redis GET), and writes the
-//! medians with PASS/MISS verdicts to `docs/benchmarks.md`. Measuring the baseline in the same run
+//! same run (a bare actix-web handler, a bare actix-ws echo, raw Argon2id hashing, a bare Redis
+//! GET), and writes the medians with PASS/MISS verdicts to `docs/benchmarks.md`. Measuring the baseline in the same run
 //! on the same machine is what makes the ratios meaningful on a small, shared box.
 //!
 //! Layout: [`cli`] flags; [`services`] child processes; [`load`] the closed-loop / paced runner
 //! and percentiles; [`http1`] the raw keep-alive GET client; [`api`] the identity API over
-//! reqwest; [`baselines`]; [`scenarios`] one module per target; [`report`] the Markdown.
+//! reqwest; [`ws`] the agent-socket and echo clients; [`fdlimit`] the open-file limit;
+//! [`baselines`]; [`scenarios`] one module per target; [`report`] the Markdown.
 
 mod api;
 mod baselines;
 mod cli;
+mod fdlimit;
 mod http1;
 mod load;
 mod report;
 mod scenarios;
 mod services;
+mod ws;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -69,6 +72,23 @@ async fn main() -> ExitCode {
 /// Runs the selected targets and writes the report; `Ok(false)` when a scenario failed (a MISS is
 /// a result, not a failure).
 async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
+    let agent_targets = [
+        Which::Sockets,
+        Which::TurnLatency,
+        Which::TurnLatencyProduction,
+        Which::Turns,
+    ];
+    if agent_targets.iter().any(|w| options.only.contains(w)) {
+        // Thousands of sockets, and a runtime stream per socket in use. Raised before any child
+        // is spawned: the services inherit the limit.
+        match fdlimit::raise() {
+            Ok(limit) => println!(
+                "open-file limit: soft {}, hard {} (inherited by the services)",
+                limit.soft, limit.hard
+            ),
+            Err(error) => eprintln!("warning: could not raise the open-file limit: {error:#}"),
+        }
+    }
     let bin_dir = match &options.bin_dir {
         Some(dir) => dir.clone(),
         None => default_bin_dir()?,
@@ -79,6 +99,7 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
         measure: Duration::from_secs_f64(options.seconds),
         warmup: Duration::from_secs_f64(options.warmup),
         cores: machine.cores,
+        agent: options.agent,
     };
     let selected = |group: &[Which]| -> Vec<Which> {
         group
@@ -97,6 +118,7 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
             database: Database::Sqlite,
             redis_url: None,
             db_max_connections: options.db_max_connections,
+            experience_env: Vec::new(),
         };
         run_on_stack(&spec, janitor, &embedded, &bench, &mut sections).await;
     }
@@ -104,20 +126,8 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
     // Targets 4-5 on the production backends.
     let mut production = selected(&[Which::Refresh, Which::Session]);
     if !production.is_empty() {
-        let postgres = if options.skip_postgres {
-            Err("PostgreSQL left out with `--skip-postgres`.".to_owned())
-        } else {
-            services::postgres_reachable(&options.postgres_url)
-                .await
-                .map_err(|e| {
-                    format!(
-                        "PostgreSQL unreachable at `{}`: {e:#}",
-                        options.postgres_url
-                    )
-                })
-        };
-        if let Err(reason) = services::redis_reachable(&options.redis_url).await {
-            let reason = format!("Redis unreachable at `{}`: {reason:#}", options.redis_url);
+        let postgres = postgres_check(&options).await;
+        if let Err(reason) = redis_check(&options).await {
             sections.extend(
                 production
                     .iter()
@@ -140,8 +150,44 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
                 },
                 redis_url: Some(options.redis_url.clone()),
                 db_max_connections: options.db_max_connections,
+                experience_env: Vec::new(),
             };
             run_on_stack(&spec, janitor, &production, &bench, &mut sections).await;
+        }
+    }
+
+    // Targets 6-8 (agent WebSocket) on the embedded default, on a stack of their own.
+    let agent = selected(&[Which::Sockets, Which::TurnLatency, Which::Turns]);
+    if !agent.is_empty() {
+        let spec = StackSpec {
+            bin_dir: bin_dir.clone(),
+            database: Database::Sqlite,
+            redis_url: None,
+            db_max_connections: options.db_max_connections,
+            experience_env: scenarios::agent::service_env(),
+        };
+        run_on_stack(&spec, janitor, &agent, &bench, &mut sections).await;
+    }
+
+    // Target 7 again on the production backends (optional: only when both are reachable).
+    let agent_production = selected(&[Which::TurnLatencyProduction]);
+    if !agent_production.is_empty() {
+        match (postgres_check(&options).await, redis_check(&options).await) {
+            (Err(reason), _) | (_, Err(reason)) => sections.extend(
+                agent_production
+                    .iter()
+                    .map(|w| Section::skipped(*w, reason.clone())),
+            ),
+            (Ok(()), Ok(())) => {
+                let spec = StackSpec {
+                    bin_dir: bin_dir.clone(),
+                    database: Database::Postgres(options.postgres_url.clone()),
+                    redis_url: Some(options.redis_url.clone()),
+                    db_max_connections: options.db_max_connections,
+                    experience_env: scenarios::agent::service_env(),
+                };
+                run_on_stack(&spec, janitor, &agent_production, &bench, &mut sections).await;
+            }
         }
     }
     sections.sort_by_key(|section| section.which);
@@ -207,6 +253,28 @@ async fn run_on_stack(
         }
     }
     stack.stop().await;
+}
+
+/// Whether the production stack may use PostgreSQL; the reason for the report when not.
+async fn postgres_check(options: &Options) -> std::result::Result<(), String> {
+    if options.skip_postgres {
+        return Err("PostgreSQL left out with `--skip-postgres`.".to_owned());
+    }
+    services::postgres_reachable(&options.postgres_url)
+        .await
+        .map_err(|e| {
+            format!(
+                "PostgreSQL unreachable at `{}`: {e:#}",
+                options.postgres_url
+            )
+        })
+}
+
+/// Whether Redis is reachable; the reason for the report when not.
+async fn redis_check(options: &Options) -> std::result::Result<(), String> {
+    services::redis_reachable(&options.redis_url)
+        .await
+        .map_err(|e| format!("Redis unreachable at `{}`: {e:#}", options.redis_url))
 }
 
 /// `target/release` under `make bench`: the directory of this executable.

@@ -1,5 +1,5 @@
 //! How numbers are written in the report: rates with thousands separators, milliseconds with
-//! two decimals below 10 ms, ratios with two decimals, and "—" for a value that could not be
+//! two decimals below 10 ms, ratios with two decimals, memory in bytes or KiB, and "—" for a value that could not be
 //! measured (never a misleading 0).
 
 /// `12,345/s`.
@@ -34,13 +34,32 @@ pub fn ms(value: f64) -> String {
     }
 }
 
-/// `0.72`.
+/// `0.72`; `0.043` below 0.1, so a small ratio does not read as zero.
 pub fn ratio(value: f64) -> String {
-    if value.is_finite() {
-        format!("{value:.2}")
-    } else {
+    if !value.is_finite() {
         "—".into()
+    } else if value.abs() < 0.1 {
+        format!("{value:.3}")
+    } else {
+        format!("{value:.2}")
     }
+}
+
+/// `812 B`, `19.4 KiB` (KiB = 1,024 bytes); negative when memory shrank.
+pub fn bytes(value: f64) -> String {
+    if !value.is_finite() {
+        return "—".into();
+    }
+    if value.abs() < 1024.0 {
+        format!("{value:.0} B")
+    } else {
+        format!("{:.1} KiB", value / 1024.0)
+    }
+}
+
+/// `3`, `0.25`: seconds without trailing zeros.
+pub fn seconds(value: f64) -> String {
+    trim_float(value)
 }
 
 /// Every run's value, in order: `a · b · c`.
@@ -69,6 +88,10 @@ mod tests {
         assert_eq!(ms(1.2345), "1.23 ms");
         assert_eq!(ms(f64::NAN), "—");
         assert_eq!(ratio(0.6049), "0.60");
+        assert_eq!(ratio(0.0431), "0.043");
+        assert_eq!(bytes(812.4), "812 B");
+        assert_eq!(bytes(19_865.6), "19.4 KiB");
+        assert_eq!(bytes(-2048.0), "-2.0 KiB");
         assert_eq!(trim_float(3.0), "3");
         assert_eq!(trim_float(0.25), "0.25");
     }

@@ -9,7 +9,7 @@ mod format;
 use std::fmt::Write as _;
 
 use format::trim_float;
-pub use format::{ms, rate, ratio, runs};
+pub use format::{bytes, ms, rate, ratio, runs, seconds};
 
 use crate::scenarios::Which;
 
@@ -271,15 +271,17 @@ fn render_method(out: &mut String, context: &Context) {
          127.0.0.1 port 0 (ports read from their `listening` log line), with a fresh data \
          directory, fresh secrets, fresh Postgres schemas and a fresh Redis key prefix, and removes \
          them afterwards. Throttles are raised for load; Argon2 stays at its defaults \
-         (m=19456 KiB, t=2, p=1) and the concurrent-hash cap at its default (one per core).\n\
+         (m=19456 KiB, t=2, p=1) and the concurrent-hash cap at its default (one per core), \
+         except on the stack of targets 6–8 (below).\n\
          - Load is **closed-loop**: N tasks in this process, each sending its next request when the \
          previous one answered. After a warm-up, each measurement is a {settle} s settle period \
          followed by a fixed {seconds} s window; an operation counts when it completes inside the \
          window. Latencies are recorded per operation in microseconds; p50/p99 are nearest-rank \
          percentiles of the window's sorted latencies.\n\
-         - The steady-rate probe of target 3 is **open-loop**: requests are sent on a fixed \
+         - The steady-rate probes of targets 3 and 7 are **open-loop**: requests are sent on a fixed \
          schedule and latency is measured from the scheduled time, so a stalled server is charged \
-         for the requests it delayed.\n\
+         for the requests it delayed; such an operation counts when it was *scheduled* inside the \
+         window.\n\
          - Every measurement is repeated {runs} times and the **median** of the runs is reported \
          (every run is listed). A ratio compares two measurements taken **interleaved** in the same \
          run (A, B, A, B, …) and reports the median of the per-pair ratios.\n\
@@ -287,11 +289,23 @@ fn render_method(out: &mut String, context: &Context) {
          response read), POST load (login, refresh) through one shared `reqwest::Client`. The load \
          generator runs on the same {cores} cores as the servers; it costs the same per request on \
          both sides of a comparison, which makes a throughput ratio lean towards 1, never away \
-         from it.\n",
+         from it.\n\
+         - Targets 6–8 (agent WebSocket) run on their own embedded stack (SQLite + in-memory \
+         state, builtin agent provider; 7b: the same on PostgreSQL + Redis, when both are \
+         reachable) whose experience service has the per-socket message \
+         limit lifted and Argon2id lowered to m={argon_m} KiB, t={argon_t}: their sessions come \
+         from logins, and hashing is not what they measure. The sockets are \
+         `tokio-tungstenite` clients in this process; each latency or throughput socket has its \
+         own login session, so it receives only its own turns. Memory is the services' \
+         `VmRSS` from `/proc/<pid>/status`. Before the first window every socket runs one \
+         priming turn, reported apart (the first intent on a socket subscribes it to its \
+         session's event stream).\n",
         settle = trim_float(context.settle),
         seconds = trim_float(context.seconds),
         runs = context.runs,
         cores = context.machine.cores,
+        argon_m = crate::scenarios::agent::ARGON2_MEMORY_KIB,
+        argon_t = crate::scenarios::agent::ARGON2_ITERATIONS,
     );
 }
 
@@ -354,7 +368,7 @@ pub fn summary(sections: &[Section]) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<7} {}. {:<9} {}",
+            "{:<7} {}. {:<12} {}",
             section.status.label(),
             which.number(),
             which.name(),

@@ -1,5 +1,6 @@
-//! The five targets of the performance issue, one module each, and what they share: the run
-//! settings, interleaved A/B measurement, and GET load over the raw keep-alive client.
+//! The targets of the performance issues, one module each, and what they share: the run
+//! settings, interleaved A/B measurement, and GET load over the raw keep-alive client
+//! ([`agent`] holds what the agent-socket targets 6–8 share).
 //!
 //! | # | module | goal |
 //! |---|---|---|
@@ -8,12 +9,20 @@
 //! | 3 | [`latency`] | p99 of authenticated GETs ≤ 10 ms while logins saturate the hash pool |
 //! | 4 | [`refresh`] | ≥ 1,000 refreshes/s on PostgreSQL |
 //! | 5 | [`session`] | `GET /api/session/{id}` p50/p99 at 32 clients beside a bare Redis GET |
+//! | 6 | [`sockets`] | 10,000 idle agent sockets held, ≤ 32 KB experience RSS each |
+//! | 7 | [`turn_latency`] | intent → first delta p50 ≤ 5 ms, p99 ≤ 25 ms at 200 turns/s over 1,000 sockets |
+//! | 7b | [`turn_latency`] | the same on PostgreSQL + Redis (optional: when both are reachable) |
+//! | 8 | [`turns`] | agent turns/s at 64 sockets beside a bare actix-ws echo |
 
+pub mod agent;
 pub mod latency;
 pub mod login;
 pub mod me;
 pub mod refresh;
 pub mod session;
+pub mod sockets;
+pub mod turn_latency;
+pub mod turns;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,11 +34,12 @@ use crate::http1::Http1;
 use crate::load::{self, Plan, Sample};
 use crate::report::Section;
 use crate::services::Stack;
+use agent::AgentSizes;
 
 /// Concurrent clients of the throughput scenarios (targets 1, 4, 5).
 pub const HTTP_CLIENTS: usize = 32;
 
-/// One of the five targets.
+/// One of the targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Which {
     /// 1. `/api/auth/me` vs bare handler.
@@ -42,16 +52,28 @@ pub enum Which {
     Refresh,
     /// 5. session GET vs bare Redis GET.
     Session,
+    /// 6. idle agent sockets and their memory.
+    Sockets,
+    /// 7. agent turn latency at a steady rate.
+    TurnLatency,
+    /// 7b. the same on PostgreSQL + Redis.
+    TurnLatencyProduction,
+    /// 8. agent turns/s vs a bare actix-ws echo.
+    Turns,
 }
 
 impl Which {
     /// All targets, in report order.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 9] = [
         Self::Me,
         Self::Login,
         Self::Latency,
         Self::Refresh,
         Self::Session,
+        Self::Sockets,
+        Self::TurnLatency,
+        Self::TurnLatencyProduction,
+        Self::Turns,
     ];
 
     /// The `--only` name.
@@ -62,17 +84,25 @@ impl Which {
             Self::Latency => "latency",
             Self::Refresh => "refresh",
             Self::Session => "session",
+            Self::Sockets => "sockets",
+            Self::TurnLatency => "turn-latency",
+            Self::TurnLatencyProduction => "turn-latency-pg",
+            Self::Turns => "turns",
         }
     }
 
-    /// Its number in the issue.
-    pub fn number(self) -> usize {
+    /// Its number in the issue ("7b": target 7 again on other backends).
+    pub fn number(self) -> &'static str {
         match self {
-            Self::Me => 1,
-            Self::Login => 2,
-            Self::Latency => 3,
-            Self::Refresh => 4,
-            Self::Session => 5,
+            Self::Me => "1",
+            Self::Login => "2",
+            Self::Latency => "3",
+            Self::Refresh => "4",
+            Self::Session => "5",
+            Self::Sockets => "6",
+            Self::TurnLatency => "7",
+            Self::TurnLatencyProduction => "7b",
+            Self::Turns => "8",
         }
     }
 
@@ -84,6 +114,12 @@ impl Which {
             Self::Latency => "Authenticated GET p99 while logins saturate the hash pool",
             Self::Refresh => "Refresh-token rotations/s on PostgreSQL",
             Self::Session => "Session read vs a bare Redis GET",
+            Self::Sockets => "10,000 idle agent sockets: experience memory per socket",
+            Self::TurnLatency => "Agent turn latency (intent → first delta) at 200 turns/s",
+            Self::TurnLatencyProduction => {
+                "Agent turn latency at 200 turns/s on PostgreSQL + Redis"
+            }
+            Self::Turns => "Agent turns/s at saturation vs a bare actix-ws echo",
         }
     }
 
@@ -95,6 +131,9 @@ impl Which {
             Self::Latency => "p99 ≤ 10 ms",
             Self::Refresh => "≥ 1,000/s",
             Self::Session => "reported beside bare Redis (no numeric goal)",
+            Self::Sockets => "all held, ≤ 32 KB (32,768 B) RSS per socket",
+            Self::TurnLatency | Self::TurnLatencyProduction => "p50 ≤ 5 ms, p99 ≤ 25 ms",
+            Self::Turns => "reported beside the echo (no numeric goal)",
         }
     }
 
@@ -103,7 +142,7 @@ impl Which {
         let text = text.trim();
         Self::ALL
             .into_iter()
-            .find(|which| which.name() == text || which.number().to_string() == text)
+            .find(|which| which.name() == text || which.number() == text)
             .ok_or_else(|| {
                 let names: Vec<_> = Self::ALL.iter().map(|w| w.name()).collect();
                 anyhow::anyhow!("unknown scenario {text:?} (one of: {})", names.join(", "))
@@ -128,6 +167,8 @@ pub struct Bench {
     pub warmup: Duration,
     /// Cores of this machine (worker counts, hashing threads, flood size).
     pub cores: usize,
+    /// Sizes of the agent-socket targets.
+    pub agent: AgentSizes,
 }
 
 impl Bench {
@@ -163,6 +204,11 @@ pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> 
         Which::Latency => latency::run(stack, bench).await,
         Which::Refresh => refresh::run(stack, bench).await,
         Which::Session => session::run(stack, bench).await,
+        Which::Sockets => sockets::run(stack, bench).await,
+        Which::TurnLatency | Which::TurnLatencyProduction => {
+            turn_latency::run(which, stack, bench).await
+        }
+        Which::Turns => turns::run(stack, bench).await,
     }
 }
 
