@@ -59,13 +59,8 @@ async fn openai_provider_streams_fails_and_stalls_readably(backend: Backend) {
     let answer = data_of(&frames, "AGENT_RESPONSE");
     assert_eq!(s(&answer, "message"), WORDS.concat());
     assert_eq!(deltas(&frames), WORDS.concat());
-    assert_eq!(
-        types(&frames)
-            .iter()
-            .filter(|t| *t == "AGENT_RESPONSE_DELTA")
-            .count(),
-        WORDS.len()
-    );
+    // Chunks that arrive faster than they are persisted may travel together in one delta.
+    assert!(types(&frames).iter().any(|t| t == "AGENT_RESPONSE_DELTA"));
 
     ws.send(turn("please [error]")).await;
     let frames = ws.until_finished().await;

@@ -77,12 +77,16 @@ pub async fn connect(
         }
         _ => None,
     };
+    let synchronous_commit = settings.synchronous_commit;
     let pool = AnyPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(Duration::from_millis(settings.acquire_timeout_ms))
         .after_connect(move |conn, _meta| {
             let schema = schema.clone();
             Box::pin(async move {
+                if postgres && !synchronous_commit {
+                    conn.execute("SET synchronous_commit = off").await?;
+                }
                 if let Some(schema) = schema {
                     conn.execute(format!("SET search_path TO {schema}").as_str())
                         .await?;

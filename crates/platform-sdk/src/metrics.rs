@@ -40,7 +40,24 @@ impl Histogram {
     }
 }
 
-type RequestKey = (String, String, u16);
+/// Methods get a small index so a request is counted without building a key.
+const METHODS: [&str; 8] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "OTHER",
+];
+
+fn method_index(method: &str) -> u8 {
+    METHODS
+        .iter()
+        .position(|m| *m == method)
+        .unwrap_or(METHODS.len() - 1) as u8
+}
+
+/// Request counts of one route by (method, status), and its latency histogram.
+#[derive(Default)]
+struct RouteStats {
+    counts: RwLock<BTreeMap<(u8, u16), AtomicU64>>,
+    latency: Histogram,
+}
 
 /// The registry; cheap to clone (`Arc` inside).
 #[derive(Clone)]
@@ -50,8 +67,7 @@ pub struct Metrics {
 
 struct Inner {
     service: &'static str,
-    requests: RwLock<BTreeMap<RequestKey, AtomicU64>>,
-    latency: RwLock<BTreeMap<String, Histogram>>,
+    routes: RwLock<BTreeMap<String, RouteStats>>,
     counters: RwLock<BTreeMap<&'static str, AtomicU64>>,
     gauges: RwLock<BTreeMap<&'static str, AtomicI64>>,
     samplers: RwLock<Vec<(&'static str, Sampler)>>,
@@ -80,8 +96,7 @@ impl Metrics {
         Self {
             inner: Arc::new(Inner {
                 service,
-                requests: RwLock::default(),
-                latency: RwLock::default(),
+                routes: RwLock::default(),
                 counters: RwLock::default(),
                 gauges: RwLock::default(),
                 samplers: RwLock::default(),
@@ -118,19 +133,19 @@ impl Metrics {
     }
 
     fn observe_request(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        bump(
-            &self.inner.requests,
-            &(method.to_owned(), route.to_owned(), status),
-            1,
-        );
-        if let Ok(read) = self.inner.latency.read() {
-            if let Some(h) = read.get(route) {
-                h.observe(seconds);
+        let key = (method_index(method), status);
+        let record = |stats: &RouteStats| {
+            bump(&stats.counts, &key, 1);
+            stats.latency.observe(seconds);
+        };
+        if let Ok(read) = self.inner.routes.read() {
+            if let Some(stats) = read.get(route) {
+                record(stats);
                 return;
             }
         }
-        if let Ok(mut write) = self.inner.latency.write() {
-            write.entry(route.to_owned()).or_default().observe(seconds);
+        if let Ok(mut write) = self.inner.routes.write() {
+            record(write.entry(route.to_owned()).or_default());
         }
     }
 
@@ -139,18 +154,25 @@ impl Metrics {
         let svc = self.inner.service;
         let mut out = String::new();
         out.push_str("# TYPE symphainy_http_requests_total counter\n");
-        if let Ok(map) = self.inner.requests.read() {
-            for ((method, route, status), v) in map.iter() {
-                let _ = writeln!(
-                    out,
-                    "symphainy_http_requests_total{{service=\"{svc}\",method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}",
-                    v.load(Ordering::Relaxed)
-                );
+        let routes = self.inner.routes.read();
+        if let Ok(map) = &routes {
+            for (route, stats) in map.iter() {
+                if let Ok(counts) = stats.counts.read() {
+                    for ((method, status), v) in counts.iter() {
+                        let method = METHODS[usize::from(*method)];
+                        let _ = writeln!(
+                            out,
+                            "symphainy_http_requests_total{{service=\"{svc}\",method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}",
+                            v.load(Ordering::Relaxed)
+                        );
+                    }
+                }
             }
         }
         out.push_str("# TYPE symphainy_http_request_duration_seconds histogram\n");
-        if let Ok(map) = self.inner.latency.read() {
-            for (route, h) in map.iter() {
+        if let Ok(map) = &routes {
+            for (route, stats) in map.iter() {
+                let h = &stats.latency;
                 for (i, bound) in BUCKETS.iter().enumerate() {
                     let _ = writeln!(
                         out,
@@ -168,6 +190,7 @@ impl Metrics {
                 let _ = writeln!(out, "symphainy_http_request_duration_seconds_count{{service=\"{svc}\",route=\"{route}\"}} {count}");
             }
         }
+        drop(routes);
         if let Ok(map) = self.inner.counters.read() {
             for (name, v) in map.iter() {
                 let _ = writeln!(out, "# TYPE symphainy_{name}_total counter");
@@ -207,7 +230,7 @@ pub async fn metrics_middleware(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let res = next.call(req).await?;
     if let Some(metrics) = metrics {
         let route = res
@@ -215,7 +238,7 @@ pub async fn metrics_middleware(
             .match_pattern()
             .unwrap_or_else(|| "unmatched".to_owned());
         metrics.observe_request(
-            &method,
+            method.as_str(),
             &route,
             res.status().as_u16(),
             started.elapsed().as_secs_f64(),

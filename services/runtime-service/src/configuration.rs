@@ -42,7 +42,11 @@ impl Default for Settings {
         Self {
             environment: Environment::Local,
             server: ServerSettings::with_port(8000),
-            database: DatabaseSettings::default(),
+            // The runtime's writes are the event log's hot path; see docs/adr/0007.
+            database: DatabaseSettings {
+                synchronous_commit: false,
+                ..DatabaseSettings::default()
+            },
             state: StateSettings::default(),
             redis: RedisSettings::default(),
             log: LogSettings::default(),

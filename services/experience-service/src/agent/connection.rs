@@ -134,9 +134,11 @@ fn runtime_error_frame(e: &RuntimeClientError) -> String {
 struct Socket {
     ctx: Context,
     session: Session,
-    events_tx: mpsc::Sender<SessionEvent>,
+    /// Created with the follower: an idle socket allocates no event queue.
+    events_tx: Option<mpsc::Sender<SessionEvent>>,
     slow_tx: mpsc::Sender<()>,
-    errors_tx: mpsc::Sender<String>,
+    /// Created with the first background call.
+    errors_tx: Option<mpsc::Sender<String>>,
     follower: Option<tokio::task::JoinHandle<()>>,
     cursor: i64,
     hooks: HashMap<String, String>,
@@ -149,17 +151,30 @@ impl Socket {
     }
 
     /// Starts following the session stream after `after` and waits until the runtime subscribed.
-    async fn start_follower(&mut self, after: i64) -> bool {
+    async fn start_follower(
+        &mut self,
+        after: i64,
+        events_rx: &mut Option<mpsc::Receiver<SessionEvent>>,
+    ) -> bool {
         if let Some(old) = self.follower.take() {
             old.abort();
         }
+        let events_tx = match &self.events_tx {
+            Some(tx) => tx.clone(),
+            None => {
+                let (tx, rx) = mpsc::channel(self.ctx.settings.send_queue.max(1));
+                self.events_tx = Some(tx.clone());
+                *events_rx = Some(rx);
+                tx
+            }
+        };
         let (ready_tx, ready_rx) = oneshot::channel();
         self.follower = Some(tokio::spawn(follow(
             self.ctx.runtime.clone(),
             self.ctx.tenant_id.clone(),
             self.ctx.session_id.clone(),
             after,
-            self.events_tx.clone(),
+            events_tx,
             self.slow_tx.clone(),
             ready_tx,
             Duration::from_millis(self.ctx.settings.slow_consumer_ms),
@@ -181,11 +196,19 @@ impl Socket {
     }
 
     /// Runs a runtime call in the background; its failure comes back as an `error` frame.
-    fn background<F>(&self, call: F)
+    fn background<F>(&mut self, call: F, errors_rx: &mut Option<mpsc::Receiver<String>>)
     where
         F: std::future::Future<Output = Result<(), RuntimeClientError>> + 'static,
     {
-        let errors = self.errors_tx.clone();
+        let errors = match &self.errors_tx {
+            Some(tx) => tx.clone(),
+            None => {
+                let (tx, rx) = mpsc::channel(16);
+                self.errors_tx = Some(tx.clone());
+                *errors_rx = Some(rx);
+                tx
+            }
+        };
         actix_web::rt::spawn(async move {
             if let Err(e) = call.await {
                 let _ = errors.send(runtime_error_frame(&e)).await;
@@ -210,7 +233,7 @@ impl Socket {
         self.send(event_frame(&event)).await
     }
 
-    async fn handle(&mut self, text: &str) -> bool {
+    async fn handle(&mut self, text: &str, queues: &mut Queues) -> bool {
         if text.len() > self.ctx.settings.max_message_bytes {
             let message = format!(
                 "messages are limited to {} bytes",
@@ -244,7 +267,10 @@ impl Socket {
             } => {
                 if self.follower.is_none()
                     && !self
-                        .start_follower(if self.cursor > 0 { self.cursor } else { -1 })
+                        .start_follower(
+                            if self.cursor > 0 { self.cursor } else { -1 },
+                            &mut queues.events,
+                        )
                         .await
                 {
                     return self
@@ -261,19 +287,22 @@ impl Socket {
                     conversation_id,
                     client_message_id: client_message_id.clone(),
                 };
-                self.background(async move {
-                    runtime
-                        .submit_intent(
-                            &rid,
-                            &tenant,
-                            Some(&user),
-                            &session,
-                            &payload,
-                            client_message_id.as_deref(),
-                        )
-                        .await
-                        .map(|_| ())
-                });
+                self.background(
+                    async move {
+                        runtime
+                            .submit_intent(
+                                &rid,
+                                &tenant,
+                                Some(&user),
+                                &session,
+                                &payload,
+                                client_message_id.as_deref(),
+                            )
+                            .await
+                            .map(|_| ())
+                    },
+                    &mut queues.errors,
+                );
                 true
             }
             ClientMessage::Safety {
@@ -294,27 +323,40 @@ impl Socket {
                     approved,
                     rejection_reason,
                 };
-                self.background(async move {
-                    runtime
-                        .answer_safety(&rid, &tenant, Some(&user), &session, &execution, &answer)
-                        .await
-                        .map(|_| ())
-                });
+                self.background(
+                    async move {
+                        runtime
+                            .answer_safety(
+                                &rid,
+                                &tenant,
+                                Some(&user),
+                                &session,
+                                &execution,
+                                &answer,
+                            )
+                            .await
+                            .map(|_| ())
+                    },
+                    &mut queues.errors,
+                );
                 true
             }
             ClientMessage::Cancel { execution_id } => {
-                self.background(async move {
-                    runtime
-                        .cancel_execution(&rid, &tenant, Some(&user), &session, &execution_id)
-                        .await
-                        .map(|_| ())
-                });
+                self.background(
+                    async move {
+                        runtime
+                            .cancel_execution(&rid, &tenant, Some(&user), &session, &execution_id)
+                            .await
+                            .map(|_| ())
+                    },
+                    &mut queues.errors,
+                );
                 true
             }
             ClientMessage::Ping => self.send(pong_frame()).await,
             ClientMessage::Resume { last_event_id } => {
                 self.cursor = last_event_id;
-                if !self.start_follower(last_event_id).await {
+                if !self.start_follower(last_event_id, &mut queues.events).await {
                     return self
                         .send(error_frame(
                             "runtime_unavailable",
@@ -325,6 +367,21 @@ impl Socket {
                 true
             }
         }
+    }
+}
+
+/// The receiving ends of a socket's queues, created on first use.
+#[derive(Default)]
+struct Queues {
+    events: Option<mpsc::Receiver<SessionEvent>>,
+    errors: Option<mpsc::Receiver<String>>,
+}
+
+/// The next item of a queue that may not exist yet (never resolves while it does not).
+async fn next_of<T>(queue: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    match queue {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -339,9 +396,8 @@ pub async fn serve(
     let settings = ctx.settings.clone();
     let mut messages =
         messages.max_frame_size(settings.max_message_bytes.saturating_mul(4).max(1 << 16));
-    let (events_tx, mut events_rx) = mpsc::channel(settings.send_queue.max(1));
     let (slow_tx, mut slow_rx) = mpsc::channel(1);
-    let (errors_tx, mut errors_rx) = mpsc::channel(16);
+    let mut queues = Queues::default();
     let resume_from = ctx.resume_from;
     let mut socket = Socket {
         cursor: resume_from.unwrap_or(0),
@@ -353,9 +409,9 @@ pub async fn serve(
         },
         ctx,
         session,
-        events_tx,
+        events_tx: None,
         slow_tx,
-        errors_tx,
+        errors_tx: None,
         follower: None,
         hooks: HashMap::new(),
     };
@@ -374,7 +430,7 @@ pub async fn serve(
     let mut open = socket.send(event_frame(&established)).await;
     if open {
         if let Some(after) = resume_from {
-            if !socket.start_follower(after).await {
+            if !socket.start_follower(after, &mut queues.events).await {
                 open = socket
                     .send(error_frame(
                         "runtime_unavailable",
@@ -396,13 +452,13 @@ pub async fn serve(
             biased;
             Some(request) = closes.recv() => break Some(request),
             Some(()) = slow_rx.recv() => break Some(CloseRequest { code: 1013, reason: "slow consumer; resume with your last event_id" }),
-            Some(event) = events_rx.recv() => open = socket.forward(event).await,
-            Some(frame) = errors_rx.recv() => open = socket.send(frame).await,
+            Some(event) = next_of(&mut queues.events) => open = socket.forward(event).await,
+            Some(frame) = next_of(&mut queues.errors) => open = socket.send(frame).await,
             message = messages.recv() => match message {
                 Some(Ok(message)) => {
                     last_heard = Instant::now();
                     open = match message {
-                        Message::Text(text) => socket.handle(&text).await,
+                        Message::Text(text) => socket.handle(&text, &mut queues).await,
                         Message::Binary(_) => socket.send(error_frame("unsupported_frame", "send JSON text frames")).await,
                         Message::Ping(bytes) => socket.session.pong(&bytes).await.is_ok(),
                         Message::Close(_) => false,

@@ -10,13 +10,13 @@ use platform_sdk::wire::MeResponse;
 const TTL_MS: i64 = 30_000;
 const MAX_ENTRIES: usize = 100_000;
 
-type Key = (String, String);
 type Entry = (Arc<MeResponse>, i64);
 
-/// Cached profiles by (tenant, user).
+/// Cached profiles by user id (the entry remembers its tenant; a lookup for another tenant
+/// misses), so a lookup borrows the id instead of building a key.
 #[derive(Clone, Default)]
 pub struct ProfileCache {
-    inner: Arc<RwLock<HashMap<Key, Entry>>>,
+    inner: Arc<RwLock<HashMap<String, Entry>>>,
 }
 
 impl ProfileCache {
@@ -28,8 +28,8 @@ impl ProfileCache {
     /// A fresh entry, if any.
     pub fn get(&self, tenant_id: &str, user_id: &str, now: i64) -> Option<Arc<MeResponse>> {
         let map = self.inner.read().ok()?;
-        let (value, expires) = map.get(&(tenant_id.to_owned(), user_id.to_owned()))?;
-        (*expires > now).then(|| value.clone())
+        let (value, expires) = map.get(user_id)?;
+        (*expires > now && value.tenant.id == tenant_id).then(|| value.clone())
     }
 
     /// Stores an entry (clearing the cache when it grows past its bound).
@@ -38,10 +38,8 @@ impl ProfileCache {
             if map.len() >= MAX_ENTRIES {
                 map.clear();
             }
-            map.insert(
-                (tenant_id.to_owned(), user_id.to_owned()),
-                (value, now + TTL_MS),
-            );
+            debug_assert_eq!(value.tenant.id, tenant_id);
+            map.insert(user_id.to_owned(), (value, now + TTL_MS));
         }
     }
 }

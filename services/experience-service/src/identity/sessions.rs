@@ -64,41 +64,34 @@ impl Identity {
         Ok(())
     }
 
-    /// The caller's profile in their tenant.
-    pub async fn me(&self, claims: &AccessClaims) -> Result<MeResponse, ApiError> {
+    /// The caller's user and tenant (cached for 30 s); roles, scopes and session come from the
+    /// token and are added by the caller.
+    pub async fn profile(&self, claims: &AccessClaims) -> Result<Arc<MeResponse>, ApiError> {
         let now = now_ms();
-        let cached = match self.profiles.get(&claims.tid, &claims.sub, now) {
-            Some(hit) => hit,
-            None => {
-                let profile = storage::users::profile(&self.pool, &claims.tid, &claims.sub)
-                    .await?
-                    .ok_or(ApiError::Unauthenticated)?;
-                let fresh = Arc::new(MeResponse {
-                    user: MeUser {
-                        id: profile.user_id,
-                        email: profile.email,
-                        name: profile.name,
-                        created_at: rfc3339_ms(profile.created_at),
-                    },
-                    tenant: TenantView {
-                        id: profile.tenant_id,
-                        name: profile.tenant_name,
-                    },
-                    roles: vec![profile.role],
-                    scopes: Vec::new(),
-                    session_id: String::new(),
-                });
-                self.profiles
-                    .put(&claims.tid, &claims.sub, fresh.clone(), now);
-                fresh
-            }
-        };
-        let mut me = (*cached).clone();
-        // Roles and scopes are those of the token, the session is the token's.
-        me.roles = claims.roles.clone();
-        me.scopes = claims.scopes().as_slice().to_vec();
-        me.session_id = claims.sid.clone();
-        Ok(me)
+        if let Some(hit) = self.profiles.get(&claims.tid, &claims.sub, now) {
+            return Ok(hit);
+        }
+        let profile = storage::users::profile(&self.pool, &claims.tid, &claims.sub)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        let fresh = Arc::new(MeResponse {
+            user: MeUser {
+                id: profile.user_id,
+                email: profile.email,
+                name: profile.name,
+                created_at: rfc3339_ms(profile.created_at),
+            },
+            tenant: TenantView {
+                id: profile.tenant_id,
+                name: profile.tenant_name,
+            },
+            roles: vec![profile.role],
+            scopes: Vec::new(),
+            session_id: String::new(),
+        });
+        self.profiles
+            .put(&claims.tid, &claims.sub, fresh.clone(), now);
+        Ok(fresh)
     }
 
     /// The user's active sessions.

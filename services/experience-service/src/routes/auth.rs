@@ -3,8 +3,8 @@
 use actix_web::{web, HttpResponse};
 use platform_sdk::json::ApiJson;
 use platform_sdk::wire::{
-    LoginRequest, LoginResponse, LogoutRequest, MeResponse, MySessions, RefreshRequest,
-    RegisterRequest,
+    LoginRequest, LoginResponse, LogoutRequest, MeResponse, MeUser, MySessions, RefreshRequest,
+    RegisterRequest, TenantView,
 };
 
 use crate::error::ApiError;
@@ -106,10 +106,33 @@ pub async fn logout(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// `GET /api/auth/me`, serialised from the cached profile and the token without copying either.
+#[derive(serde::Serialize)]
+struct MeView<'a> {
+    user: &'a MeUser,
+    tenant: &'a TenantView,
+    roles: &'a [String],
+    #[serde(serialize_with = "scopes_of")]
+    scopes: &'a str,
+    session_id: &'a str,
+}
+
+fn scopes_of<S: serde::Serializer>(claim: &&str, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(claim.split_whitespace())
+}
+
 /// The caller's user, tenant, roles, scopes and session.
 #[utoipa::path(get, path = "/api/auth/me", responses((status = 200, body = MeResponse), (status = 401)), security(("bearer" = [])))]
 pub async fn me(identity: web::Data<Identity>, user: AuthUser) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(identity.me(&user.0).await?))
+    let claims = &user.0;
+    let profile = identity.profile(claims).await?;
+    Ok(HttpResponse::Ok().json(MeView {
+        user: &profile.user,
+        tenant: &profile.tenant,
+        roles: &claims.roles,
+        scopes: &claims.scope,
+        session_id: &claims.sid,
+    }))
 }
 
 /// The caller's active sessions.

@@ -170,13 +170,13 @@ pub fn action_needing_approval(
     })
 }
 
-/// Splits an answer into stream chunks of a few words, keeping every character.
+/// Splits an answer into stream chunks of about a line (64+ bytes), keeping every character.
 pub fn chunks(answer: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     for piece in answer.split_inclusive(' ') {
         current.push_str(piece);
-        if current.len() >= 24 {
+        if current.len() >= 64 {
             out.push(std::mem::take(&mut current));
         }
     }

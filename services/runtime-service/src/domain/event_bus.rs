@@ -76,6 +76,37 @@ impl EventBus {
         Ok(event)
     }
 
+    /// Appends several events of one session in one transaction and delivers them in order.
+    pub async fn emit_batch(
+        &self,
+        tenant_id: &str,
+        session_id: &str,
+        execution_id: Option<&str>,
+        events: &[(&str, serde_json::Value)],
+    ) -> Result<Vec<SessionEvent>, sqlx::Error> {
+        let _ordered = self.stripe(session_id).lock().await;
+        let stored = storage::events::append_batch(
+            &self.pool,
+            tenant_id,
+            session_id,
+            execution_id,
+            events,
+            now_ms(),
+        )
+        .await?;
+        if let Ok(mut channels) = self.channels.lock() {
+            if let Some(tx) = channels.get(session_id) {
+                for event in &stored {
+                    if tx.send(event.clone()).is_err() {
+                        channels.remove(session_id);
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(stored)
+    }
+
     /// Live events of a session from now on.
     pub fn subscribe(&self, session_id: &str) -> broadcast::Receiver<SessionEvent> {
         match self.channels.lock() {

@@ -18,6 +18,9 @@ use crate::agents::{registry, ModelRequest};
 use crate::error::RuntimeError;
 use crate::storage::executions as store;
 
+/// Largest delta assembled from chunks that were already waiting, bytes.
+const MAX_DELTA_BYTES: usize = 256;
+
 /// Resolves once the execution is cancelled (never, if its controller is gone).
 async fn until_cancelled(rx: &mut watch::Receiver<bool>) {
     loop {
@@ -38,24 +41,49 @@ enum Gate {
 }
 
 impl Executions {
-    async fn emit(
-        &self,
-        record: &ExecutionRecord,
-        event_type: &str,
-        mut data: Value,
-    ) -> Result<(), RuntimeError> {
+    fn with_ids(record: &ExecutionRecord, mut data: Value) -> Value {
         if let Some(map) = data.as_object_mut() {
             map.insert("execution_id".into(), json!(record.execution_id));
             map.insert("conversation_id".into(), json!(record.conversation_id));
             map.insert("agent_id".into(), json!(record.agent_id));
         }
+        data
+    }
+
+    async fn emit(
+        &self,
+        record: &ExecutionRecord,
+        event_type: &str,
+        data: Value,
+    ) -> Result<(), RuntimeError> {
         self.bus
             .emit(
                 &record.tenant_id,
                 &record.session_id,
                 Some(&record.execution_id),
                 event_type,
-                data,
+                Self::with_ids(record, data),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Several events in one transaction (fewer commits on the hot path).
+    async fn emit_all(
+        &self,
+        record: &ExecutionRecord,
+        events: Vec<(&str, Value)>,
+    ) -> Result<(), RuntimeError> {
+        let events: Vec<(&str, Value)> = events
+            .into_iter()
+            .map(|(t, d)| (t, Self::with_ids(record, d)))
+            .collect();
+        self.bus
+            .emit_batch(
+                &record.tenant_id,
+                &record.session_id,
+                Some(&record.execution_id),
+                &events,
             )
             .await?;
         Ok(())
@@ -145,14 +173,17 @@ impl Executions {
             return Ok(());
         }
         let agent = registry::by_id(&record.agent_id).unwrap_or_else(registry::guide);
-        self.emit(
+        self.emit_all(
             &record,
-            ev::EXECUTION_STARTED,
-            json!({"agent_type": record.agent_type, "pillar": record.pillar, "client_message_id": client_message_id}),
+            vec![
+                (
+                    ev::EXECUTION_STARTED,
+                    json!({"agent_type": record.agent_type, "pillar": record.pillar, "client_message_id": client_message_id}),
+                ),
+                (ev::STEP_STARTED, json!({"step": "respond"})),
+            ],
         )
         .await?;
-        self.emit(&record, ev::STEP_STARTED, json!({"step": "respond"}))
-            .await?;
 
         let mut history = store::recent_messages(&self.pool, &record.conversation_id, 21).await?;
         history.pop(); // the current user message, given separately
@@ -227,7 +258,16 @@ impl Executions {
                     return self.finish_cancelled(&record, Executing, "cancelled by the user").await;
                 }
                 chunk = rx.recv() => match chunk {
-                    Some(delta) => self.emit(&record, ev::AGENT_RESPONSE_DELTA, json!({"delta": delta})).await?,
+                    Some(mut delta) => {
+                        // Chunks produced faster than we persist them travel together.
+                        while delta.len() < MAX_DELTA_BYTES {
+                            match rx.try_recv() {
+                                Ok(more) => delta.push_str(&more),
+                                Err(_) => break,
+                            }
+                        }
+                        self.emit(&record, ev::AGENT_RESPONSE_DELTA, json!({"delta": delta})).await?
+                    }
                     None => break,
                 },
             }
@@ -294,13 +334,17 @@ impl Executions {
         if !routing.is_null() {
             data["routing"] = routing;
         }
-        self.emit(&record, ev::AGENT_RESPONSE, data).await?;
-        self.emit(&record, ev::STEP_COMPLETED, json!({"step": "respond"}))
-            .await?;
         if self.set_status(&record, Executing, Completed, None).await? {
             self.metrics.incr("executions_completed");
-            self.emit(&record, ev::EXECUTION_COMPLETED, json!({}))
-                .await?;
+            self.emit_all(
+                &record,
+                vec![
+                    (ev::AGENT_RESPONSE, data),
+                    (ev::STEP_COMPLETED, json!({"step": "respond"})),
+                    (ev::EXECUTION_COMPLETED, json!({})),
+                ],
+            )
+            .await?;
         }
         Ok(())
     }

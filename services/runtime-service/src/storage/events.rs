@@ -59,6 +59,62 @@ pub async fn append(
     }
 }
 
+/// Appends several events of one session in one transaction (one commit), in order.
+pub async fn append_batch(
+    pool: &AnyPool,
+    tenant_id: &str,
+    session_id: &str,
+    execution_id: Option<&str>,
+    events: &[(&str, serde_json::Value)],
+    now: i64,
+) -> Result<Vec<SessionEvent>, sqlx::Error> {
+    let mut attempts = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        let mut out = Vec::with_capacity(events.len());
+        let mut failed = None;
+        for (event_type, data) in events {
+            let inserted = sqlx::query_scalar::<_, i64>(
+                "INSERT INTO session_events (session_id, event_id, tenant_id, execution_id, event_type, data, created_at) \
+                 SELECT $1, COALESCE(MAX(event_id), 0) + 1, $2, $3, $4, $5, $6 FROM session_events WHERE session_id = $1 \
+                 RETURNING event_id",
+            )
+            .bind(session_id)
+            .bind(tenant_id)
+            .bind(execution_id)
+            .bind(*event_type)
+            .bind(data.to_string())
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await;
+            match inserted {
+                Ok(event_id) => out.push(SessionEvent {
+                    event_id,
+                    event_type: (*event_type).to_owned(),
+                    execution_id: execution_id.map(str::to_owned),
+                    data: data.clone(),
+                    timestamp: rfc3339_ms(now),
+                }),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        match failed {
+            None => {
+                tx.commit().await?;
+                return Ok(out);
+            }
+            Some(e) if attempts < 20 && crate::storage::is_unique_violation(&e) => {
+                tx.rollback().await?;
+                attempts += 1;
+            }
+            Some(e) => return Err(e),
+        }
+    }
+}
+
 /// Events of a session after `after`, in order (at most `limit`).
 pub async fn after(
     pool: &AnyPool,
