@@ -57,7 +57,8 @@ pub async fn request_id_middleware(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    // Only the id: this span is built on every request, so it carries nothing else.
+    let span = tracing::info_span!("request", request_id = %id);
     let scoped = id.clone();
     let result = REQUEST_ID
         .scope(id.clone(), async move {

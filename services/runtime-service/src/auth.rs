@@ -4,8 +4,8 @@
 use std::future::{ready, Ready};
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
-use platform_sdk::security_guard::service::verify_service_token;
-use platform_sdk::security_guard::KeyRing;
+use platform_sdk::security_guard::service::ServiceClaims;
+use platform_sdk::security_guard::tokens::Verifier;
 
 use crate::error::RuntimeError;
 
@@ -27,9 +27,9 @@ impl FromRequest for ServiceCaller {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let ring = req.app_data::<web::Data<KeyRing>>();
-        let ok = match (ring, bearer(req)) {
-            (Some(ring), Some(token)) => verify_service_token(ring, token).is_ok(),
+        let verifier = req.app_data::<web::Data<Verifier>>();
+        let ok = match (verifier, bearer(req)) {
+            (Some(verifier), Some(token)) => verifier.verify::<ServiceClaims>(token).is_ok(),
             _ => false,
         };
         ready(if ok {

@@ -165,7 +165,7 @@ impl Application {
             })?;
         let addr = listener.local_addr()?;
         let metrics = web::Data::new(metrics);
-        let ring = web::Data::new(ring);
+        let ring = web::Data::new(platform_sdk::security_guard::service::verifier(&ring));
         let body_limit = settings.server.body_limit_bytes;
         let mut server = HttpServer::new(move || {
             App::new()

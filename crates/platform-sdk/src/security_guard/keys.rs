@@ -91,6 +91,11 @@ impl KeyRing {
             .unwrap_or_default()
     }
 
+    /// Every key id in the ring.
+    pub fn kids(&self) -> impl Iterator<Item = &str> {
+        self.keys.keys().map(String::as_str)
+    }
+
     /// A verification key by kid.
     pub fn key(&self, kid: &str) -> Option<&[u8]> {
         self.keys.get(kid).map(Vec::as_slice)

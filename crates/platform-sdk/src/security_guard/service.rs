@@ -47,7 +47,12 @@ pub fn mint(ring: &KeyRing) -> Result<(String, i64), TokenError> {
     Ok((sign(ring, &claims)?, claims.exp))
 }
 
-/// Verifies a service token.
+/// A prepared verifier for service tokens (the runtime keeps one).
+pub fn verifier(ring: &KeyRing) -> super::tokens::Verifier {
+    super::tokens::Verifier::new(ring, SERVICE_AUDIENCE, SERVICE_ISSUER)
+}
+
+/// Verifies a service token (one-off).
 pub fn verify_service_token(ring: &KeyRing, token: &str) -> Result<ServiceClaims, TokenError> {
     verify(ring, token, SERVICE_AUDIENCE, SERVICE_ISSUER)
 }

@@ -85,45 +85,84 @@ pub fn sign<C: Serialize>(ring: &KeyRing, claims: &C) -> Result<String, TokenErr
     .map_err(|_| TokenError::Signing)
 }
 
-/// Verifies a token signed by any key of the ring, with the given audience and issuer.
+/// A prepared verifier: decoding keys and validation rules built once, not per token (this runs
+/// on every authenticated request).
+#[derive(Clone)]
+pub struct Verifier {
+    keys: std::collections::HashMap<String, DecodingKey>,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("kids", &self.keys.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Verifier {
+    /// A verifier accepting every key of the ring, for one audience and issuer.
+    pub fn new(ring: &KeyRing, audience: &str, issuer: &str) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_nbf = true;
+        validation.set_audience(&[audience]);
+        validation.set_issuer(&[issuer]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iat", "aud", "iss", "sub"]);
+        let keys = ring
+            .kids()
+            .filter_map(|kid| {
+                ring.key(kid)
+                    .map(|k| (kid.to_owned(), DecodingKey::from_secret(k)))
+            })
+            .collect();
+        Self { keys, validation }
+    }
+
+    /// Verifies a token and returns its claims.
+    pub fn verify<C: DeserializeOwned>(&self, token: &str) -> Result<C, TokenError> {
+        let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
+        if header.alg != Algorithm::HS256 {
+            return Err(TokenError::Malformed);
+        }
+        let kid = header.kid.ok_or(TokenError::UnknownKey)?;
+        let key = self.keys.get(&kid).ok_or(TokenError::UnknownKey)?;
+        decode::<C>(token, key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                match e.kind() {
+                    ErrorKind::InvalidSignature => TokenError::BadSignature,
+                    ErrorKind::ExpiredSignature => TokenError::Expired,
+                    ErrorKind::InvalidAudience => TokenError::Invalid("audience".into()),
+                    ErrorKind::InvalidIssuer => TokenError::Invalid("issuer".into()),
+                    ErrorKind::ImmatureSignature => TokenError::Invalid("not yet valid".into()),
+                    ErrorKind::MissingRequiredClaim(c) => {
+                        TokenError::Invalid(format!("missing {c}"))
+                    }
+                    _ => TokenError::Malformed,
+                }
+            })
+    }
+}
+
+/// Verifies a token signed by any key of the ring, with the given audience and issuer
+/// (one-off; hot paths keep a [`Verifier`]).
 pub fn verify<C: DeserializeOwned>(
     ring: &KeyRing,
     token: &str,
     audience: &str,
     issuer: &str,
 ) -> Result<C, TokenError> {
-    let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
-    if header.alg != Algorithm::HS256 {
-        return Err(TokenError::Malformed);
-    }
-    let kid = header.kid.ok_or(TokenError::UnknownKey)?;
-    let key = ring.key(&kid).ok_or(TokenError::UnknownKey)?;
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.leeway = LEEWAY_SECS;
-    validation.validate_nbf = true;
-    validation.set_audience(&[audience]);
-    validation.set_issuer(&[issuer]);
-    validation.set_required_spec_claims(&["exp", "nbf", "iat", "aud", "iss", "sub"]);
-    decode::<C>(token, &DecodingKey::from_secret(key), &validation)
-        .map(|data| data.claims)
-        .map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            match e.kind() {
-                ErrorKind::InvalidSignature => TokenError::BadSignature,
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                ErrorKind::InvalidAudience => TokenError::Invalid("audience".into()),
-                ErrorKind::InvalidIssuer => TokenError::Invalid("issuer".into()),
-                ErrorKind::ImmatureSignature => TokenError::Invalid("not yet valid".into()),
-                ErrorKind::MissingRequiredClaim(c) => TokenError::Invalid(format!("missing {c}")),
-                _ => TokenError::Malformed,
-            }
-        })
+    Verifier::new(ring, audience, issuer).verify(token)
 }
 
 /// Issues and verifies access tokens for one issuer/audience pair.
 #[derive(Debug, Clone)]
 pub struct TokenIssuer {
     ring: KeyRing,
+    verifier: Verifier,
     issuer: String,
     audience: String,
     ttl_secs: i64,
@@ -148,6 +187,7 @@ impl TokenIssuer {
     /// An issuer; `ttl_secs` is the access-token lifetime.
     pub fn new(ring: KeyRing, issuer: &str, audience: &str, ttl_secs: i64) -> Self {
         Self {
+            verifier: Verifier::new(&ring, audience, issuer),
             ring,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
@@ -181,7 +221,7 @@ impl TokenIssuer {
 
     /// Verifies a token and returns its claims.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
-        verify(&self.ring, token, &self.audience, &self.issuer)
+        self.verifier.verify(token)
     }
 }
 

@@ -173,19 +173,22 @@ impl Executions {
             return Ok(());
         }
         let agent = registry::by_id(&record.agent_id).unwrap_or_else(registry::guide);
-        self.emit_all(
-            &record,
-            vec![
-                (
-                    ev::EXECUTION_STARTED,
-                    json!({"agent_type": record.agent_type, "pillar": record.pillar, "client_message_id": client_message_id}),
-                ),
-                (ev::STEP_STARTED, json!({"step": "respond"})),
-            ],
-        )
-        .await?;
-
-        let mut history = store::recent_messages(&self.pool, &record.conversation_id, 21).await?;
+        // The history read does not depend on the start events: do both at once.
+        let (started, history) = tokio::join!(
+            self.emit_all(
+                &record,
+                vec![
+                    (
+                        ev::EXECUTION_STARTED,
+                        json!({"agent_type": record.agent_type, "pillar": record.pillar, "client_message_id": client_message_id}),
+                    ),
+                    (ev::STEP_STARTED, json!({"step": "respond"})),
+                ],
+            ),
+            store::recent_messages(&self.pool, &record.conversation_id, 21)
+        );
+        started?;
+        let mut history = history?;
         history.pop(); // the current user message, given separately
 
         if let Some((action, description)) = action_needing_approval(agent.pillar, &text) {
