@@ -5,8 +5,6 @@
 //! the id, so any error rendered while the request is handled (by a handler, an extractor or an
 //! inner middleware) carries the same id that is echoed in the `x-request-id` header.
 
-use std::future::Future;
-
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::{PathError, QueryPayloadError};
@@ -86,11 +84,6 @@ pub async fn request_id_middleware(
             .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
     }
     Ok(res)
-}
-
-/// Runs a future inside a request-id scope (background work started on behalf of a request).
-pub async fn with_request_id<F: Future>(id: String, fut: F) -> F::Output {
-    REQUEST_ID.scope(id, fut).await
 }
 
 /// Maps a path-parameter failure to a 404 (a malformed id names nothing that exists).

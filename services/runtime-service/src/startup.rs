@@ -165,7 +165,7 @@ impl Application {
             })?;
         let addr = listener.local_addr()?;
         let metrics = web::Data::new(metrics);
-        let ring = web::Data::new(platform_sdk::security_guard::service::verifier(&ring));
+        let service_tokens = web::Data::new(platform_sdk::security_guard::service::verifier(&ring));
         let body_limit = settings.server.body_limit_bytes;
         let mut server = HttpServer::new(move || {
             App::new()
@@ -173,7 +173,7 @@ impl Application {
                 .wrap(from_fn(request_id_middleware))
                 .app_data(state.clone())
                 .app_data(metrics.clone())
-                .app_data(ring.clone())
+                .app_data(service_tokens.clone())
                 .configure(|cfg| configure_extractors(cfg, body_limit))
                 .configure(routes::health::configure)
                 .configure(routes::sessions::configure)

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::keys::KeyRing;
-use super::tokens::{sign, verify, TokenError};
+use super::tokens::{sign, TokenError};
 
 /// Issuer of service tokens.
 pub const SERVICE_ISSUER: &str = "experience";
@@ -50,9 +50,4 @@ pub fn mint(ring: &KeyRing) -> Result<(String, i64), TokenError> {
 /// A prepared verifier for service tokens (the runtime keeps one).
 pub fn verifier(ring: &KeyRing) -> super::tokens::Verifier {
     super::tokens::Verifier::new(ring, SERVICE_AUDIENCE, SERVICE_ISSUER)
-}
-
-/// Verifies a service token (one-off).
-pub fn verify_service_token(ring: &KeyRing, token: &str) -> Result<ServiceClaims, TokenError> {
-    verify(ring, token, SERVICE_AUDIENCE, SERVICE_ISSUER)
 }

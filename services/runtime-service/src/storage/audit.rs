@@ -36,12 +36,4 @@ impl IntentAudit {
         .await
         .map(|_| ())
     }
-
-    /// How many contracts were accepted for a session (tests and audits).
-    pub async fn count_for_session(&self, session_id: &str) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM intent_audit WHERE session_id = $1")
-            .bind(session_id)
-            .fetch_one(&self.pool)
-            .await
-    }
 }
