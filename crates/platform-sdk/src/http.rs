@@ -11,7 +11,7 @@ use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, Error, HttpRequest, HttpResponse, ResponseError};
 
 use crate::error::ErrorBody;
 
@@ -28,10 +28,6 @@ pub fn current_request_id() -> String {
         .try_with(|id| id.clone())
         .unwrap_or_else(|_| "-".to_owned())
 }
-
-/// The request id, as request extension (for handlers that forward it).
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
 
 fn acceptable(id: &str) -> bool {
     !id.is_empty()
@@ -54,7 +50,6 @@ pub async fn request_id_middleware(
         .filter(|v| acceptable(v))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    req.extensions_mut().insert(RequestId(id.clone()));
     // Only the id: this span is built on every request, so it carries nothing else.
     let span = tracing::info_span!("request", request_id = %id);
     let scoped = id.clone();

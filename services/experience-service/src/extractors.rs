@@ -8,8 +8,8 @@
 use std::future::ready;
 use std::marker::PhantomData;
 
-use actix_web::{dev::Payload, web, FromRequest, HttpMessage as _, HttpRequest};
-use platform_sdk::http::{client_ip, RequestId};
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use platform_sdk::http::{client_ip, current_request_id};
 use platform_sdk::security_guard::AccessClaims;
 
 use crate::error::ApiError;
@@ -131,11 +131,7 @@ impl FromRequest for CallerInfo {
             .map(|t| t.0)
             .unwrap_or(false);
         let caller = Caller {
-            request_id: req
-                .extensions()
-                .get::<RequestId>()
-                .map(|r| r.0.clone())
-                .unwrap_or_else(platform_sdk::http::current_request_id),
+            request_id: current_request_id(),
             ip: client_ip(req, trust),
             user_agent: req
                 .headers()

@@ -1,10 +1,11 @@
 //! Argon2id hashing off the async threads, with a cap on concurrent hashes and on the queue.
 //!
-//! Each hash takes ~19 MiB and tens of milliseconds of CPU. Running them on the blocking pool
-//! keeps the HTTP workers free for other requests; the semaphore keeps at most one hash per core
-//! in flight (more would only add memory and context switches); the queue cap turns a login
-//! flood into fast `503 busy` answers instead of unbounded waiting. Unknown emails are verified
-//! against a dummy hash made at start-up, so they take as long as a wrong password.
+//! Each hash takes ~19 MiB and tens of milliseconds of CPU. A fixed pool of hashing threads (one
+//! per core by default) keeps the HTTP workers free for other requests and at most one hash per
+//! core in flight (more would only add memory and context switches); a thread takes the next job
+//! the moment it finishes one, and keeps its Argon2 memory between jobs. The bounded queue turns
+//! a login flood into fast `503 busy` answers instead of unbounded waiting. Unknown emails are
+//! verified against a dummy hash made at start-up, so they take as long as a wrong password.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -12,7 +13,8 @@ use std::sync::Arc;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use tokio::sync::Semaphore;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Mutex;
 
 /// Why hashing could not be done.
 #[derive(Debug, thiserror::Error)]
@@ -39,11 +41,24 @@ pub struct HashParams {
 /// The hashing service; cheap to clone.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    argon: Arc<Argon2<'static>>,
-    slots: Arc<Semaphore>,
+    jobs: SyncSender<Job>,
     queued: Arc<AtomicUsize>,
-    max_queued: usize,
     dummy: Arc<String>,
+}
+
+/// A unit of work for a hashing thread.
+type Job = Box<dyn FnOnce(&Argon2<'static>) + Send>;
+
+fn worker(argon: Arc<Argon2<'static>>, jobs: Arc<Mutex<Receiver<Job>>>, queued: Arc<AtomicUsize>) {
+    loop {
+        let job = match jobs.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        queued.fetch_sub(1, Ordering::AcqRel);
+        job(&argon);
+    }
 }
 
 impl PasswordHasher {
@@ -66,11 +81,20 @@ impl PasswordHasher {
             .hash_password(b"dummy password for unknown accounts", &salt)
             .map_err(|e| HashError::Failed(e.to_string()))?
             .to_string();
+        let argon = Arc::new(argon);
+        let queued = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = sync_channel::<Job>(max_queued);
+        let rx = Arc::new(Mutex::new(rx));
+        for n in 0..max_concurrent.max(1) {
+            let (argon, rx, queued) = (argon.clone(), rx.clone(), queued.clone());
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || worker(argon, rx, queued))
+                .map_err(|e| HashError::Failed(e.to_string()))?;
+        }
         Ok(Self {
-            argon: Arc::new(argon),
-            slots: Arc::new(Semaphore::new(max_concurrent.max(1))),
-            queued: Arc::new(AtomicUsize::new(0)),
-            max_queued,
+            jobs: tx,
+            queued,
             dummy: Arc::new(dummy),
         })
     }
@@ -79,25 +103,28 @@ impl PasswordHasher {
         &self,
         job: impl FnOnce(&Argon2<'static>) -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        if self.queued.fetch_add(1, Ordering::AcqRel) >= self.max_queued {
-            self.queued.fetch_sub(1, Ordering::AcqRel);
-            return Err(HashError::Busy);
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |argon| {
+            let _ = done.send(job(argon));
+        });
+        self.queued.fetch_add(1, Ordering::AcqRel);
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                self.queued.fetch_sub(1, Ordering::AcqRel);
+                return Err(HashError::Busy);
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                self.queued.fetch_sub(1, Ordering::AcqRel);
+                return Err(HashError::Failed("the hashing threads stopped".into()));
+            }
         }
-        let permit = self.slots.clone().acquire_owned().await;
-        self.queued.fetch_sub(1, Ordering::AcqRel);
-        let permit = permit.map_err(|e| HashError::Failed(e.to_string()))?;
-        let argon = self.argon.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let out = job(&argon);
-            drop(permit);
-            out
-        })
-        .await
-        .map_err(|e| HashError::Failed(e.to_string()))?;
-        Ok(result)
+        result
+            .await
+            .map_err(|_| HashError::Failed("a hashing thread dropped its job".into()))
     }
 
-    /// Hash requests waiting for a slot (a metrics gauge).
+    /// Hash requests waiting for a thread (a metrics gauge).
     pub fn queued(&self) -> usize {
         self.queued.load(Ordering::Relaxed)
     }
@@ -203,19 +230,35 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_answers_busy() {
-        let h = PasswordHasher::new(
-            HashParams {
-                memory_kib: 1024,
-                iterations: 1,
-                parallelism: 1,
-            },
-            1,
-            0,
-        )
-        .unwrap();
-        assert!(matches!(
-            h.hash("whatever-password").await,
-            Err(HashError::Busy)
-        ));
+        let params = HashParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let h = PasswordHasher::new(params, 1, 1).unwrap();
+        // Occupy the only thread until released, and fill the one queue slot.
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let busy = h.clone();
+        let running = tokio::spawn(async move {
+            busy.run(move |_| {
+                let _ = started_tx.send(());
+                let _ = release_rx.recv();
+            })
+            .await
+        });
+        tokio::task::spawn_blocking(move || started_rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let queued = h.clone();
+        let waiting = tokio::spawn(async move { queued.hash("queued-password").await });
+        while h.queued() == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(h.hash("one-too-many").await, Err(HashError::Busy)));
+        release_tx.send(()).unwrap();
+        running.await.unwrap().unwrap();
+        assert!(waiting.await.unwrap().is_ok(), "the queued job still runs");
     }
 }
