@@ -221,9 +221,9 @@ impl Metrics {
     }
 }
 
-/// Middleware (use with `from_fn`): counts every request by method, matched route pattern and
-/// status, and records its latency. Unmatched paths are grouped under `unmatched` so a scanner
-/// cannot blow up the label set.
+/// Middleware (use with `from_fn`): counts every request by method, matched route (the resource
+/// name, which `http::resource` sets to the pattern) and status, and records its latency.
+/// Unmatched paths are grouped under `unmatched` so a scanner cannot blow up the label set.
 pub async fn metrics_middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -233,13 +233,11 @@ pub async fn metrics_middleware(
     let method = req.method().clone();
     let res = next.call(req).await?;
     if let Some(metrics) = metrics {
-        let route = res
-            .request()
-            .match_pattern()
-            .unwrap_or_else(|| "unmatched".to_owned());
+        // Resources are named after their pattern (`http::resource`); anything else is grouped.
+        let route = res.request().match_name().unwrap_or("unmatched");
         metrics.observe_request(
             method.as_str(),
-            &route,
+            route,
             res.status().as_u16(),
             started.elapsed().as_secs_f64(),
         );

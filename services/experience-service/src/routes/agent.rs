@@ -17,7 +17,7 @@ use crate::identity::Identity;
 /// Mounts the socket.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/api/runtime/agent")
+        platform_sdk::http::resource("/api/runtime/agent")
             .route(web::get().to(connect))
             .default_service(web::to(platform_sdk::http::method_not_allowed)),
     );

@@ -15,37 +15,37 @@ use crate::identity::Identity;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let nope = || web::to(platform_sdk::http::method_not_allowed);
     cfg.service(
-        web::resource("/api/auth/register")
+        platform_sdk::http::resource("/api/auth/register")
             .route(web::post().to(register))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/auth/login")
+        platform_sdk::http::resource("/api/auth/login")
             .route(web::post().to(login))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/auth/refresh")
+        platform_sdk::http::resource("/api/auth/refresh")
             .route(web::post().to(refresh))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/auth/logout")
+        platform_sdk::http::resource("/api/auth/logout")
             .route(web::post().to(logout))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/auth/me")
+        platform_sdk::http::resource("/api/auth/me")
             .route(web::get().to(me))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/auth/sessions")
+        platform_sdk::http::resource("/api/auth/sessions")
             .route(web::get().to(sessions))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/auth/sessions/{id}")
+        platform_sdk::http::resource("/api/auth/sessions/{id}")
             .route(web::delete().to(end_session))
             .default_service(nope()),
     );

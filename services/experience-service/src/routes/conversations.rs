@@ -12,12 +12,12 @@ use crate::identity::Identity;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let nope = || web::to(platform_sdk::http::method_not_allowed);
     cfg.service(
-        web::resource("/api/conversations")
+        platform_sdk::http::resource("/api/conversations")
             .route(web::get().to(list))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/conversations/{id}/messages")
+        platform_sdk::http::resource("/api/conversations/{id}/messages")
             .route(web::get().to(messages))
             .default_service(nope()),
     );

@@ -11,27 +11,27 @@ use crate::startup::AppState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let nope = || web::to(platform_sdk::http::method_not_allowed);
     cfg.service(
-        web::resource("/health/live")
+        platform_sdk::http::resource("/health/live")
             .route(web::get().to(live))
             .default_service(nope()),
     )
     .service(
-        web::resource("/health/ready")
+        platform_sdk::http::resource("/health/ready")
             .route(web::get().to(ready))
             .default_service(nope()),
     )
     .service(
-        web::resource("/metrics")
+        platform_sdk::http::resource("/metrics")
             .route(web::get().to(metrics_endpoint))
             .default_service(nope()),
     )
     .service(
-        web::resource("/openapi.json")
+        platform_sdk::http::resource("/openapi.json")
             .route(web::get().to(openapi))
             .default_service(nope()),
     )
     .service(
-        web::resource("/docs")
+        platform_sdk::http::resource("/docs")
             .route(web::get().to(docs))
             .default_service(nope()),
     );

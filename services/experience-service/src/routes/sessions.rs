@@ -12,12 +12,12 @@ use crate::identity::Identity;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let nope = || web::to(platform_sdk::http::method_not_allowed);
     cfg.service(
-        web::resource("/api/session/create-anonymous")
+        platform_sdk::http::resource("/api/session/create-anonymous")
             .route(web::post().to(create_anonymous))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/session/{id}")
+        platform_sdk::http::resource("/api/session/{id}")
             .route(web::get().to(get_one))
             .default_service(nope()),
     );

@@ -19,32 +19,32 @@ use crate::storage;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let nope = || web::to(platform_sdk::http::method_not_allowed);
     cfg.service(
-        web::resource("/api/intent/submit")
+        platform_sdk::http::resource("/api/intent/submit")
             .route(web::post().to(submit))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/execution/{id}")
+        platform_sdk::http::resource("/api/execution/{id}")
             .route(web::get().to(get_one))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/execution/{id}/events")
+        platform_sdk::http::resource("/api/execution/{id}/events")
             .route(web::get().to(events))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/execution/{id}/stream")
+        platform_sdk::http::resource("/api/execution/{id}/stream")
             .route(web::get().to(stream))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/execution/{id}/cancel")
+        platform_sdk::http::resource("/api/execution/{id}/cancel")
             .route(web::post().to(cancel))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/execution/{id}/safety")
+        platform_sdk::http::resource("/api/execution/{id}/safety")
             .route(web::post().to(safety))
             .default_service(nope()),
     );

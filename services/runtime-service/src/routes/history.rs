@@ -14,22 +14,22 @@ use crate::storage;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let nope = || web::to(platform_sdk::http::method_not_allowed);
     cfg.service(
-        web::resource("/api/session/{id}/events")
+        platform_sdk::http::resource("/api/session/{id}/events")
             .route(web::get().to(session_events))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/session/{id}/stream")
+        platform_sdk::http::resource("/api/session/{id}/stream")
             .route(web::get().to(session_stream))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/conversations")
+        platform_sdk::http::resource("/api/conversations")
             .route(web::get().to(conversations))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/conversations/{id}/messages")
+        platform_sdk::http::resource("/api/conversations/{id}/messages")
             .route(web::get().to(messages))
             .default_service(nope()),
     );

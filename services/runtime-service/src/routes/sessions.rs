@@ -19,33 +19,33 @@ use crate::startup::AppState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let nope = || web::to(platform_sdk::http::method_not_allowed);
     cfg.service(
-        web::resource("/api/session/create")
+        platform_sdk::http::resource("/api/session/create")
             .route(web::post().to(create))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/session/create-anonymous")
+        platform_sdk::http::resource("/api/session/create-anonymous")
             .route(web::post().to(create_anonymous))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/session/{id}/upgrade")
+        platform_sdk::http::resource("/api/session/{id}/upgrade")
             .route(web::patch().to(upgrade))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/session/{id}/validate")
+        platform_sdk::http::resource("/api/session/{id}/validate")
             .route(web::post().to(validate))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/session/{id}")
+        platform_sdk::http::resource("/api/session/{id}")
             .route(web::get().to(get_one))
             .route(web::delete().to(end))
             .default_service(nope()),
     )
     .service(
-        web::resource("/api/sessions")
+        platform_sdk::http::resource("/api/sessions")
             .route(web::get().to(list))
             .default_service(nope()),
     );
