@@ -21,6 +21,7 @@ pub mod error;
 pub mod http;
 pub mod json;
 pub mod metrics;
+pub mod operational;
 pub mod runtime_client;
 pub mod security_guard;
 pub mod settings;

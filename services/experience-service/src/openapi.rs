@@ -16,7 +16,7 @@ use crate::routes::{auth, conversations, health, sessions};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Symphainy experience-service", description = "Public plane: identity, tenants, sessions and every user-facing API."),
-    paths(health::live, health::ready, auth::register, auth::login, auth::refresh, auth::logout, auth::me,
+    paths(platform_sdk::operational::live, health::ready, auth::register, auth::login, auth::refresh, auth::logout, auth::me,
           auth::sessions, auth::end_session, sessions::create_anonymous, sessions::get_one,
           conversations::list, conversations::messages),
     components(schemas(ErrorBody, ErrorDetail, FieldError, RegisterRequest, LoginRequest, RefreshRequest, LogoutRequest,

@@ -19,7 +19,7 @@ use crate::routes::{executions, health, history, sessions};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Symphainy runtime-service", description = "Internal plane: sessions, executions, state surface. Mutations take signed intents; reads take a service token."),
-    paths(health::live, health::ready, sessions::create, sessions::create_anonymous, sessions::upgrade,
+    paths(platform_sdk::operational::live, health::ready, sessions::create, sessions::create_anonymous, sessions::upgrade,
           sessions::end, sessions::get_one, sessions::validate, sessions::list, executions::submit,
           executions::get_one, executions::events, executions::stream, executions::cancel, executions::safety,
           history::session_events, history::session_stream, history::conversations, history::messages),

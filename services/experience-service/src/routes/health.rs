@@ -1,46 +1,19 @@
-//! `/health/live`, `/health/ready`, `/metrics`, `/openapi.json`, `/docs`.
+//! The operational endpoints (`platform_sdk::operational`) with the experience plane's readiness
+//! check: database, state store and the runtime.
 
 use actix_web::{web, HttpResponse};
-use platform_sdk::metrics::metrics_endpoint;
-use serde_json::json;
 use utoipa::OpenApi as _;
 
 use crate::startup::AppState;
 
 /// Mounts the operational endpoints.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    let nope = || web::to(platform_sdk::http::method_not_allowed);
-    cfg.service(
-        platform_sdk::http::resource("/health/live")
-            .route(web::get().to(live))
-            .default_service(nope()),
-    )
-    .service(
-        platform_sdk::http::resource("/health/ready")
-            .route(web::get().to(ready))
-            .default_service(nope()),
-    )
-    .service(
-        platform_sdk::http::resource("/metrics")
-            .route(web::get().to(metrics_endpoint))
-            .default_service(nope()),
-    )
-    .service(
-        platform_sdk::http::resource("/openapi.json")
-            .route(web::get().to(openapi))
-            .default_service(nope()),
-    )
-    .service(
-        platform_sdk::http::resource("/docs")
-            .route(web::get().to(docs))
-            .default_service(nope()),
+    platform_sdk::operational::configure(
+        cfg,
+        web::get().to(ready),
+        crate::openapi::ApiDoc::openapi,
+        "Symphainy experience",
     );
-}
-
-/// The process is up.
-#[utoipa::path(get, path = "/health/live", responses((status = 200, description = "alive")))]
-pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
 /// Database, state store and runtime answer.
@@ -51,23 +24,9 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
         state.store.ping(),
         state.identity.runtime().live()
     );
-    let (database, store, runtime) = (database.is_ok(), store.is_ok(), runtime.is_ok());
-    let ok = database && store && runtime;
-    let body = json!({
-        "status": if ok { "ok" } else { "unavailable" },
-        "checks": {"database": database, "state_store": store, "runtime": runtime},
-    });
-    if ok {
-        HttpResponse::Ok().json(body)
-    } else {
-        HttpResponse::ServiceUnavailable().json(body)
-    }
-}
-
-async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(crate::openapi::ApiDoc::openapi())
-}
-
-async fn docs() -> HttpResponse {
-    platform_sdk::http::docs_page("Symphainy experience")
+    platform_sdk::operational::readiness(&[
+        ("database", database.is_ok()),
+        ("state_store", store.is_ok()),
+        ("runtime", runtime.is_ok()),
+    ])
 }
