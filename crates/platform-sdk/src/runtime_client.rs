@@ -157,6 +157,19 @@ impl RuntimeClient {
         Ok(token)
     }
 
+    fn request(
+        &self,
+        method: Method,
+        path: &str,
+        request_id: &str,
+    ) -> Result<reqwest::RequestBuilder, RuntimeClientError> {
+        Ok(self
+            .http
+            .request(method, format!("{}{}", self.base_url, path))
+            .header(REQUEST_ID_HEADER, request_id)
+            .bearer_auth(self.service_token()?))
+    }
+
     async fn call<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
@@ -164,15 +177,31 @@ impl RuntimeClient {
         request_id: &str,
         body: Option<&B>,
     ) -> Result<T, RuntimeClientError> {
-        let mut req = self
-            .http
-            .request(method, format!("{}{}", self.base_url, path))
-            .header(REQUEST_ID_HEADER, request_id)
-            .bearer_auth(self.service_token()?);
+        let mut req = self.request(method, path, request_id)?;
         if let Some(body) = body {
             req = req.json(body);
         }
         Self::read(req.send().await).await
+    }
+
+    /// Builds and signs a contract for `action` with a serialisable payload.
+    fn sign<P: Serialize>(
+        &self,
+        action: &str,
+        tenant_id: &str,
+        user_id: Option<&str>,
+        session_id: &str,
+        payload: &P,
+    ) -> Result<SignedIntent, RuntimeClientError> {
+        let payload = serde_json::to_value(payload)
+            .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
+        Ok(self.signer.sign(IntentRequest {
+            action,
+            tenant_id,
+            user_id,
+            session_id,
+            payload,
+        }))
     }
 
     /// Sends an already signed intent (safe to retry: the runtime replays the original answer).
@@ -195,15 +224,14 @@ impl RuntimeClient {
         session_id: &str,
         metadata: serde_json::Value,
     ) -> Result<SessionRecord, RuntimeClientError> {
-        let payload = serde_json::to_value(CreateSessionPayload { metadata })
-            .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
-        let intent = self.signer.sign(IntentRequest {
-            action: actions::CREATE_SESSION,
+        let payload = CreateSessionPayload { metadata };
+        let intent = self.sign(
+            actions::CREATE_SESSION,
             tenant_id,
-            user_id: Some(user_id),
+            Some(user_id),
             session_id,
-            payload,
-        });
+            &payload,
+        )?;
         self.send_intent(Method::POST, "/api/session/create", request_id, &intent)
             .await
     }
@@ -215,15 +243,14 @@ impl RuntimeClient {
         session_id: &str,
         metadata: serde_json::Value,
     ) -> Result<SessionRecord, RuntimeClientError> {
-        let payload = serde_json::to_value(CreateSessionPayload { metadata })
-            .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
-        let intent = self.signer.sign(IntentRequest {
-            action: actions::CREATE_ANONYMOUS_SESSION,
-            tenant_id: ANONYMOUS_TENANT,
-            user_id: None,
+        let payload = CreateSessionPayload { metadata };
+        let intent = self.sign(
+            actions::CREATE_ANONYMOUS_SESSION,
+            ANONYMOUS_TENANT,
+            None,
             session_id,
-            payload,
-        });
+            &payload,
+        )?;
         self.send_intent(
             Method::POST,
             "/api/session/create-anonymous",
@@ -241,17 +268,16 @@ impl RuntimeClient {
         user_id: &str,
         session_id: &str,
     ) -> Result<SessionRecord, RuntimeClientError> {
-        let payload = serde_json::to_value(UpgradeSessionPayload {
+        let payload = UpgradeSessionPayload {
             user_id: user_id.to_owned(),
-        })
-        .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
-        let intent = self.signer.sign(IntentRequest {
-            action: actions::UPGRADE_SESSION,
+        };
+        let intent = self.sign(
+            actions::UPGRADE_SESSION,
             tenant_id,
-            user_id: Some(user_id),
+            Some(user_id),
             session_id,
-            payload,
-        });
+            &payload,
+        )?;
         let path = format!("/api/session/{session_id}/upgrade");
         self.send_intent(Method::PATCH, &path, request_id, &intent)
             .await
@@ -265,13 +291,13 @@ impl RuntimeClient {
         user_id: Option<&str>,
         session_id: &str,
     ) -> Result<SessionRecord, RuntimeClientError> {
-        let intent = self.signer.sign(IntentRequest {
-            action: actions::END_SESSION,
+        let intent = self.sign(
+            actions::END_SESSION,
             tenant_id,
             user_id,
             session_id,
-            payload: serde_json::json!({}),
-        });
+            &serde_json::json!({}),
+        )?;
         let path = format!("/api/session/{session_id}");
         self.send_intent(Method::DELETE, &path, request_id, &intent)
             .await
@@ -328,19 +354,15 @@ impl RuntimeClient {
         payload: &SubmitIntentPayload,
         idempotency_key: Option<&str>,
     ) -> Result<ExecutionRecord, RuntimeClientError> {
-        let payload = serde_json::to_value(payload)
-            .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
-        let intent = self.signer.sign(IntentRequest {
-            action: actions::SUBMIT_INTENT,
+        let intent = self.sign(
+            actions::SUBMIT_INTENT,
             tenant_id,
             user_id,
             session_id,
             payload,
-        });
+        )?;
         let mut req = self
-            .http
-            .post(format!("{}/api/intent/submit", self.base_url))
-            .header(REQUEST_ID_HEADER, request_id)
+            .request(Method::POST, "/api/intent/submit", request_id)?
             .json(&intent);
         if let Some(key) = idempotency_key {
             req = req.header("idempotency-key", key);
@@ -357,13 +379,13 @@ impl RuntimeClient {
         session_id: &str,
         execution_id: &str,
     ) -> Result<ExecutionRecord, RuntimeClientError> {
-        let intent = self.signer.sign(IntentRequest {
-            action: actions::CANCEL_EXECUTION,
+        let intent = self.sign(
+            actions::CANCEL_EXECUTION,
             tenant_id,
             user_id,
             session_id,
-            payload: serde_json::json!({}),
-        });
+            &serde_json::json!({}),
+        )?;
         let path = format!("/api/execution/{execution_id}/cancel");
         self.send_intent(Method::POST, &path, request_id, &intent)
             .await
@@ -379,15 +401,13 @@ impl RuntimeClient {
         execution_id: &str,
         answer: &SafetyAnswer,
     ) -> Result<ExecutionRecord, RuntimeClientError> {
-        let payload = serde_json::to_value(answer)
-            .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
-        let intent = self.signer.sign(IntentRequest {
-            action: actions::ANSWER_SAFETY,
+        let intent = self.sign(
+            actions::ANSWER_SAFETY,
             tenant_id,
             user_id,
             session_id,
-            payload,
-        });
+            answer,
+        )?;
         let path = format!("/api/execution/{execution_id}/safety");
         self.send_intent(Method::POST, &path, request_id, &intent)
             .await
