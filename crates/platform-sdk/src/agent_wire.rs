@@ -119,9 +119,14 @@ pub struct SubmitIntentPayload {
     pub text: String,
     /// `guide`, `liaison` or `specialist`.
     pub agent_type: String,
-    /// Pillar for a liaison (aliases already resolved or not: the runtime resolves them).
+    /// Pillar for a liaison, as the client named it (the runtime's agent catalog resolves
+    /// aliases and refuses unknown ones).
     #[serde(default)]
     pub pillar: Option<String>,
+    /// The client's surface (original backend format): names a liaison when it is a pillar and
+    /// neither `agent_type` nor `pillar` says otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surface: Option<String>,
     /// Conversation to continue (a new one is created when absent or unknown).
     #[serde(default)]
     pub conversation_id: Option<String>,

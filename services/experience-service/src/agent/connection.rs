@@ -286,6 +286,7 @@ impl Socket {
                     pillar,
                     conversation_id,
                     client_message_id: client_message_id.clone(),
+                    surface: None,
                 };
                 self.background(
                     async move {
