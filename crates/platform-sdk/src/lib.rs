@@ -11,9 +11,9 @@
 //!   backends, plus the typed records kept in it (sessions, idempotency, progress, file refs).
 //! - [`wire`] and [`error`]: request/response DTOs and the one error body used everywhere.
 //! - [`runtime_client`]: the typed HTTP client the experience plane uses to reach the runtime.
-//! - [`settings`], [`db`], [`http`], [`metrics`], [`telemetry`]: plumbing both services share (settings
-//!   sections, database connection and migrations, request
-//!   ids, JSON error mapping, Prometheus metrics, log set-up).
+//! - [`settings`], [`db`], [`http`], [`server`], [`metrics`], [`telemetry`]: plumbing both services
+//!   share (settings sections, database connection and migrations, request ids, JSON error
+//!   mapping, server assembly and graceful shutdown, Prometheus metrics, log set-up).
 
 pub mod agent_wire;
 pub mod db;
@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod operational;
 pub mod runtime_client;
 pub mod security_guard;
+pub mod server;
 pub mod settings;
 pub mod state_surface;
 pub mod telemetry;
