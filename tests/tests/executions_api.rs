@@ -325,7 +325,93 @@ async fn a_safety_hook_is_answered_by_its_id_within_the_session(backend: Backend
     assert_eq!(body["error"]["code"], "unknown_hook");
 }
 
+async fn the_catalog_resolves_or_refuses_raw_agent_names(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    let who = caller(&stack).await;
+    let refusals = [
+        (
+            json!({"text": "hi", "agent_type": "wizard"}),
+            "unknown_agent",
+            "unknown agent type `wizard`",
+        ),
+        (
+            json!({"text": "hi", "agent_type": "liaison", "pillar": "finance"}),
+            "unknown_pillar",
+            "unknown pillar `finance`",
+        ),
+        (
+            json!({"text": "hi", "agent_type": "liaison"}),
+            "unknown_pillar",
+            "a liaison needs metadata.pillar",
+        ),
+        (
+            json!({"text": "hi", "agent_type": "", "pillar": "finance"}),
+            "unknown_pillar",
+            "unknown pillar `finance`",
+        ),
+    ];
+    for (payload, code, message) in refusals {
+        let (status, body) = signed(
+            &stack,
+            &who,
+            actions::SUBMIT_INTENT,
+            "/api/intent/submit",
+            payload,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["error"]["code"], code);
+        assert_eq!(body["error"]["message"], message);
+    }
+    // Nothing was written: no conversation, no event.
+    let (_, list) = read(
+        &stack,
+        &format!(
+            "/api/conversations?tenant_id={}&user_id={}",
+            who.tenant, who.user
+        ),
+    )
+    .await;
+    assert_eq!(list["conversations"], json!([]));
+    let (_, page) = read(
+        &stack,
+        &format!(
+            "/api/session/{}/events?tenant_id={}",
+            who.session, who.tenant
+        ),
+    )
+    .await;
+    assert_eq!(page["events"], json!([]));
+
+    // Raw names resolve: an alias pillar, and a pillar surface when no agent is named.
+    for (payload, agent) in [
+        (
+            json!({"text": "map our process", "agent_type": "specialist", "pillar": "journey"}),
+            "liaison.operations",
+        ),
+        (
+            json!({"text": "what next", "agent_type": "", "surface": "insights_pillar"}),
+            "liaison.insights",
+        ),
+    ] {
+        let (status, record) = signed(
+            &stack,
+            &who,
+            actions::SUBMIT_INTENT,
+            "/api/intent/submit",
+            payload,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{record}");
+        assert_eq!(record["agent_id"], agent);
+        wait_finished(&stack, &who, &s(&record, "execution_id")).await;
+    }
+}
+
 both_backends!(
+    the_catalog_resolves_or_refuses_raw_agent_names,
     idempotency_keys_and_the_transition_map,
     socket_handshake_with_the_runtime_down,
     a_safety_hook_is_answered_by_its_id_within_the_session
