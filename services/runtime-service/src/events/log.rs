@@ -15,7 +15,7 @@ use platform_sdk::time_util::now_ms;
 use sqlx::AnyPool;
 use tokio::sync::broadcast;
 
-use super::storage;
+use super::{storage, StreamScope};
 use crate::error::RuntimeError;
 
 const STRIPES: usize = 256;
@@ -120,24 +120,22 @@ impl EventLog {
         }
     }
 
-    /// The session's durable events after `after` (at most one page).
-    pub async fn session_page(
+    /// The durable events in `scope` of a session after `after` (a session's: at most one page).
+    pub async fn page(
         &self,
         tenant_id: &str,
         session_id: &str,
+        scope: &StreamScope,
         after: i64,
     ) -> Result<Vec<SessionEvent>, RuntimeError> {
-        Ok(storage::after(&self.pool, tenant_id, session_id, after, SESSION_PAGE).await?)
-    }
-
-    /// The durable events of one execution after `after`.
-    pub async fn execution_page(
-        &self,
-        tenant_id: &str,
-        execution_id: &str,
-        after: i64,
-    ) -> Result<Vec<SessionEvent>, RuntimeError> {
-        Ok(storage::of_execution(&self.pool, tenant_id, execution_id, after).await?)
+        Ok(match scope {
+            StreamScope::Session => {
+                storage::after(&self.pool, tenant_id, session_id, after, SESSION_PAGE).await?
+            }
+            StreamScope::Execution(id) => {
+                storage::of_execution(&self.pool, tenant_id, id, after).await?
+            }
+        })
     }
 
     /// Deletes events older than the retention, every half retention (at most hourly); runs

@@ -5,7 +5,7 @@
 
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
-use platform_sdk::agent_wire::{EventPage, SessionEvent};
+use platform_sdk::agent_wire::EventPage;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
@@ -86,8 +86,53 @@ fn sse(feed: mpsc::Receiver<FeedItem>) -> HttpResponse {
         .streaming(body)
 }
 
-fn page(events: Vec<SessionEvent>) -> HttpResponse {
-    HttpResponse::Ok().json(EventPage { events })
+/// Whose log a request reads.
+enum Log {
+    /// A session's.
+    Session(String),
+    /// One execution's.
+    Execution(String),
+}
+
+/// Checks the named session or execution is the tenant's: its tenant, session and scope.
+async fn locate(
+    state: &AppState,
+    tenant_id: &str,
+    log: Log,
+) -> Result<(String, String, StreamScope), RuntimeError> {
+    Ok(match log {
+        Log::Session(id) => {
+            let session = state.sessions.get(tenant_id, &id).await?;
+            (session.tenant_id, session.session_id, StreamScope::Session)
+        }
+        Log::Execution(id) => {
+            let e = state.executions.get(tenant_id, &id).await?;
+            let scope = StreamScope::Execution(e.execution_id);
+            (e.tenant_id, e.session_id, scope)
+        }
+    })
+}
+
+/// The durable page of a log as JSON.
+async fn page(state: &AppState, log: Log, q: &LogQuery) -> Result<HttpResponse, RuntimeError> {
+    let (tenant, session, scope) = locate(state, &q.tenant_id, log).await?;
+    let after = q.after.unwrap_or(0);
+    let events = state.events.page(&tenant, &session, &scope, after).await?;
+    Ok(HttpResponse::Ok().json(EventPage { events }))
+}
+
+/// A log followed live as server-sent events.
+async fn stream(
+    state: &AppState,
+    log: Log,
+    tenant_id: &str,
+    after: i64,
+) -> Result<HttpResponse, RuntimeError> {
+    let (tenant, session, scope) = locate(state, tenant_id, log).await?;
+    Ok(sse(state
+        .events
+        .follow(&tenant, &session, after, scope)
+        .await?))
 }
 
 /// The session's durable events after `after` (at most 1000).
@@ -98,14 +143,7 @@ pub async fn session_events(
     id: web::Path<String>,
     q: web::Query<LogQuery>,
 ) -> Result<HttpResponse, RuntimeError> {
-    let session = state.sessions.get(&q.tenant_id, &id).await?;
-    let after = q.after.unwrap_or(0);
-    Ok(page(
-        state
-            .events
-            .session_page(&session.tenant_id, &session.session_id, after)
-            .await?,
-    ))
+    page(&state, Log::Session(id.into_inner()), &q).await
 }
 
 /// The session's events as server-sent events: the log after the cursor (`after` or
@@ -118,13 +156,8 @@ pub async fn session_stream(
     id: web::Path<String>,
     q: web::Query<LogQuery>,
 ) -> Result<HttpResponse, RuntimeError> {
-    let session = state.sessions.get(&q.tenant_id, &id).await?;
     let after = last_event_id(&req).or(q.after).unwrap_or(0);
-    let (tenant, session) = (&session.tenant_id, &session.session_id);
-    let feed = state
-        .events
-        .follow(tenant, session, after, StreamScope::Session);
-    Ok(sse(feed.await?))
+    stream(&state, Log::Session(id.into_inner()), &q.tenant_id, after).await
 }
 
 /// The durable events of an execution after `after`.
@@ -135,14 +168,7 @@ pub async fn execution_events(
     id: web::Path<String>,
     q: web::Query<LogQuery>,
 ) -> Result<HttpResponse, RuntimeError> {
-    let record = state.executions.get(&q.tenant_id, &id).await?;
-    let after = q.after.unwrap_or(0);
-    Ok(page(
-        state
-            .events
-            .execution_page(&record.tenant_id, &record.execution_id, after)
-            .await?,
-    ))
+    page(&state, Log::Execution(id.into_inner()), &q).await
 }
 
 /// Live events of an execution as server-sent events, resumable with `Last-Event-ID`; the stream
@@ -155,11 +181,6 @@ pub async fn execution_stream(
     id: web::Path<String>,
     q: web::Query<LogQuery>,
 ) -> Result<HttpResponse, RuntimeError> {
-    let record = state.executions.get(&q.tenant_id, &id).await?;
     let after = last_event_id(&req).or(q.after).unwrap_or(0).max(0);
-    let scope = StreamScope::Execution(record.execution_id);
-    let feed = state
-        .events
-        .follow(&record.tenant_id, &record.session_id, after, scope);
-    Ok(sse(feed.await?))
+    stream(&state, Log::Execution(id.into_inner()), &q.tenant_id, after).await
 }

@@ -22,6 +22,15 @@ pub struct Control {
     pub(super) hook: Mutex<Option<(String, oneshot::Sender<SafetyAnswer>)>>,
 }
 
+/// Who holds the safety hook being answered.
+#[derive(Debug, Clone, Copy)]
+pub enum HookHolder<'a> {
+    /// This execution.
+    Execution(&'a str),
+    /// Whichever running execution of this session (in the contract's tenant).
+    Session(&'a str),
+}
+
 impl Executions {
     /// Registers the controls of an accepted execution and runs its turn in the background.
     pub(super) fn start(
@@ -113,8 +122,22 @@ impl Executions {
         Ok(record)
     }
 
-    /// Delivers a human's answer to the pending safety hook of an execution.
+    /// Delivers a human's answer to the pending safety hook `answer.hook_id`, held by the named
+    /// execution or by whichever running execution of the session holds it (then a hook that is
+    /// not there is `404 unknown_hook`).
     pub async fn answer_safety(
+        &self,
+        contract: &Contract,
+        holder: HookHolder<'_>,
+        answer: SafetyAnswer,
+    ) -> Result<ExecutionRecord, RuntimeError> {
+        match holder {
+            HookHolder::Execution(id) => self.answer_hook(contract, id, answer).await,
+            HookHolder::Session(id) => self.answer_hook_in_session(contract, id, answer).await,
+        }
+    }
+
+    async fn answer_hook(
         &self,
         contract: &Contract,
         execution_id: &str,
@@ -150,9 +173,7 @@ impl Executions {
         Ok(record)
     }
 
-    /// Delivers a human's answer to the pending safety hook `answer.hook_id` of whichever running
-    /// execution of the session (in the contract's tenant) holds it.
-    pub async fn answer_safety_in_session(
+    async fn answer_hook_in_session(
         &self,
         contract: &Contract,
         session_id: &str,
@@ -175,7 +196,7 @@ impl Executions {
             })
             .map(|(id, _)| id.clone())
             .ok_or(RuntimeError::UnknownHook)?;
-        self.answer_safety(contract, &execution_id, answer)
+        self.answer_hook(contract, &execution_id, answer)
             .await
             .map_err(|e| match e {
                 RuntimeError::NotFound(_) => RuntimeError::UnknownHook,

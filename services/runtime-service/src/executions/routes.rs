@@ -11,6 +11,7 @@ use platform_sdk::runtime_client::actions;
 use platform_sdk::traffic_cop::SignedIntent;
 use serde::Deserialize;
 
+use super::control::HookHolder;
 use crate::auth::ServiceCaller;
 use crate::error::RuntimeError;
 use crate::intents::routes::{answer, payload};
@@ -103,6 +104,26 @@ pub async fn cancel(
     .await
 }
 
+/// Runs a safety answer (`action: answer_safety`, payload `SafetyAnswer`) through the gate.
+async fn answer_hook(
+    state: &AppState,
+    intent: &SignedIntent,
+    holder: HookHolder<'_>,
+) -> Result<HttpResponse, RuntimeError> {
+    let executions = &state.executions;
+    answer(
+        &state.gate,
+        intent,
+        actions::ANSWER_SAFETY,
+        |c| async move {
+            let answer: SafetyAnswer = payload(&c)?;
+            let record = executions.answer_safety(&c, holder, answer).await?;
+            Ok((StatusCode::OK, record))
+        },
+    )
+    .await
+}
+
 /// Answers the pending safety hook (`action: answer_safety`, payload `SafetyAnswer`).
 #[utoipa::path(post, path = "/api/execution/{id}/safety", request_body = SignedIntent, responses((status = 200, body = ExecutionRecord), (status = 403), (status = 404), (status = 409)))]
 pub async fn safety(
@@ -110,20 +131,7 @@ pub async fn safety(
     id: web::Path<String>,
     intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
-    let executions = &state.executions;
-    answer(
-        &state.gate,
-        &intent,
-        actions::ANSWER_SAFETY,
-        |c| async move {
-            let answer: SafetyAnswer = payload(&c)?;
-            Ok((
-                StatusCode::OK,
-                executions.answer_safety(&c, &id, answer).await?,
-            ))
-        },
-    )
-    .await
+    answer_hook(&state, &intent, HookHolder::Execution(&id)).await
 }
 
 /// Answers a pending safety hook by its id, in whichever running execution of the session holds
@@ -134,16 +142,5 @@ pub async fn session_safety(
     session_id: web::Path<String>,
     intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
-    let executions = &state.executions;
-    answer(
-        &state.gate,
-        &intent,
-        actions::ANSWER_SAFETY,
-        |c| async move {
-            let answer: SafetyAnswer = payload(&c)?;
-            let record = executions.answer_safety_in_session(&c, &session_id, answer);
-            Ok((StatusCode::OK, record.await?))
-        },
-    )
-    .await
+    answer_hook(&state, &intent, HookHolder::Session(&session_id)).await
 }
