@@ -19,6 +19,7 @@ pub mod agent_wire;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod json;
 pub mod metrics;
 pub mod operational;

@@ -21,6 +21,17 @@ pub enum RuntimeError {
     /// No such resource in the caller's tenant (`404 not_found`).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// No execution of the session has a pending safety hook with this id (`404 unknown_hook`).
+    #[error("no pending safety hook has this id")]
+    UnknownHook,
+    /// The client named an agent type the catalog does not have (`422 unknown_agent`); nothing
+    /// was written.
+    #[error("unknown agent type `{0}`")]
+    UnknownAgent(String),
+    /// A liaison without a pillar (`None`) or with one the catalog does not know
+    /// (`422 unknown_pillar`); nothing was written.
+    #[error("{}", unknown_pillar_message(.0.as_deref()))]
+    UnknownPillar(Option<String>),
     /// The resource is not in a state that allows this (`409 conflict`).
     #[error("{0}")]
     Conflict(String),
@@ -40,6 +51,13 @@ pub enum RuntimeError {
     Internal(#[source] anyhow::Error),
 }
 
+fn unknown_pillar_message(raw: Option<&str>) -> String {
+    match raw {
+        Some(raw) => format!("unknown pillar `{raw}`"),
+        None => "a liaison needs metadata.pillar".to_owned(),
+    }
+}
+
 impl From<StateError> for RuntimeError {
     fn from(e: StateError) -> Self {
         match e {
@@ -56,12 +74,16 @@ impl From<sqlx::Error> for RuntimeError {
 }
 
 impl RuntimeError {
-    fn code(&self) -> &'static str {
+    /// The stable `error.code` of this error.
+    pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidIntent(_) => "invalid_intent",
             Self::IntentInProgress => "intent_in_progress",
             Self::NotFound(_) => "not_found",
+            Self::UnknownHook => "unknown_hook",
+            Self::UnknownAgent(_) => "unknown_agent",
+            Self::UnknownPillar(_) => "unknown_pillar",
             Self::Conflict(_) => "conflict",
             Self::Validation { .. } => "validation_failed",
             Self::StateUnavailable(_) => "state_unavailable",
@@ -76,8 +98,10 @@ impl ResponseError for RuntimeError {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::InvalidIntent(_) => StatusCode::FORBIDDEN,
             Self::IntentInProgress | Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotFound(_) | Self::UnknownHook => StatusCode::NOT_FOUND,
+            Self::Validation { .. } | Self::UnknownAgent(_) | Self::UnknownPillar(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::StateUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

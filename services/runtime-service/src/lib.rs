@@ -1,24 +1,34 @@
 //! # runtime-service
 //!
-//! The internal plane (SPEC §3): it owns sessions, the State Surface and (later) executions.
-//! Nothing here trusts its caller by network position: every mutation arrives as a signed
-//! intent verified by the traffic cop, every read carries a service token.
+//! The internal plane (SPEC §3–§4): it owns sessions, the State Surface, agent executions and
+//! their event log. Nothing here trusts its caller by network position: every mutation arrives as
+//! a signed intent verified by the traffic cop, every read carries a service token.
 //!
-//! - [`configuration`]: typed settings.
-//! - [`startup`]: `Application::build` (binds first, runs later) and the middleware stack.
-//! - [`routes`]: thin HTTP handlers, one module per resource.
-//! - [`intents`]: the verify → replay-guard → act → record pipeline every mutation goes through.
-//! - [`domain`]: session rules (TTLs, ownership, upgrade) over the state surface.
-//! - [`auth`]: the service-token extractor for reads.
-//! - [`error`]: the one error enum of this service, mapped to HTTP in one place.
+//! Each capability is one feature folder (SPEC §7): `routes.rs` (thin HTTP handlers) → a service
+//! (plain values and [`error::RuntimeError`], no HTTP) → `storage.rs` (the only SQL).
+//!
+//! - [`sessions`]: session records in the state surface (create, upgrade, validate, end).
+//! - [`executions`]: agent turns: submit, cancel, safety answers, and the runner of one turn.
+//! - [`events`]: the durable per-session event log, its live fan-out and resumable streams.
+//! - [`conversations`]: conversation history (conversations and messages).
+//! - [`agents`]: the agent catalog, the model providers and the guide's classifier.
+//! - [`governance`]: policy decisions the runner asks for before a step (approvals, for now).
+//! - [`intents`]: the verify → replay-guard → act → record gate every mutation goes through.
+//!
+//! Shared plumbing: [`configuration`], [`startup`] (`Application::build` and the middleware
+//! stack), [`auth`] (the service-token extractor), [`error`] (the one error enum, mapped to HTTP
+//! in one place), [`openapi`] and [`health`].
 
 pub mod agents;
 pub mod auth;
 pub mod configuration;
-pub mod domain;
+pub mod conversations;
 pub mod error;
+pub mod events;
+pub mod executions;
+pub mod governance;
+pub mod health;
 pub mod intents;
 pub mod openapi;
-pub mod routes;
+pub mod sessions;
 pub mod startup;
-pub mod storage;

@@ -13,7 +13,11 @@ use platform_sdk::agent_wire::{
     MessageRecord, SafetyAnswer, SessionEvent, SubmitIntentPayload,
 };
 
-use crate::routes::{executions, health, history, sessions};
+use crate::conversations::routes as conversations;
+use crate::events::routes as events;
+use crate::executions::routes as executions;
+use crate::health;
+use crate::sessions::routes as sessions;
 
 /// The document.
 #[derive(OpenApi)]
@@ -21,8 +25,9 @@ use crate::routes::{executions, health, history, sessions};
     info(title = "Symphainy runtime-service", description = "Internal plane: sessions, executions, state surface. Mutations take signed intents; reads take a service token."),
     paths(platform_sdk::operational::live, health::ready, sessions::create, sessions::create_anonymous, sessions::upgrade,
           sessions::end, sessions::get_one, sessions::validate, sessions::list, executions::submit,
-          executions::get_one, executions::events, executions::stream, executions::cancel, executions::safety,
-          history::session_events, history::session_stream, history::conversations, history::messages),
+          executions::get_one, executions::cancel, executions::safety, executions::session_safety,
+          events::execution_events, events::execution_stream, events::session_events, events::session_stream,
+          conversations::conversations, conversations::messages),
     components(schemas(ErrorBody, ErrorDetail, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,

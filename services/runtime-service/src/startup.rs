@@ -20,15 +20,17 @@ use sqlx::AnyPool;
 
 use crate::agents::builtin::BuiltinProvider;
 use crate::agents::openai::{OpenAiProvider, OpenAiSettings};
-use crate::agents::ModelProvider;
+use crate::agents::{AgentCatalog, ModelProvider};
 use crate::configuration::ProviderKind;
 use crate::configuration::Settings;
-use crate::domain::event_bus::EventBus;
-use crate::domain::executions::{Executions, SafetySettings};
-use crate::domain::sessions::Sessions;
+use crate::conversations::Conversations;
+use crate::events::EventLog;
+use crate::executions::{Executions, ExecutionsDeps};
+use crate::governance::Governance;
+use crate::intents::storage::IntentAudit;
 use crate::intents::IntentGate;
-use crate::routes;
-use crate::storage::audit::IntentAudit;
+use crate::sessions::Sessions;
+use crate::{conversations, events, executions, health, sessions as session_routes};
 
 /// What handlers share.
 pub struct AppState {
@@ -42,8 +44,10 @@ pub struct AppState {
     pub gate: IntentGate,
     /// The audit log.
     pub audit: IntentAudit,
-    /// The event bus (durable log + live fan-out).
-    pub bus: Arc<EventBus>,
+    /// The event log (durable log + live fan-out).
+    pub events: Arc<EventLog>,
+    /// Conversation history.
+    pub conversations: Conversations,
     /// Agent executions.
     pub executions: Arc<Executions>,
 }
@@ -108,25 +112,34 @@ impl Application {
             ),
         };
         let metrics = Metrics::new("runtime");
-        let bus = EventBus::new(pool.clone());
-        let executions = Executions::new(
-            pool.clone(),
-            bus.clone(),
-            provider,
-            SafetySettings {
-                approval_actions: settings
-                    .agents
-                    .approval_actions
-                    .split(',')
-                    .map(|a| a.trim().to_owned())
-                    .filter(|a| !a.is_empty())
-                    .collect(),
-                approval_timeout: Duration::from_secs(settings.agents.approval_timeout_secs),
-            },
-            surface.clone(),
-            sessions.clone(),
-            metrics.clone(),
+        let events = EventLog::new(pool.clone());
+        let conversations = Conversations::new(pool.clone());
+        let model = match settings.agents.provider {
+            ProviderKind::Builtin => "builtin",
+            ProviderKind::Openai => settings.llm.model.as_str(),
+        };
+        let catalog = Arc::new(AgentCatalog::builtin(settings.agents.provider, model));
+        let governance = Governance::new(
+            settings
+                .agents
+                .approval_actions
+                .split(',')
+                .map(|a| a.trim().to_owned())
+                .filter(|a| !a.is_empty())
+                .collect(),
         );
+        let executions = Executions::new(ExecutionsDeps {
+            pool: pool.clone(),
+            events: events.clone(),
+            conversations: conversations.clone(),
+            catalog,
+            governance,
+            provider,
+            approval_timeout: Duration::from_secs(settings.agents.approval_timeout_secs),
+            surface: surface.clone(),
+            sessions: sessions.clone(),
+            metrics: metrics.clone(),
+        });
         let recovered = executions
             .recover()
             .await
@@ -144,7 +157,7 @@ impl Application {
                 "agents.event_retention_secs is under an hour: clients may not be able to resume"
             );
         }
-        tokio::spawn(prune_events(pool.clone(), retention));
+        tokio::spawn(events.clone().prune_forever(retention));
         let state = web::Data::new(AppState {
             pool,
             sessions,
@@ -155,7 +168,8 @@ impl Application {
             ),
             surface,
             audit,
-            bus,
+            events,
+            conversations,
             executions,
         });
 
@@ -175,10 +189,11 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(service_tokens.clone())
                 .configure(|cfg| configure_extractors(cfg, body_limit))
-                .configure(routes::health::configure)
-                .configure(routes::sessions::configure)
-                .configure(routes::history::configure)
-                .configure(routes::executions::configure)
+                .configure(health::configure)
+                .configure(session_routes::routes::configure)
+                .configure(events::routes::configure)
+                .configure(conversations::routes::configure)
+                .configure(executions::routes::configure)
                 .default_service(web::to(not_found))
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs);
@@ -203,20 +218,5 @@ impl Application {
         self.server.await?;
         tracing::info!(service = "runtime-service", "stopped");
         Ok(())
-    }
-}
-
-/// Deletes session events older than the retention, every half retention (at most hourly).
-async fn prune_events(pool: AnyPool, retention: Duration) {
-    let every = (retention / 2).clamp(Duration::from_millis(500), Duration::from_secs(3600));
-    let mut ticker = tokio::time::interval(every);
-    loop {
-        ticker.tick().await;
-        let before = platform_sdk::time_util::now_ms() - retention.as_millis() as i64;
-        match crate::storage::events::prune(&pool, before).await {
-            Ok(n) if n > 0 => tracing::info!(deleted = n, "pruned old session events"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "could not prune session events"),
-        }
     }
 }

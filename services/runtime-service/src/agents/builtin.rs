@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 
 use super::classifier::classify;
-use super::registry::Pillar;
+use super::Pillar;
 use super::{ModelProvider, ModelRequest, ProviderError};
 
 /// What each pillar is for, and the first concrete steps in it.
@@ -147,29 +147,6 @@ pub fn liaison_answer(pillar: Pillar, text: &str, approved_action: Option<&str>)
     )
 }
 
-/// The action a liaison wants a human to approve before it acts, if any.
-pub fn action_needing_approval(
-    pillar: Option<Pillar>,
-    text: &str,
-) -> Option<(&'static str, String)> {
-    let lower = text.to_lowercase();
-    let verb = ["run ", "execute", "start ", "launch", "deploy"]
-        .iter()
-        .any(|v| lower.contains(v));
-    let object = ["workflow", "process", "automation"]
-        .iter()
-        .any(|o| lower.contains(o));
-    (pillar == Some(Pillar::Operations) && verb && object).then(|| {
-        (
-            "execute_workflow",
-            format!(
-                "Run the workflow the user asked for: \"{}\"",
-                text.chars().take(160).collect::<String>()
-            ),
-        )
-    })
-}
-
 /// Splits an answer into stream chunks of about a line (64+ bytes), keeping every character.
 pub fn chunks(answer: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -228,20 +205,5 @@ mod tests {
         assert!(ops.contains("workflow"));
         assert_eq!(chunks(&ops).concat(), ops);
         assert!(chunks(&ops).len() > 3);
-    }
-
-    #[test]
-    fn running_a_workflow_needs_approval_only_in_operations() {
-        assert!(action_needing_approval(
-            Some(Pillar::Operations),
-            "please run the onboarding workflow"
-        )
-        .is_some());
-        assert!(action_needing_approval(
-            Some(Pillar::Operations),
-            "describe the onboarding workflow"
-        )
-        .is_none());
-        assert!(action_needing_approval(Some(Pillar::Content), "run the workflow").is_none());
     }
 }

@@ -1,7 +1,7 @@
 //! The guide's classifier: which domain a request is about, and how sure it is.
 //! Deterministic keyword scoring — offline, explainable, and good enough to route a request.
 
-use super::registry::Pillar;
+use super::Pillar;
 
 /// What the guide understood.
 #[derive(Debug, Clone, PartialEq)]
@@ -10,7 +10,7 @@ pub struct Classification {
     pub domain: &'static str,
     /// The pillar, when the domain is one.
     pub pillar: Option<Pillar>,
-    /// 0..1.
+    /// 0..1, rounded to two decimals.
     pub confidence: f64,
     /// A short label of the intent (`upload_content`, `analyze_data`, ...).
     pub primary_intent: &'static str,
@@ -99,6 +99,11 @@ const RULES: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
+/// Rounds to two decimals, so the wire carries `0.85`, not `0.8500000000000001`.
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
 /// Classifies a request.
 pub fn classify(text: &str) -> Classification {
     let lower = text.to_lowercase();
@@ -113,7 +118,7 @@ pub fn classify(text: &str) -> Classification {
         Some((domain, intent, hits)) => Classification {
             domain,
             pillar: Pillar::parse(domain),
-            confidence: (0.55 + 0.15 * hits as f64).min(0.95),
+            confidence: round2((0.55 + 0.15 * hits as f64).min(0.95)),
             primary_intent: intent,
         },
         None => Classification {
@@ -148,5 +153,16 @@ mod tests {
         let general = classify("hello there");
         assert_eq!(general.domain, "general");
         assert!(general.confidence < classify("upload a file").confidence);
+    }
+
+    #[test]
+    fn confidences_have_two_decimals() {
+        let two_hits = classify("upload a file");
+        assert_eq!(two_hits.confidence, 0.85);
+        assert_eq!(serde_json::json!(two_hits.confidence).to_string(), "0.85");
+        for text in ["upload", "upload a file", "upload a pdf file", "hello"] {
+            let c = classify(text).confidence;
+            assert_eq!(c, round2(c), "{text}: {c}");
+        }
     }
 }

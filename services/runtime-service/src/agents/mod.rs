@@ -1,25 +1,29 @@
-//! Agents: an agent is an id, a system prompt and a model provider (SPEC §4).
+//! Agents: an agent is data — id, kind, system prompt, model provider (SPEC §4, §8).
 //!
-//! - [`registry`]: the guide and one liaison per pillar, with the pillar aliases.
+//! - [`catalog`]: the [`AgentCatalog`]: every agent the runtime can run, and the one place a
+//!   client's agent type and pillar are resolved (or refused).
+//! - [`pillar`]: the four pillars and their aliases.
 //! - [`classifier`]: what the guide thinks a request is about (pillar + confidence).
 //! - [`builtin`]: the default, offline, deterministic provider, grounded in what each pillar does.
 //! - [`openai`]: any OpenAI-compatible `/v1/chat/completions` endpoint, streamed.
 
 pub mod builtin;
+pub mod catalog;
 pub mod classifier;
 pub mod openai;
-pub mod registry;
+pub mod pillar;
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
-pub use registry::{AgentSpec, Pillar};
+pub use catalog::{Agent, AgentCatalog, AgentKind, AgentRequest};
+pub use pillar::Pillar;
 
 /// What a provider is asked.
 #[derive(Debug, Clone)]
 pub struct ModelRequest {
     /// The agent answering.
-    pub agent: AgentSpec,
+    pub agent: Agent,
     /// Earlier turns of the conversation, oldest first (`user` / `assistant`).
     pub history: Vec<(String, String)>,
     /// The user's message.

@@ -1,45 +1,41 @@
-//! Server-sent event streams of the durable event log, for a whole session or one execution.
+//! Following the event log live, for a whole session or one execution: the backlog after a
+//! cursor, then live events, as a queue of [`FeedItem`]s (the routes frame them as server-sent
+//! events).
 //!
-//! The stream subscribes to the live bus *before* reading the backlog, then de-duplicates by
+//! The follower subscribes to the live bus *before* reading the backlog, then de-duplicates by
 //! `event_id`, so nothing falls between the two. A cursor older than the retained log yields an
-//! `EVENTS_LOST` event (the client reloads history) and the stream continues from the oldest
-//! retained event. A subscriber that lags behind the live buffer re-reads from the log. Comments
-//! (`: ping`) every 15 s keep idle connections alive through proxies.
+//! `EVENTS_LOST` event (the client reloads history) and the feed continues from the oldest
+//! retained event. A subscriber that lags behind the live buffer re-reads from the log. A
+//! [`FeedItem::Ping`] every 15 s keeps idle connections alive through proxies.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse};
 use platform_sdk::agent_wire::{event_types, SessionEvent};
 use platform_sdk::time_util::rfc3339_now;
 use tokio::sync::{broadcast, mpsc};
 
-use crate::startup::AppState;
-use crate::storage;
+use super::{storage, EventLog};
+use crate::error::RuntimeError;
 
-/// What a stream carries.
+/// What a follow carries.
 #[derive(Debug, Clone)]
 pub enum StreamScope {
     /// Every event of the session.
     Session,
-    /// The events of one execution; the stream ends after its final event.
+    /// The events of one execution; the feed ends after its final event.
     Execution(String),
 }
 
-/// The `Last-Event-ID` header, if present and numeric.
-pub fn last_event_id(req: &HttpRequest) -> Option<i64> {
-    req.headers()
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())
-}
-
-fn frame(event: &SessionEvent) -> Bytes {
-    let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
-    Bytes::from(format!(
-        "id: {}\nevent: {}\ndata: {}\n\n",
-        event.event_id, event.event_type, data
-    ))
+/// One item of a followed log.
+#[derive(Debug, Clone)]
+pub enum FeedItem {
+    /// The cursor the feed starts after (always the first item).
+    Cursor(i64),
+    /// An event (including `EVENTS_LOST` when the cursor was older than the log).
+    Event(SessionEvent),
+    /// Nothing happened for a while: keep the connection alive.
+    Ping,
 }
 
 fn is_final(event: &SessionEvent) -> bool {
@@ -56,7 +52,7 @@ struct Feed {
     tenant_id: String,
     session_id: String,
     scope: StreamScope,
-    tx: mpsc::Sender<Bytes>,
+    tx: mpsc::Sender<FeedItem>,
     cursor: i64,
 }
 
@@ -74,7 +70,7 @@ impl Feed {
         if !wanted {
             return true;
         }
-        if self.tx.send(frame(event)).await.is_err() {
+        if self.tx.send(FeedItem::Event(event.clone())).await.is_err() {
             return false;
         }
         !(matches!(self.scope, StreamScope::Execution(_)) && is_final(event))
@@ -83,7 +79,7 @@ impl Feed {
     /// Sends everything in the log after the cursor; false when the stream should end.
     async fn backlog(&mut self) -> Result<bool, sqlx::Error> {
         loop {
-            let page = storage::events::after(
+            let page = storage::after(
                 &self.pool,
                 &self.tenant_id,
                 &self.session_id,
@@ -108,7 +104,7 @@ impl Feed {
         if self.cursor == 0 || matches!(self.scope, StreamScope::Execution(_)) {
             return Ok(());
         }
-        let oldest = storage::events::bounds(&self.pool, &self.tenant_id, &self.session_id).await?;
+        let oldest = storage::bounds(&self.pool, &self.tenant_id, &self.session_id).await?;
         let lost = match oldest {
             Some((min, _)) => self.cursor < min - 1,
             None => false,
@@ -122,7 +118,7 @@ impl Feed {
                 data: serde_json::json!({"requested_after": self.cursor, "oldest_available_event_id": min}),
                 timestamp: rfc3339_now(),
             };
-            let _ = self.tx.send(frame(&event)).await;
+            let _ = self.tx.send(FeedItem::Event(event)).await;
             self.cursor = min - 1;
         }
         Ok(())
@@ -151,7 +147,7 @@ impl Feed {
                     Err(broadcast::error::RecvError::Closed) => return Ok(()),
                 },
                 _ = ping.tick() => {
-                    if self.tx.send(Bytes::from_static(b": ping\n\n")).await.is_err() {
+                    if self.tx.send(FeedItem::Ping).await.is_err() {
                         return Ok(());
                     }
                 }
@@ -161,47 +157,41 @@ impl Feed {
     }
 }
 
-/// Builds the SSE response. `after < 0` means "from now": the cursor is the session's newest
-/// event at subscription time, announced to the client as a `: cursor N` comment.
-pub async fn sse(
-    state: &AppState,
-    tenant_id: &str,
-    session_id: &str,
-    after: i64,
-    scope: StreamScope,
-) -> Result<HttpResponse, sqlx::Error> {
-    let live = state.bus.subscribe(session_id);
-    let cursor = if after < 0 {
-        storage::events::bounds(&state.pool, tenant_id, session_id)
-            .await?
-            .map(|(_, max)| max)
-            .unwrap_or(0)
-    } else {
-        after
-    };
-    let (tx, rx) = mpsc::channel::<Bytes>(256);
-    let _ = tx.try_send(Bytes::from(format!(": cursor {cursor}\n\n")));
-    let feed = Feed {
-        pool: state.pool.clone(),
-        tenant_id: tenant_id.to_owned(),
-        session_id: session_id.to_owned(),
-        scope,
-        tx,
-        cursor,
-    };
-    tokio::spawn(async move {
-        if let Err(e) = feed.run(live).await {
-            tracing::warn!(error = %e, "event stream ended with an error");
-        }
-    });
-    let body = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|bytes| (Ok::<_, actix_web::Error>(bytes), rx))
-    });
-    Ok(HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header(("cache-control", "no-cache"))
-        .insert_header(("x-accel-buffering", "no"))
-        .streaming(body))
+impl EventLog {
+    /// Follows a session's log after `after`: the backlog, then live events, until the receiver
+    /// is dropped (or, for one execution, after its final event). `after < 0` means "from now":
+    /// the cursor is the session's newest event at subscription time.
+    pub async fn follow(
+        self: &Arc<Self>,
+        tenant_id: &str,
+        session_id: &str,
+        after: i64,
+        scope: StreamScope,
+    ) -> Result<mpsc::Receiver<FeedItem>, RuntimeError> {
+        let live = self.subscribe(session_id);
+        let cursor = if after < 0 {
+            storage::bounds(&self.pool, tenant_id, session_id)
+                .await?
+                .map(|(_, max)| max)
+                .unwrap_or(0)
+        } else {
+            after
+        };
+        let (tx, rx) = mpsc::channel::<FeedItem>(256);
+        let _ = tx.try_send(FeedItem::Cursor(cursor));
+        let feed = Feed {
+            pool: self.pool.clone(),
+            tenant_id: tenant_id.to_owned(),
+            session_id: session_id.to_owned(),
+            scope,
+            tx,
+            cursor,
+        };
+        tokio::spawn(async move {
+            if let Err(e) = feed.run(live).await {
+                tracing::warn!(error = %e, "event stream ended with an error");
+            }
+        });
+        Ok(rx)
+    }
 }

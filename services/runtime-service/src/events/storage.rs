@@ -6,6 +6,11 @@ use platform_sdk::time_util::rfc3339_ms;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row as _};
 
+/// True when the error is a unique-constraint violation (a lost race for the next id).
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
 fn event(r: &AnyRow) -> Result<SessionEvent, sqlx::Error> {
     let data: String = r.try_get(3)?;
     Ok(SessionEvent {
@@ -53,7 +58,7 @@ pub async fn append(
                     timestamp: rfc3339_ms(now),
                 })
             }
-            Err(e) if attempts < 20 && crate::storage::is_unique_violation(&e) => attempts += 1,
+            Err(e) if attempts < 20 && is_unique_violation(&e) => attempts += 1,
             Err(e) => return Err(e),
         }
     }
@@ -106,7 +111,7 @@ pub async fn append_batch(
                 tx.commit().await?;
                 return Ok(out);
             }
-            Some(e) if attempts < 20 && crate::storage::is_unique_violation(&e) => {
+            Some(e) if attempts < 20 && is_unique_violation(&e) => {
                 tx.rollback().await?;
                 attempts += 1;
             }

@@ -1,5 +1,6 @@
 //! Session endpoints (SPEC §3). Mutations take a signed intent and run through the
-//! [`IntentGate`](crate::intents::IntentGate); reads need a service token.
+//! [`IntentGate`](crate::intents::IntentGate); reads need a service token. Each handler calls one
+//! [`Sessions`](super::Sessions) rule.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -13,6 +14,7 @@ use serde::Deserialize;
 
 use crate::auth::ServiceCaller;
 use crate::error::RuntimeError;
+use crate::intents::routes::answer;
 use crate::startup::AppState;
 
 /// Mounts the session endpoints.
@@ -75,12 +77,13 @@ pub async fn create(
     intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let sessions = &state.sessions;
-    state
-        .gate
-        .execute(&intent, actions::CREATE_SESSION, |c| async move {
-            Ok((StatusCode::CREATED, sessions.create(&c).await?))
-        })
-        .await
+    answer(
+        &state.gate,
+        &intent,
+        actions::CREATE_SESSION,
+        |c| async move { Ok((StatusCode::CREATED, sessions.create(&c).await?)) },
+    )
+    .await
 }
 
 /// Creates an anonymous session (`action: create_anonymous_session`).
@@ -91,12 +94,13 @@ pub async fn create_anonymous(
     intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let sessions = &state.sessions;
-    state
-        .gate
-        .execute(&intent, actions::CREATE_ANONYMOUS_SESSION, |c| async move {
-            Ok((StatusCode::CREATED, sessions.create_anonymous(&c).await?))
-        })
-        .await
+    answer(
+        &state.gate,
+        &intent,
+        actions::CREATE_ANONYMOUS_SESSION,
+        |c| async move { Ok((StatusCode::CREATED, sessions.create_anonymous(&c).await?)) },
+    )
+    .await
 }
 
 /// Attaches a user to an anonymous session (`action: upgrade_session`).
@@ -108,12 +112,13 @@ pub async fn upgrade(
     intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let sessions = &state.sessions;
-    state
-        .gate
-        .execute(&intent, actions::UPGRADE_SESSION, |c| async move {
-            Ok((StatusCode::OK, sessions.upgrade(&id, &c).await?))
-        })
-        .await
+    answer(
+        &state.gate,
+        &intent,
+        actions::UPGRADE_SESSION,
+        |c| async move { Ok((StatusCode::OK, sessions.upgrade(&id, &c).await?)) },
+    )
+    .await
 }
 
 /// Ends a session (`action: end_session`).
@@ -125,12 +130,10 @@ pub async fn end(
     intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let sessions = &state.sessions;
-    state
-        .gate
-        .execute(&intent, actions::END_SESSION, |c| async move {
-            Ok((StatusCode::OK, sessions.end(&id, &c).await?))
-        })
-        .await
+    answer(&state.gate, &intent, actions::END_SESSION, |c| async move {
+        Ok((StatusCode::OK, sessions.end(&id, &c).await?))
+    })
+    .await
 }
 
 /// Reads a session of a tenant (service token).

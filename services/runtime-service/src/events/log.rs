@@ -1,43 +1,45 @@
-//! The event bus: every event is appended to the durable per-session log first, then fanned out
-//! live to the subscribers of its session in this process. A per-session lock (striped) keeps the
+//! The event log service: every event is appended to the durable per-session log first, then
+//! fanned out live to the subscribers of its session in this process. A per-session lock (striped) keeps the
 //! live order equal to the `event_id` order, so a subscriber that reads the log and then the live
-//! feed can de-duplicate by id alone.
+//! feed can de-duplicate by id alone. Reads of the log (pages, and the live follow in
+//! [`super::follow`]) go through here too, so nothing outside this folder touches its SQL.
 
 use std::collections::HashMap;
 use std::hash::{Hash as _, Hasher as _};
 use std::sync::{Arc, Mutex};
+
+use std::time::Duration;
 
 use platform_sdk::agent_wire::SessionEvent;
 use platform_sdk::time_util::now_ms;
 use sqlx::AnyPool;
 use tokio::sync::broadcast;
 
-use crate::storage;
+use super::{storage, StreamScope};
+use crate::error::RuntimeError;
 
 const STRIPES: usize = 256;
 /// Live buffer per session; a subscriber further behind is told it lagged and re-reads the log.
 const CHANNEL_CAPACITY: usize = 1024;
 
-/// Appends and fans out events.
-pub struct EventBus {
-    pool: AnyPool,
+/// Most events one page of a session's log holds.
+const SESSION_PAGE: i64 = 1000;
+
+/// Appends, fans out and reads events.
+pub struct EventLog {
+    pub(super) pool: AnyPool,
     channels: Mutex<HashMap<String, broadcast::Sender<SessionEvent>>>,
     locks: Vec<tokio::sync::Mutex<()>>,
 }
 
-impl EventBus {
-    /// A bus over the log's pool.
+impl EventLog {
+    /// A log over its pool.
     pub fn new(pool: AnyPool) -> Arc<Self> {
         Arc::new(Self {
             pool,
             channels: Mutex::new(HashMap::new()),
             locks: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
         })
-    }
-
-    /// The pool (readers of the log use it).
-    pub fn pool(&self) -> &AnyPool {
-        &self.pool
     }
 
     fn stripe(&self, session_id: &str) -> &tokio::sync::Mutex<()> {
@@ -47,16 +49,16 @@ impl EventBus {
     }
 
     /// Appends an event to the session's log and delivers it to live subscribers.
-    pub async fn emit(
+    pub async fn append(
         &self,
         tenant_id: &str,
         session_id: &str,
         execution_id: Option<&str>,
         event_type: &str,
         data: serde_json::Value,
-    ) -> Result<SessionEvent, sqlx::Error> {
+    ) -> Result<SessionEvent, RuntimeError> {
         let _ordered = self.stripe(session_id).lock().await;
-        let event = storage::events::append(
+        let event = storage::append(
             &self.pool,
             tenant_id,
             session_id,
@@ -77,15 +79,15 @@ impl EventBus {
     }
 
     /// Appends several events of one session in one transaction and delivers them in order.
-    pub async fn emit_batch(
+    pub async fn append_batch(
         &self,
         tenant_id: &str,
         session_id: &str,
         execution_id: Option<&str>,
         events: &[(&str, serde_json::Value)],
-    ) -> Result<Vec<SessionEvent>, sqlx::Error> {
+    ) -> Result<Vec<SessionEvent>, RuntimeError> {
         let _ordered = self.stripe(session_id).lock().await;
-        let stored = storage::events::append_batch(
+        let stored = storage::append_batch(
             &self.pool,
             tenant_id,
             session_id,
@@ -108,13 +110,47 @@ impl EventBus {
     }
 
     /// Live events of a session from now on.
-    pub fn subscribe(&self, session_id: &str) -> broadcast::Receiver<SessionEvent> {
+    pub(super) fn subscribe(&self, session_id: &str) -> broadcast::Receiver<SessionEvent> {
         match self.channels.lock() {
             Ok(mut channels) => channels
                 .entry(session_id.to_owned())
                 .or_insert_with(|| broadcast::channel(CHANNEL_CAPACITY).0)
                 .subscribe(),
             Err(_) => broadcast::channel(1).1,
+        }
+    }
+
+    /// The durable events in `scope` of a session after `after` (a session's: at most one page).
+    pub async fn page(
+        &self,
+        tenant_id: &str,
+        session_id: &str,
+        scope: &StreamScope,
+        after: i64,
+    ) -> Result<Vec<SessionEvent>, RuntimeError> {
+        Ok(match scope {
+            StreamScope::Session => {
+                storage::after(&self.pool, tenant_id, session_id, after, SESSION_PAGE).await?
+            }
+            StreamScope::Execution(id) => {
+                storage::of_execution(&self.pool, tenant_id, id, after).await?
+            }
+        })
+    }
+
+    /// Deletes events older than the retention, every half retention (at most hourly); runs
+    /// forever.
+    pub async fn prune_forever(self: std::sync::Arc<Self>, retention: Duration) {
+        let every = (retention / 2).clamp(Duration::from_millis(500), Duration::from_secs(3600));
+        let mut ticker = tokio::time::interval(every);
+        loop {
+            ticker.tick().await;
+            let before = now_ms() - retention.as_millis() as i64;
+            match storage::prune(&self.pool, before).await {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, "pruned old session events"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "could not prune session events"),
+            }
         }
     }
 }

@@ -1,0 +1,165 @@
+//! Conversation rules: a client-chosen conversation id is kept when it is free or already the
+//! caller's, otherwise the turn gets a fresh conversation; a conversation remembers the agent of
+//! its last turn; history is readable only by its owner.
+
+use platform_sdk::agent_wire::{ConversationRecord, MessageRecord};
+use sqlx::AnyPool;
+
+use super::storage as store;
+use crate::error::RuntimeError;
+
+/// Who a conversation belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner<'a> {
+    /// Tenant.
+    pub tenant_id: &'a str,
+    /// User (none for an anonymous session).
+    pub user_id: Option<&'a str>,
+    /// Session the conversation started in.
+    pub session_id: &'a str,
+}
+
+/// One message to append.
+#[derive(Debug, Clone, Copy)]
+pub struct NewMessage<'a> {
+    /// Conversation.
+    pub conversation_id: &'a str,
+    /// Tenant.
+    pub tenant_id: &'a str,
+    /// `user` or `assistant`.
+    pub role: &'a str,
+    /// Text.
+    pub content: &'a str,
+    /// The agent that wrote it (assistant messages).
+    pub agent_id: Option<&'a str>,
+    /// The execution it belongs to.
+    pub execution_id: Option<&'a str>,
+    /// When, epoch ms.
+    pub now: i64,
+}
+
+/// Conversation history over SQL.
+#[derive(Clone)]
+pub struct Conversations {
+    pool: AnyPool,
+}
+
+/// True for an id a client may choose: 1..=128 of `[A-Za-z0-9_-]`.
+fn valid_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl Conversations {
+    /// The service over a pool.
+    pub fn new(pool: AnyPool) -> Self {
+        Self { pool }
+    }
+
+    /// The requested id if it is well-formed, and the agent that conversation sticks to when it
+    /// exists and belongs to the owner.
+    pub async fn requested<'a>(
+        &self,
+        owner: Owner<'_>,
+        requested: Option<&'a str>,
+    ) -> Result<(Option<&'a str>, Option<String>), RuntimeError> {
+        let requested = requested.filter(|c| valid_id(c));
+        let agent = match requested {
+            Some(id) => {
+                store::conversation_agent(&self.pool, owner.tenant_id, owner.user_id, id).await?
+            }
+            None => None,
+        };
+        Ok((requested, agent))
+    }
+
+    /// The conversation a turn is recorded in: the requested one (continued when `known`,
+    /// created when free), else a fresh one; it now sticks to `agent_id`.
+    pub async fn open(
+        &self,
+        owner: Owner<'_>,
+        requested: Option<&str>,
+        known: bool,
+        agent_id: &str,
+        title: &str,
+        now: i64,
+    ) -> Result<String, RuntimeError> {
+        let create = |id: String| async move {
+            let created = store::create_conversation(
+                &self.pool,
+                &id,
+                owner.tenant_id,
+                owner.user_id,
+                owner.session_id,
+                agent_id,
+                title,
+                now,
+            )
+            .await?;
+            Ok::<_, RuntimeError>(created.then_some(id))
+        };
+        match requested {
+            Some(id) if known => {
+                store::touch_conversation(&self.pool, owner.tenant_id, id, agent_id, now).await?;
+                return Ok(id.to_owned());
+            }
+            Some(id) => {
+                if let Some(id) = create(id.to_owned()).await? {
+                    return Ok(id);
+                }
+            }
+            None => {}
+        }
+        // No id, or one taken by someone else: a fresh conversation.
+        let id = uuid::Uuid::new_v4().to_string();
+        create(id.clone()).await?;
+        Ok(id)
+    }
+
+    /// Appends a message.
+    pub async fn add_message(&self, m: NewMessage<'_>) -> Result<(), RuntimeError> {
+        Ok(store::add_message(
+            &self.pool,
+            m.conversation_id,
+            m.tenant_id,
+            m.role,
+            m.content,
+            m.agent_id,
+            m.execution_id,
+            m.now,
+        )
+        .await?)
+    }
+
+    /// The last `limit` `(role, content)` turns of a conversation, oldest first.
+    pub async fn recent(
+        &self,
+        conversation_id: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, RuntimeError> {
+        Ok(store::recent_messages(&self.pool, conversation_id, limit).await?)
+    }
+
+    /// A user's conversations, newest first.
+    pub async fn list(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+    ) -> Result<Vec<ConversationRecord>, RuntimeError> {
+        Ok(store::conversations(&self.pool, tenant_id, user_id).await?)
+    }
+
+    /// Messages of one of the user's conversations, oldest first.
+    pub async fn messages(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        conversation_id: &str,
+    ) -> Result<Vec<MessageRecord>, RuntimeError> {
+        store::messages(&self.pool, tenant_id, user_id, conversation_id)
+            .await?
+            .ok_or(RuntimeError::NotFound("conversation"))
+    }
+}

@@ -1,0 +1,206 @@
+//! The live controls of running executions: each one started here has a cancel signal and, while
+//! it waits for a human, one pending safety hook. A cancel or a safety answer reaches the running
+//! turn through these; an execution not running in this process (its process died) is settled
+//! directly in storage.
+
+use std::sync::{Arc, Mutex};
+
+use platform_sdk::agent_wire::{event_types, ExecutionRecord, ExecutionStatus, SafetyAnswer};
+use platform_sdk::time_util::now_ms;
+use platform_sdk::traffic_cop::Contract;
+use tokio::sync::{oneshot, watch};
+
+use super::storage as store;
+use super::Executions;
+use crate::error::RuntimeError;
+
+/// The live controls of a running execution.
+pub struct Control {
+    pub(super) tenant_id: String,
+    pub(super) session_id: String,
+    pub(super) cancel: watch::Sender<bool>,
+    pub(super) hook: Mutex<Option<(String, oneshot::Sender<SafetyAnswer>)>>,
+}
+
+/// Who holds the safety hook being answered.
+#[derive(Debug, Clone, Copy)]
+pub enum HookHolder<'a> {
+    /// This execution.
+    Execution(&'a str),
+    /// Whichever running execution of this session (in the contract's tenant).
+    Session(&'a str),
+}
+
+impl Executions {
+    /// Registers the controls of an accepted execution and runs its turn in the background.
+    pub(super) fn start(
+        self: &Arc<Self>,
+        record: ExecutionRecord,
+        text: String,
+        client_message_id: Option<String>,
+    ) {
+        let (cancel, cancelled) = watch::channel(false);
+        let control = Arc::new(Control {
+            tenant_id: record.tenant_id.clone(),
+            session_id: record.session_id.clone(),
+            cancel,
+            hook: Mutex::new(None),
+        });
+        if let Ok(mut active) = self.active.lock() {
+            active.insert(record.execution_id.clone(), control.clone());
+        }
+        self.metrics.incr("executions_started");
+        self.metrics.gauge_add("executions_active", 1);
+        let this = self.clone();
+        tokio::spawn(async move {
+            let id = record.execution_id.clone();
+            if let Err(e) = this
+                .clone()
+                .run(record, text, client_message_id, control, cancelled)
+                .await
+            {
+                tracing::error!(execution_id = %id, error = ?e, "execution task failed");
+            }
+            if let Ok(mut active) = this.active.lock() {
+                active.remove(&id);
+            }
+            this.metrics.gauge_add("executions_active", -1);
+        });
+    }
+
+    fn control(&self, execution_id: &str) -> Option<Arc<Control>> {
+        self.active
+            .lock()
+            .ok()
+            .and_then(|a| a.get(execution_id).cloned())
+    }
+
+    /// Cancels an execution: a running one stops before its next event.
+    pub async fn cancel(
+        &self,
+        contract: &Contract,
+        execution_id: &str,
+    ) -> Result<ExecutionRecord, RuntimeError> {
+        let record = self.get(&contract.tenant_id, execution_id).await?;
+        if record.session_id != contract.session_id {
+            return Err(RuntimeError::NotFound("execution"));
+        }
+        if record.status.is_terminal() {
+            return Err(RuntimeError::Conflict(format!(
+                "the execution is already {}",
+                record.status.as_str()
+            )));
+        }
+        match self.control(execution_id) {
+            Some(control) => {
+                let _ = control.cancel.send(true);
+            }
+            None => {
+                // Not running here (its process died): settle it now.
+                if store::transition(
+                    &self.pool,
+                    execution_id,
+                    record.status,
+                    ExecutionStatus::Cancelled,
+                    None,
+                    now_ms(),
+                )
+                .await?
+                {
+                    self.events
+                        .append(
+                            &record.tenant_id,
+                            &record.session_id,
+                            Some(execution_id),
+                            event_types::EXECUTION_CANCELLED,
+                            serde_json::json!({"execution_id": execution_id, "conversation_id": record.conversation_id, "reason": "cancelled by the user"}),
+                        )
+                        .await?;
+                }
+            }
+        }
+        Ok(record)
+    }
+
+    /// Delivers a human's answer to the pending safety hook `answer.hook_id`, held by the named
+    /// execution or by whichever running execution of the session holds it (then a hook that is
+    /// not there is `404 unknown_hook`).
+    pub async fn answer_safety(
+        &self,
+        contract: &Contract,
+        holder: HookHolder<'_>,
+        answer: SafetyAnswer,
+    ) -> Result<ExecutionRecord, RuntimeError> {
+        match holder {
+            HookHolder::Execution(id) => self.answer_hook(contract, id, answer).await,
+            HookHolder::Session(id) => self.answer_hook_in_session(contract, id, answer).await,
+        }
+    }
+
+    async fn answer_hook(
+        &self,
+        contract: &Contract,
+        execution_id: &str,
+        answer: SafetyAnswer,
+    ) -> Result<ExecutionRecord, RuntimeError> {
+        let record = self.get(&contract.tenant_id, execution_id).await?;
+        if record.session_id != contract.session_id {
+            return Err(RuntimeError::NotFound("execution"));
+        }
+        if record.status != ExecutionStatus::AwaitingApproval {
+            return Err(RuntimeError::Conflict(format!(
+                "the execution is {}, not awaiting approval",
+                record.status.as_str()
+            )));
+        }
+        let control = self
+            .control(execution_id)
+            .ok_or(RuntimeError::NotFound("safety hook"))?;
+        let sender = {
+            let mut hook = control
+                .hook
+                .lock()
+                .map_err(|_| RuntimeError::Internal(anyhow::anyhow!("hook lock poisoned")))?;
+            match hook.take() {
+                Some((id, tx)) if id == answer.hook_id => tx,
+                other => {
+                    *hook = other;
+                    return Err(RuntimeError::NotFound("safety hook"));
+                }
+            }
+        };
+        let _ = sender.send(answer);
+        Ok(record)
+    }
+
+    async fn answer_hook_in_session(
+        &self,
+        contract: &Contract,
+        session_id: &str,
+        answer: SafetyAnswer,
+    ) -> Result<ExecutionRecord, RuntimeError> {
+        if contract.session_id != session_id {
+            return Err(RuntimeError::UnknownHook);
+        }
+        let execution_id = self
+            .active
+            .lock()
+            .map_err(|_| RuntimeError::Internal(anyhow::anyhow!("executions lock poisoned")))?
+            .iter()
+            .find(|(_, c)| {
+                c.tenant_id == contract.tenant_id
+                    && c.session_id == session_id
+                    && c.hook
+                        .lock()
+                        .is_ok_and(|h| h.as_ref().is_some_and(|(id, _)| *id == answer.hook_id))
+            })
+            .map(|(id, _)| id.clone())
+            .ok_or(RuntimeError::UnknownHook)?;
+        self.answer_hook(contract, &execution_id, answer)
+            .await
+            .map_err(|e| match e {
+                RuntimeError::NotFound(_) => RuntimeError::UnknownHook,
+                other => other,
+            })
+    }
+}

@@ -1,0 +1,19 @@
+//! Executions (SPEC §4): every agent turn is an execution with an id, a durable event log,
+//! cancel, idempotency, safety hooks and a status that follows the explicit transition map.
+//!
+//! - [`routes`]: submit, read, cancel, answer a safety hook (by execution or within a session).
+//! - [`service`]: [`Executions`]: accepting a turn (agent resolved by the catalog, history
+//!   recorded, `Idempotency-Key` honoured) and reading it.
+//! - [`control`]: the live controls of running executions (cancel, pending safety hooks).
+//! - [`runner`]: one turn, start to finish.
+//! - [`progress`]: the runner's status changes and the events they emit.
+//! - [`storage`]: the `executions` table.
+
+pub mod control;
+mod progress;
+pub mod routes;
+pub mod runner;
+pub mod service;
+pub mod storage;
+
+pub use service::{Executions, ExecutionsDeps, Submission};

@@ -1,0 +1,270 @@
+//! One agent turn, start to finish: `EXECUTION_STARTED`, `STEP_STARTED`, a safety pause when
+//! governance asks for one, the streamed answer (`AGENT_RESPONSE_DELTA` per chunk),
+//! `AGENT_RESPONSE` with the full text, `STEP_COMPLETED`, `EXECUTION_COMPLETED` — or
+//! `EXECUTION_FAILED` / `EXECUTION_CANCELLED`. Cancellation is checked before each event, so no
+//! delta follows a cancel. Whether a step needs a human is [`crate::governance`]'s decision; the
+//! waiting (answer, cancel or timeout) happens here.
+
+use std::sync::Arc;
+
+use platform_sdk::agent_wire::{event_types as ev, ExecutionRecord, ExecutionStatus, SafetyAnswer};
+use platform_sdk::time_util::now_ms;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::control::Control;
+use super::Executions;
+use crate::agents::classifier::classify;
+use crate::agents::{Agent, ModelRequest};
+use crate::conversations::service::NewMessage;
+use crate::error::RuntimeError;
+use crate::governance::ApprovalRequired;
+
+/// Largest delta assembled from chunks that were already waiting, bytes.
+const MAX_DELTA_BYTES: usize = 256;
+/// Earlier messages given to the agent (plus the current one, dropped from the history).
+const HISTORY_MESSAGES: i64 = 21;
+
+/// Resolves once the execution is cancelled (never, if its controller is gone).
+async fn until_cancelled(rx: &mut watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+enum Gate {
+    Approved,
+    Rejected(String),
+    TimedOut,
+    Cancelled,
+}
+
+/// The `AGENT_RESPONSE` data of a finished answer: the classifier's reading and, for the guide,
+/// its routing recommendation.
+fn response_data(agent: &Agent, record: &ExecutionRecord, text: &str, answer: &str) -> Value {
+    let reading = classify(text);
+    let (target, routing) = match agent.pillar {
+        Some(p) => (p.as_str(), Value::Null),
+        None => match reading.pillar {
+            Some(p) => (
+                p.as_str(),
+                json!({"should_route": true, "pillar": p.as_str(), "liaison_agent": format!("liaison.{}", p.as_str())}),
+            ),
+            None => (
+                reading.domain,
+                json!({"should_route": false, "pillar": null, "liaison_agent": null}),
+            ),
+        },
+    };
+    let mut data = json!({
+        "message": answer,
+        "content": answer,
+        "agent_type": record.agent_type,
+        "pillar": record.pillar,
+        "intent": {"primary_intent": reading.primary_intent, "target_domain": target, "confidence": reading.confidence},
+    });
+    if !routing.is_null() {
+        data["routing"] = routing;
+    }
+    data
+}
+
+impl Executions {
+    async fn wait_for_approval(
+        &self,
+        control: &Control,
+        cancelled: &mut watch::Receiver<bool>,
+        hook_id: &str,
+    ) -> Gate {
+        let (tx, rx) = oneshot::channel::<SafetyAnswer>();
+        if let Ok(mut hook) = control.hook.lock() {
+            *hook = Some((hook_id.to_owned(), tx));
+        }
+        tokio::select! {
+            answer = rx => match answer {
+                Ok(a) if a.approved => Gate::Approved,
+                Ok(a) => Gate::Rejected(a.rejection_reason.unwrap_or_else(|| "rejected by the reviewer".into())),
+                Err(_) => Gate::Cancelled,
+            },
+            _ = until_cancelled(cancelled) => Gate::Cancelled,
+            _ = tokio::time::sleep(self.approval_timeout) => Gate::TimedOut,
+        }
+    }
+
+    /// Pauses for a human: true when approved and running again, false when the execution ended.
+    async fn pause_for_approval(
+        &self,
+        record: &ExecutionRecord,
+        control: &Control,
+        cancelled: &mut watch::Receiver<bool>,
+        approval: &ApprovalRequired,
+    ) -> Result<bool, RuntimeError> {
+        use ExecutionStatus::*;
+        let ApprovalRequired {
+            action,
+            description,
+        } = approval;
+        let hook_id = uuid::Uuid::new_v4().to_string();
+        self.set_status(record, Executing, AwaitingApproval, None)
+            .await?;
+        self.emit(
+            record,
+            ev::SAFETY_APPROVAL_PENDING,
+            json!({"hook_id": hook_id, "action": action, "description": description}),
+        )
+        .await?;
+        let halted = |reason: &str| json!({"hook_id": hook_id, "action": action, "reason": reason});
+        match self.wait_for_approval(control, cancelled, &hook_id).await {
+            Gate::Approved => {
+                self.set_status(record, AwaitingApproval, Executing, None)
+                    .await
+            }
+            Gate::Rejected(reason) => {
+                self.emit(record, ev::SAFETY_HALTED, halted(&reason))
+                    .await?;
+                self.finish_cancelled(record, AwaitingApproval, &reason)
+                    .await
+                    .map(|()| false)
+            }
+            Gate::TimedOut => {
+                let reason = "no approval arrived in time";
+                self.emit(record, ev::SAFETY_HALTED, halted(reason)).await?;
+                self.finish_failed(record, AwaitingApproval, reason)
+                    .await
+                    .map(|()| false)
+            }
+            Gate::Cancelled => self
+                .finish_cancelled(record, AwaitingApproval, "cancelled by the user")
+                .await
+                .map(|()| false),
+        }
+    }
+
+    /// Runs the turn.
+    pub(crate) async fn run(
+        self: Arc<Self>,
+        record: ExecutionRecord,
+        text: String,
+        client_message_id: Option<String>,
+        control: Arc<Control>,
+        mut cancelled: watch::Receiver<bool>,
+    ) -> Result<(), RuntimeError> {
+        use ExecutionStatus::*;
+        if !self.set_status(&record, Created, Executing, None).await? {
+            return Ok(());
+        }
+        let catalog = self.catalog.clone();
+        let agent = catalog.get(&record.agent_id).unwrap_or(catalog.guide());
+        // The history read does not depend on the start events: do both at once.
+        let (started, history) = tokio::join!(
+            self.emit_all(
+                &record,
+                vec![
+                    (
+                        ev::EXECUTION_STARTED,
+                        json!({"agent_type": record.agent_type, "pillar": record.pillar, "client_message_id": client_message_id}),
+                    ),
+                    (ev::STEP_STARTED, json!({"step": "respond"})),
+                ],
+            ),
+            self.conversations
+                .recent(&record.conversation_id, HISTORY_MESSAGES)
+        );
+        started?;
+        let mut history = history?;
+        history.pop(); // the current user message, given separately
+
+        if let Some(approval) = self.governance.approval_required(agent, &text) {
+            if !self
+                .pause_for_approval(&record, &control, &mut cancelled, &approval)
+                .await?
+            {
+                return Ok(());
+            }
+            history.push(("system".into(), format!("approved:{}", approval.action)));
+        }
+
+        let (tx, mut rx) = mpsc::channel::<String>(64);
+        let provider = self.provider.clone();
+        let request = ModelRequest {
+            agent: agent.clone(),
+            history,
+            text: text.clone(),
+        };
+        let mut producing = tokio::spawn(async move { provider.stream(request, tx).await });
+        loop {
+            tokio::select! {
+                biased;
+                _ = until_cancelled(&mut cancelled) => {
+                    producing.abort();
+                    return self.finish_cancelled(&record, Executing, "cancelled by the user").await;
+                }
+                chunk = rx.recv() => match chunk {
+                    Some(mut delta) => {
+                        // Chunks produced faster than we persist them travel together.
+                        while delta.len() < MAX_DELTA_BYTES {
+                            match rx.try_recv() {
+                                Ok(more) => delta.push_str(&more),
+                                Err(_) => break,
+                            }
+                        }
+                        self.emit(&record, ev::AGENT_RESPONSE_DELTA, json!({"delta": delta})).await?
+                    }
+                    None => break,
+                },
+            }
+        }
+        let answer = tokio::select! {
+            biased;
+            _ = until_cancelled(&mut cancelled) => {
+                producing.abort();
+                return self.finish_cancelled(&record, Executing, "cancelled by the user").await;
+            }
+            result = &mut producing => result,
+        };
+        let answer = match answer {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(e)) => return self.finish_failed(&record, Executing, &e.to_string()).await,
+            Err(e) => {
+                let error = format!("the agent stopped unexpectedly: {e}");
+                return self.finish_failed(&record, Executing, &error).await;
+            }
+        };
+        if *cancelled.borrow() {
+            return self
+                .finish_cancelled(&record, Executing, "cancelled by the user")
+                .await;
+        }
+        self.conversations
+            .add_message(NewMessage {
+                conversation_id: &record.conversation_id,
+                tenant_id: &record.tenant_id,
+                role: "assistant",
+                content: &answer,
+                agent_id: Some(&record.agent_id),
+                execution_id: Some(&record.execution_id),
+                now: now_ms(),
+            })
+            .await?;
+        let mut data = response_data(agent, &record, &text, &answer);
+        data["client_message_id"] = json!(client_message_id);
+        if self.set_status(&record, Executing, Completed, None).await? {
+            self.metrics.incr("executions_completed");
+            self.emit_all(
+                &record,
+                vec![
+                    (ev::AGENT_RESPONSE, data),
+                    (ev::STEP_COMPLETED, json!({"step": "respond"})),
+                    (ev::EXECUTION_COMPLETED, json!({})),
+                ],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}

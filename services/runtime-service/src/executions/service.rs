@@ -1,0 +1,291 @@
+//! Accepting a turn (`submit`) and reading executions. The controls of a running one (cancel,
+//! safety answers) are in [`super::control`]; the turn itself runs in [`super::runner`].
+//!
+//! An execution belongs to the runtime process that started it. At start-up every execution a
+//! previous process left unfinished is marked `failed` with an `EXECUTION_FAILED` event, so
+//! nothing stays `executing` forever.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use platform_sdk::agent_wire::{
+    event_types, ExecutionRecord, ExecutionStatus, SubmitIntentPayload,
+};
+use platform_sdk::idempotency::{self, Claim, Outcome};
+use platform_sdk::runtime_client::ANONYMOUS_TENANT;
+use platform_sdk::state_surface::StateSurface;
+use platform_sdk::time_util::now_ms;
+use platform_sdk::traffic_cop::{canonical_json, Contract};
+use platform_sdk::wire::SessionStatus;
+use sha2::{Digest as _, Sha256};
+use sqlx::AnyPool;
+
+use super::control::Control;
+use super::storage::{self as store, NewExecution};
+use crate::agents::{AgentCatalog, AgentRequest, ModelProvider};
+use crate::conversations::service::{NewMessage, Owner};
+use crate::conversations::Conversations;
+use crate::error::RuntimeError;
+use crate::events::EventLog;
+use crate::governance::Governance;
+use crate::sessions::Sessions;
+
+/// Longest accepted user message, characters.
+pub const MAX_INPUT_CHARS: usize = 8_000;
+/// How long an `Idempotency-Key` is remembered.
+const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
+/// Status recorded for an accepted turn (the first answer of a submit).
+const ACCEPTED: u16 = 202;
+
+/// What executions are built from.
+pub struct ExecutionsDeps {
+    /// SQL pool (the `executions` table).
+    pub pool: AnyPool,
+    /// The event log.
+    pub events: Arc<EventLog>,
+    /// Conversation history.
+    pub conversations: Conversations,
+    /// The agents.
+    pub catalog: Arc<AgentCatalog>,
+    /// Policy decisions (approvals).
+    pub governance: Governance,
+    /// The model provider.
+    pub provider: Arc<dyn ModelProvider>,
+    /// How long an approval may take before the execution is halted.
+    pub approval_timeout: Duration,
+    /// The state surface (idempotency records).
+    pub surface: StateSurface,
+    /// Session rules.
+    pub sessions: Sessions,
+    /// Metrics.
+    pub metrics: platform_sdk::metrics::Metrics,
+}
+
+/// A submitted turn.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// The execution.
+    pub record: ExecutionRecord,
+    /// True when an earlier submit with the same `Idempotency-Key` started it.
+    pub repeated: bool,
+}
+
+/// Accepts and controls executions.
+pub struct Executions {
+    pub(super) pool: AnyPool,
+    pub(super) events: Arc<EventLog>,
+    pub(super) conversations: Conversations,
+    pub(super) catalog: Arc<AgentCatalog>,
+    pub(super) governance: Governance,
+    pub(super) provider: Arc<dyn ModelProvider>,
+    pub(super) approval_timeout: Duration,
+    surface: StateSurface,
+    sessions: Sessions,
+    pub(super) active: Mutex<HashMap<String, Arc<Control>>>,
+    pub(super) metrics: platform_sdk::metrics::Metrics,
+}
+
+fn fingerprint(payload: &SubmitIntentPayload) -> Result<String, RuntimeError> {
+    let value = serde_json::to_value(payload).map_err(|e| RuntimeError::Internal(e.into()))?;
+    let digest = Sha256::digest(canonical_json(&value).as_bytes());
+    Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+impl Executions {
+    /// The service.
+    pub fn new(deps: ExecutionsDeps) -> Arc<Self> {
+        Arc::new(Self {
+            pool: deps.pool,
+            events: deps.events,
+            conversations: deps.conversations,
+            catalog: deps.catalog,
+            governance: deps.governance,
+            provider: deps.provider,
+            approval_timeout: deps.approval_timeout,
+            surface: deps.surface,
+            sessions: deps.sessions,
+            active: Mutex::new(HashMap::new()),
+            metrics: deps.metrics,
+        })
+    }
+
+    /// Marks executions a previous process left unfinished as failed.
+    pub async fn recover(&self) -> Result<usize, RuntimeError> {
+        let orphans = store::unfinished(&self.pool).await?;
+        let error = "the runtime restarted while this execution was running";
+        for e in &orphans {
+            let (from, to) = (e.status, ExecutionStatus::Failed);
+            if store::transition(&self.pool, &e.execution_id, from, to, Some(error), now_ms())
+                .await?
+            {
+                self.events
+                    .append(
+                        &e.tenant_id,
+                        &e.session_id,
+                        Some(&e.execution_id),
+                        event_types::EXECUTION_FAILED,
+                        serde_json::json!({"execution_id": e.execution_id, "conversation_id": e.conversation_id, "error": error}),
+                    )
+                    .await?;
+            }
+        }
+        Ok(orphans.len())
+    }
+
+    /// Accepts a turn: checks the session, resolves the agent through the catalog, records the
+    /// user message and the execution, and starts it. The same `Idempotency-Key` with the same
+    /// payload returns the same execution; with a different payload, `409`.
+    pub async fn submit(
+        self: &Arc<Self>,
+        contract: &Contract,
+        payload: SubmitIntentPayload,
+        idempotency_key: Option<String>,
+    ) -> Result<Submission, RuntimeError> {
+        let text = payload.text.trim().to_owned();
+        if text.is_empty() || text.chars().count() > MAX_INPUT_CHARS {
+            return Err(RuntimeError::Validation {
+                field: "text",
+                message: format!("must be 1..={MAX_INPUT_CHARS} characters"),
+            });
+        }
+        let session = self
+            .sessions
+            .get(&contract.tenant_id, &contract.session_id)
+            .await?;
+        if session.status != SessionStatus::Active || session.user_id != contract.user_id {
+            return Err(RuntimeError::NotFound("session"));
+        }
+        let Some(key) = idempotency_key else {
+            let record = self.accept(contract, &payload, &text).await?;
+            self.start(record.clone(), text, payload.client_message_id);
+            return Ok(Submission {
+                record,
+                repeated: false,
+            });
+        };
+        if key.is_empty() || key.len() > 200 {
+            return Err(RuntimeError::Validation {
+                field: "Idempotency-Key",
+                message: "must be 1..=200 characters".into(),
+            });
+        }
+        let scope = format!("submit:{}:{}", contract.tenant_id, contract.session_id);
+        let fingerprint = fingerprint(&payload)?;
+        let claim = Claim {
+            scope: &scope,
+            key: &key,
+            fingerprint: &fingerprint,
+            ttl: IDEMPOTENCY_TTL,
+        };
+        let accept = || async {
+            Ok::<_, RuntimeError>((ACCEPTED, self.accept(contract, &payload, &text).await?))
+        };
+        match idempotency::run(&self.surface, claim, accept).await? {
+            Outcome::Fresh { value: record, .. } => {
+                self.start(record.clone(), text, payload.client_message_id);
+                Ok(Submission {
+                    record,
+                    repeated: false,
+                })
+            }
+            Outcome::Replayed { body, .. } => Ok(Submission {
+                record: serde_json::from_str(&body)
+                    .map_err(|e| RuntimeError::Internal(e.into()))?,
+                repeated: true,
+            }),
+            Outcome::InProgress => Err(RuntimeError::IntentInProgress),
+            Outcome::Mismatch => Err(RuntimeError::Conflict(
+                "this Idempotency-Key was already used with a different request".into(),
+            )),
+        }
+    }
+
+    async fn accept(
+        &self,
+        contract: &Contract,
+        payload: &SubmitIntentPayload,
+        text: &str,
+    ) -> Result<ExecutionRecord, RuntimeError> {
+        let owner = Owner {
+            tenant_id: &contract.tenant_id,
+            user_id: contract.user_id.as_deref(),
+            session_id: &contract.session_id,
+        };
+        let now = now_ms();
+        let (requested, existing) = self
+            .conversations
+            .requested(owner, payload.conversation_id.as_deref())
+            .await?;
+        let anonymous = contract.tenant_id == ANONYMOUS_TENANT;
+        let agent =
+            self.catalog
+                .resolve(AgentRequest::from(payload), existing.as_deref(), anonymous)?;
+        let title: String = text.chars().take(80).collect();
+        let conversation_id = self
+            .conversations
+            .open(
+                owner,
+                requested,
+                existing.is_some(),
+                &agent.agent_id,
+                &title,
+                now,
+            )
+            .await?;
+        let execution_id = uuid::Uuid::new_v4().to_string();
+        self.conversations
+            .add_message(NewMessage {
+                conversation_id: &conversation_id,
+                tenant_id: &contract.tenant_id,
+                role: "user",
+                content: text,
+                agent_id: None,
+                execution_id: Some(&execution_id),
+                now,
+            })
+            .await?;
+        let pillar = agent.pillar.map(|p| p.as_str());
+        let agent_type = agent.kind.as_str();
+        store::insert(
+            &self.pool,
+            &NewExecution {
+                id: &execution_id,
+                tenant_id: &contract.tenant_id,
+                session_id: &contract.session_id,
+                user_id: owner.user_id,
+                conversation_id: &conversation_id,
+                agent_id: &agent.agent_id,
+                agent_type,
+                pillar,
+                input: text,
+                now,
+            },
+        )
+        .await?;
+        Ok(ExecutionRecord {
+            execution_id,
+            tenant_id: contract.tenant_id.clone(),
+            session_id: contract.session_id.clone(),
+            conversation_id,
+            agent_id: agent.agent_id.clone(),
+            agent_type: agent_type.to_owned(),
+            pillar: pillar.map(str::to_owned),
+            status: ExecutionStatus::Created,
+            error: None,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// Reads an execution of a tenant.
+    pub async fn get(
+        &self,
+        tenant_id: &str,
+        execution_id: &str,
+    ) -> Result<ExecutionRecord, RuntimeError> {
+        store::get(&self.pool, tenant_id, execution_id)
+            .await?
+            .ok_or(RuntimeError::NotFound("execution"))
+    }
+}
