@@ -169,8 +169,9 @@ pub struct EventPage {
     pub events: Vec<SessionEvent>,
 }
 
-/// Body of `POST /api/execution/{id}/safety`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// Payload of an `answer_safety` intent (`POST /api/session/{id}/safety`): the runtime finds the
+/// pending hook by its id within the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SafetyAnswer {
     /// The hook being answered.
     pub hook_id: String,
