@@ -1,6 +1,7 @@
 //! The runtime's execution API used directly with signed intents: idempotency keys, the
 //! transition map, the durable event page and the per-execution SSE stream with resume; and the
-//! agent socket's 503 when the runtime is unreachable at the handshake.
+//! agent socket's 503 when the runtime is unreachable at the handshake; answering a safety hook by
+//! its id within a session.
 
 use e2e_tests::ws::connect;
 use e2e_tests::{both_backends, free_port, s, Backend, Options, Stack};
@@ -232,7 +233,100 @@ async fn socket_handshake_with_the_runtime_down(backend: Backend) {
     assert_eq!(connect(&down, &query).await.err(), Some(503));
 }
 
+async fn a_safety_hook_is_answered_by_its_id_within_the_session(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    let (_, _, login) = stack.register().await;
+    let who = Caller {
+        tenant: s(&login, "tenant_id"),
+        user: s(&login, "user_id"),
+        session: s(&login, "session_id"),
+    };
+    let mut ws = connect(
+        &stack,
+        &format!("access_token={}", s(&login, "access_token")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ws.next().await["event_type"], "CONNECTION_ESTABLISHED");
+    ws.send(json!({"type": "intent", "intent": "please run the invoice approval workflow", "agent_type": "liaison", "metadata": {"pillar": "operations"}}))
+        .await;
+    let frames = ws.until("SAFETY_APPROVAL_PENDING").await;
+    let pending = frames
+        .iter()
+        .find(|f| f["event_type"] == "SAFETY_APPROVAL_PENDING")
+        .unwrap()["data"]
+        .clone();
+    let hook = s(&pending, "hook_id");
+    let path = format!("/api/session/{}/safety", who.session);
+
+    // A hook id nobody holds: 404 unknown_hook.
+    let (status, body) = signed(
+        &stack,
+        &who,
+        actions::ANSWER_SAFETY,
+        &path,
+        json!({"hook_id": "nope", "approved": true}),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error"]["code"], "unknown_hook");
+    assert_eq!(
+        body["error"]["message"],
+        "no pending safety hook has this id"
+    );
+
+    // Another tenant's session cannot answer it, whichever session its path names.
+    let stranger = caller(&stack).await;
+    for session in [&stranger.session, &who.session] {
+        let (status, body) = signed(
+            &stack,
+            &stranger,
+            actions::ANSWER_SAFETY,
+            &format!("/api/session/{session}/safety"),
+            json!({"hook_id": hook, "approved": true}),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+        assert_eq!(body["error"]["code"], "unknown_hook");
+    }
+
+    // The owner approves by hook id alone: the execution's record, then it completes.
+    let (status, record) = signed(
+        &stack,
+        &who,
+        actions::ANSWER_SAFETY,
+        &path,
+        json!({"hook_id": hook, "approved": true}),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    assert_eq!(record["execution_id"], pending["execution_id"]);
+    assert_eq!(record["session_id"], who.session.as_str());
+    let frames = ws.until_finished().await;
+    assert_eq!(
+        frames.last().map(|f| f["event_type"].clone()),
+        Some(json!("EXECUTION_COMPLETED"))
+    );
+
+    // Answered once: the hook is gone.
+    let (status, body) = signed(
+        &stack,
+        &who,
+        actions::ANSWER_SAFETY,
+        &path,
+        json!({"hook_id": hook, "approved": true}),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error"]["code"], "unknown_hook");
+}
+
 both_backends!(
     idempotency_keys_and_the_transition_map,
-    socket_handshake_with_the_runtime_down
+    socket_handshake_with_the_runtime_down,
+    a_safety_hook_is_answered_by_its_id_within_the_session
 );

@@ -21,6 +21,9 @@ pub enum RuntimeError {
     /// No such resource in the caller's tenant (`404 not_found`).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// No execution of the session has a pending safety hook with this id (`404 unknown_hook`).
+    #[error("no pending safety hook has this id")]
+    UnknownHook,
     /// The resource is not in a state that allows this (`409 conflict`).
     #[error("{0}")]
     Conflict(String),
@@ -62,6 +65,7 @@ impl RuntimeError {
             Self::InvalidIntent(_) => "invalid_intent",
             Self::IntentInProgress => "intent_in_progress",
             Self::NotFound(_) => "not_found",
+            Self::UnknownHook => "unknown_hook",
             Self::Conflict(_) => "conflict",
             Self::Validation { .. } => "validation_failed",
             Self::StateUnavailable(_) => "state_unavailable",
@@ -76,7 +80,7 @@ impl ResponseError for RuntimeError {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::InvalidIntent(_) => StatusCode::FORBIDDEN,
             Self::IntentInProgress | Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::UnknownHook => StatusCode::NOT_FOUND,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::StateUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -22,6 +22,7 @@ use crate::routes::{executions, health, history, sessions};
     paths(platform_sdk::operational::live, health::ready, sessions::create, sessions::create_anonymous, sessions::upgrade,
           sessions::end, sessions::get_one, sessions::validate, sessions::list, executions::submit,
           executions::get_one, executions::events, executions::stream, executions::cancel, executions::safety,
+          executions::session_safety,
           history::session_events, history::session_stream, history::conversations, history::messages),
     components(schemas(ErrorBody, ErrorDetail, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,

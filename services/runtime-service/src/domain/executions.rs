@@ -45,6 +45,8 @@ pub struct SafetySettings {
 
 /// The live controls of a running execution.
 pub(crate) struct Control {
+    pub(crate) tenant_id: String,
+    pub(crate) session_id: String,
     pub(crate) cancel: watch::Sender<bool>,
     pub(crate) hook: Mutex<Option<(String, oneshot::Sender<SafetyAnswer>)>>,
 }
@@ -329,6 +331,8 @@ impl Executions {
     ) {
         let (cancel, cancelled) = watch::channel(false);
         let control = Arc::new(Control {
+            tenant_id: record.tenant_id.clone(),
+            session_id: record.session_id.clone(),
             cancel,
             hook: Mutex::new(None),
         });
@@ -454,5 +458,38 @@ impl Executions {
         };
         let _ = sender.send(answer);
         Ok(record)
+    }
+
+    /// Delivers a human's answer to the pending safety hook `answer.hook_id` of whichever running
+    /// execution of the session (in the contract's tenant) holds it.
+    pub async fn answer_safety_in_session(
+        &self,
+        contract: &Contract,
+        session_id: &str,
+        answer: SafetyAnswer,
+    ) -> Result<ExecutionRecord, RuntimeError> {
+        if contract.session_id != session_id {
+            return Err(RuntimeError::UnknownHook);
+        }
+        let execution_id = self
+            .active
+            .lock()
+            .map_err(|_| RuntimeError::Internal(anyhow::anyhow!("executions lock poisoned")))?
+            .iter()
+            .find(|(_, c)| {
+                c.tenant_id == contract.tenant_id
+                    && c.session_id == session_id
+                    && c.hook
+                        .lock()
+                        .is_ok_and(|h| h.as_ref().is_some_and(|(id, _)| *id == answer.hook_id))
+            })
+            .map(|(id, _)| id.clone())
+            .ok_or(RuntimeError::UnknownHook)?;
+        self.answer_safety(contract, &execution_id, answer)
+            .await
+            .map_err(|e| match e {
+                RuntimeError::NotFound(_) => RuntimeError::UnknownHook,
+                other => other,
+            })
     }
 }

@@ -47,6 +47,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         platform_sdk::http::resource("/api/execution/{id}/safety")
             .route(web::post().to(safety))
             .default_service(nope()),
+    )
+    .service(
+        platform_sdk::http::resource("/api/session/{session_id}/safety")
+            .route(web::post().to(session_safety))
+            .default_service(nope()),
     );
 }
 
@@ -169,6 +174,29 @@ pub async fn safety(
             Ok((
                 StatusCode::OK,
                 executions.answer_safety(&c, &id, answer).await?,
+            ))
+        })
+        .await
+}
+
+/// Answers a pending safety hook by its id, in whichever running execution of the session holds
+/// it (`action: answer_safety`, payload `SafetyAnswer`); no such hook → `404 unknown_hook`.
+#[utoipa::path(post, path = "/api/session/{session_id}/safety", request_body = SignedIntent, responses((status = 200, body = ExecutionRecord), (status = 403), (status = 404, description = "unknown_hook"), (status = 409)))]
+pub async fn session_safety(
+    state: web::Data<AppState>,
+    session_id: web::Path<String>,
+    intent: ApiJson<SignedIntent>,
+) -> Result<HttpResponse, RuntimeError> {
+    let executions = &state.executions;
+    state
+        .gate
+        .execute(&intent, actions::ANSWER_SAFETY, |c| async move {
+            let answer: SafetyAnswer = payload(&c.payload)?;
+            Ok((
+                StatusCode::OK,
+                executions
+                    .answer_safety_in_session(&c, &session_id, answer)
+                    .await?,
             ))
         })
         .await
