@@ -11,7 +11,8 @@
 //!   backends, plus the typed records kept in it (sessions, idempotency, progress, file refs).
 //! - [`wire`] and [`error`]: request/response DTOs and the one error body used everywhere.
 //! - [`runtime_client`]: the HTTP client the experience plane uses to reach the runtime (one
-//!   signed-request path, shared by its typed calls and the experience gateway), and
+//!   signed-request path, shared by its typed calls and the experience gateway; the call itself
+//!   is described in [`runtime_call`]), and
 //!   [`runtime_stream`]: the runtime's session event stream, parsed.
 //! - [`settings`], [`db`], [`http`], [`json`], [`operational`], [`metrics`], [`telemetry`]:
 //!   plumbing both services share (settings sections, database connection and migrations,
@@ -25,6 +26,7 @@ pub mod http;
 pub mod json;
 pub mod metrics;
 pub mod operational;
+pub mod runtime_call;
 pub mod runtime_client;
 pub mod runtime_stream;
 pub mod security_guard;

@@ -11,7 +11,8 @@ use futures_util::StreamExt as _;
 
 use crate::agent_wire::SessionEvent;
 use crate::http::REQUEST_ID_HEADER;
-use crate::runtime_client::{encode_segment, read, RuntimeClient, RuntimeClientError};
+use crate::runtime_call::{encode_segment, read, RuntimeClientError};
+use crate::runtime_client::RuntimeClient;
 
 /// One item of a session stream.
 #[derive(Debug, Clone, PartialEq)]

@@ -18,5 +18,7 @@ pub mod openapi;
 pub mod routes;
 mod service;
 pub mod table;
+#[cfg(test)]
+mod tests;
 
 pub use service::Gateway;
