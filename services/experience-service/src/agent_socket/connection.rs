@@ -58,7 +58,7 @@ pub async fn serve(
     let mut follower = Follower::new(ctx.clone());
     let mut commands = Commands::new(ctx.clone());
     let mut open = session.text(event_frame(&established(&ctx))).await.is_ok();
-    if open && ctx.resume_from.is_some() && !follower.ensure_running().await {
+    if open && ctx.resume_from.is_some() && !follower.restart(ctx.resume_from).await {
         let frame = error_frame("runtime_unavailable", "could not resume; retry shortly");
         open = session.text(frame).await.is_ok();
     }

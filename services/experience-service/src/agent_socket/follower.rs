@@ -52,7 +52,7 @@ pub struct Follower {
 }
 
 impl Follower {
-    /// A follower that is not running yet; `resume_from` is the client's `last_event_id`.
+    /// A follower that is not running yet (the context's `resume_from` is where it would begin).
     pub fn new(ctx: Arc<Context>) -> Self {
         let start_after = ctx.resume_from;
         Self {
@@ -62,13 +62,9 @@ impl Follower {
         }
     }
 
-    /// True when a follower task is running.
-    pub fn is_running(&self) -> bool {
-        self.running.is_some()
-    }
-
-    /// Starts following unless it already does (from the pending resume point, else from now).
-    /// False when the runtime could not be subscribed to.
+    /// Starts following unless it already does: from a resume point that could not be served
+    /// before (when past event 0), else from now. False when the runtime could not be
+    /// subscribed to.
     pub async fn ensure_running(&mut self) -> bool {
         if self.running.is_some() {
             return true;

@@ -196,25 +196,25 @@ async fn an_intent_row_signs_the_body_as_the_payload_for_the_caller() {
     assert!(intent.signature.is_some());
 }
 
+/// Forwards a bare request for `row` (id `t1`) to the runtime at `url`; expects a failure.
+async fn failure(url: &str, row: &Row) -> ApiError {
+    let request = Forward {
+        params: pairs(&[("id", "t1")]),
+        ..Forward::default()
+    };
+    gateway(url)
+        .forward(row, &caller(), &claims(), request)
+        .await
+        .unwrap_err()
+}
+
 #[tokio::test]
 async fn runtime_refusals_pass_through_and_an_absent_runtime_is_503() {
     let (url, _seen) = recording_runtime(
         "409 Conflict",
         r#"{"error":{"code":"invalid_transition","message":"the thing is retired","request_id":"rt"}}"#,
     );
-    let refused = gateway(&url)
-        .forward(
-            &WRITE,
-            &caller(),
-            &claims(),
-            Forward {
-                params: pairs(&[("id", "t1")]),
-                ..Forward::default()
-            },
-        )
-        .await
-        .unwrap_err();
-    match refused {
+    match failure(&url, &WRITE).await {
         ApiError::Refused { status, body } => {
             assert_eq!(status.as_u16(), 409);
             assert_eq!(body.error.code, "invalid_transition");
@@ -226,17 +226,6 @@ async fn runtime_refusals_pass_through_and_an_absent_runtime_is_503() {
     let closed = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let err = gateway(&url)
-        .forward(
-            &READ,
-            &caller(),
-            &claims(),
-            Forward {
-                params: pairs(&[("id", "t1")]),
-                ..Forward::default()
-            },
-        )
-        .await
-        .unwrap_err();
+    let err = failure(&url, &READ).await;
     assert!(matches!(err, ApiError::RuntimeUnavailable), "{err:?}");
 }
