@@ -21,4 +21,4 @@ pub mod table;
 #[cfg(test)]
 mod tests;
 
-pub use service::Gateway;
+pub use service::{Forward, Gateway};
