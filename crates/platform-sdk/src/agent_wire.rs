@@ -117,7 +117,9 @@ impl ExecutionStatus {
 pub struct SubmitIntentPayload {
     /// What the user said.
     pub text: String,
-    /// `guide`, `liaison` or `specialist`.
+    /// The agent type as the client named it (`guide`, `liaison`, `specialist`, ...; empty when
+    /// it named none: the conversation's agent, or one chosen from `pillar` / `surface`). The
+    /// runtime's agent catalog validates it.
     pub agent_type: String,
     /// Pillar for a liaison, as the client named it (the runtime's agent catalog resolves
     /// aliases and refuses unknown ones).
@@ -169,8 +171,9 @@ pub struct EventPage {
     pub events: Vec<SessionEvent>,
 }
 
-/// Body of `POST /api/execution/{id}/safety`.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// Payload of an `answer_safety` intent (`POST /api/session/{id}/safety`): the runtime finds the
+/// pending hook by its id within the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SafetyAnswer {
     /// The hook being answered.
     pub hook_id: String,

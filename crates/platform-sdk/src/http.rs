@@ -1,5 +1,6 @@
-//! actix-web plumbing shared by both services: request ids, path/query errors mapped to the
-//! error body, the 404/405 fallbacks, the `/docs` page and the client-address helper.
+//! actix-web plumbing shared by both services: request ids, the bearer token of a request,
+//! path/query errors mapped to the error body, the 404/405 fallbacks, the `/docs` page and the
+//! client-address helper.
 //!
 //! The request-id middleware must be the outermost layer: it opens a task-local scope holding
 //! the id, so any error rendered while the request is handled (by a handler, an extractor or an
@@ -124,6 +125,18 @@ pub fn client_ip(req: &HttpRequest, trust_forwarded_for: bool) -> String {
     req.peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The bearer token of a request (`Authorization: Bearer …`, scheme in either case), if any.
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
 }
 
 /// An error that was already rendered (used by extractors that build their own response).

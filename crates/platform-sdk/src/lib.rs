@@ -10,10 +10,15 @@
 //! - [`state_surface`]: the [`state_surface::StateStore`] abstraction with Redis and in-memory
 //!   backends, plus the typed records kept in it (sessions, idempotency, progress, file refs).
 //! - [`wire`] and [`error`]: request/response DTOs and the one error body used everywhere.
-//! - [`runtime_client`]: the typed HTTP client the experience plane uses to reach the runtime.
-//! - [`settings`], [`db`], [`http`], [`server`], [`metrics`], [`telemetry`]: plumbing both services
-//!   share (settings sections, database connection and migrations, request ids, JSON error
-//!   mapping, server assembly and graceful shutdown, Prometheus metrics, log set-up).
+//! - [`runtime_client`]: the HTTP client the experience plane uses to reach the runtime (one
+//!   signed-request path, shared by its typed calls and the experience gateway; the call itself
+//!   is described in [`runtime_call`]), and
+//!   [`runtime_stream`]: the runtime's session event stream, parsed.
+//! - [`idempotency`]: claim → act → record-or-release over the State Surface, in one place.
+//! - [`settings`], [`db`], [`http`], [`json`], [`operational`], [`server`], [`metrics`],
+//!   [`telemetry`]: plumbing both services share (settings sections, database connection and
+//!   migrations, request ids and the bearer token, JSON error mapping, health/docs endpoints,
+//!   server assembly and graceful shutdown, Prometheus metrics, log set-up).
 
 pub mod agent_wire;
 pub mod db;
@@ -23,7 +28,9 @@ pub mod idempotency;
 pub mod json;
 pub mod metrics;
 pub mod operational;
+pub mod runtime_call;
 pub mod runtime_client;
+pub mod runtime_stream;
 pub mod security_guard;
 pub mod server;
 pub mod settings;

@@ -1,108 +1,43 @@
-//! The typed client the experience plane uses to reach the runtime plane.
+//! The client the experience plane uses to reach the runtime plane.
 //!
-//! Mutations are sent as signed intents (built here with the [`IntentSigner`]); reads carry a
-//! cached one-minute service token. Every call forwards the caller's request id and is bounded by
-//! the client's timeout, so a dead runtime turns into [`RuntimeClientError::Unavailable`] quickly
-//! instead of a hung request. Nothing is retried here: the caller decides (a retry of the same
+//! Every call takes one path, [`RuntimeClient::send`]: build the request (a signed intent for
+//! mutations, the cached one-minute service token for reads), send it with the caller's request
+//! id under the client's timeouts, and read the answer. An error body becomes
+//! [`RuntimeClientError::Rejected`]; no answer in time, a 502 or a 503 becomes
+//! [`RuntimeClientError::Unavailable`]. The typed methods are the calls whose answers the
+//! experience plane itself reads (sessions, the socket's commands); the experience gateway sends
+//! its table rows through `send` as they are. The session event stream is in
+//! [`crate::runtime_stream`]. Nothing is retried here: the caller decides (a retry of the same
 //! signed intent is safe, the runtime answers it with the original result).
 
 use std::sync::Mutex;
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde_json::Value;
 
-use crate::agent_wire::{
-    ConversationList, ExecutionRecord, MessageList, SafetyAnswer, SessionEvent, SubmitIntentPayload,
-};
-use crate::error::ErrorBody;
+use crate::agent_wire::{ExecutionRecord, SafetyAnswer, SubmitIntentPayload};
 use crate::http::REQUEST_ID_HEADER;
+pub use crate::runtime_call::{
+    actions, encode_segment, Actor, Credential, RuntimeAnswer, RuntimeCall, RuntimeClientError,
+    ANONYMOUS_TENANT,
+};
+use crate::runtime_call::{read, to_value};
 use crate::security_guard::service::mint;
 use crate::security_guard::KeyRing;
-use crate::traffic_cop::{IntentRequest, IntentSigner, SignedIntent};
+use crate::traffic_cop::{IntentRequest, IntentSigner};
 use crate::wire::{
-    CreateSessionPayload, SessionList, SessionRecord, UpgradeSessionPayload,
-    ValidateSessionRequest, ValidateSessionResponse,
+    CreateSessionPayload, SessionList, SessionRecord, ValidateSessionRequest,
+    ValidateSessionResponse,
 };
-
-/// Tenant id under which anonymous sessions live until they are upgraded.
-pub const ANONYMOUS_TENANT: &str = "public";
-
-/// Intent action names, shared by both sides.
-pub mod actions {
-    /// Create a user session.
-    pub const CREATE_SESSION: &str = "create_session";
-    /// Create an anonymous session.
-    pub const CREATE_ANONYMOUS_SESSION: &str = "create_anonymous_session";
-    /// Attach a user to an anonymous session.
-    pub const UPGRADE_SESSION: &str = "upgrade_session";
-    /// End a session.
-    pub const END_SESSION: &str = "end_session";
-    /// Start an agent turn.
-    pub const SUBMIT_INTENT: &str = "submit_intent";
-    /// Cancel an execution.
-    pub const CANCEL_EXECUTION: &str = "cancel_execution";
-    /// Answer a safety hook.
-    pub const ANSWER_SAFETY: &str = "answer_safety";
-}
-
-/// Which session stream to follow, from where, and how long a full consumer is tolerated.
-#[derive(Debug, Clone, Copy)]
-pub struct Follow<'a> {
-    /// Tenant.
-    pub tenant_id: &'a str,
-    /// Session.
-    pub session_id: &'a str,
-    /// Start after this event id (`-1`: from now).
-    pub after: i64,
-    /// How long `out` may stay full before the consumer counts as stalled.
-    pub stall: Duration,
-}
-
-/// How following a session stream ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FollowEnd {
-    /// The runtime ended the stream (e.g. it is shutting down).
-    Ended,
-    /// The consumer went away.
-    ConsumerGone,
-    /// The consumer stopped taking events.
-    ConsumerStalled,
-}
-
-/// Why a runtime call failed.
-#[derive(Debug, thiserror::Error)]
-pub enum RuntimeClientError {
-    /// The runtime could not be reached or did not answer in time.
-    #[error("runtime unavailable: {0}")]
-    Unavailable(String),
-    /// The runtime answered with an error body.
-    #[error("runtime refused the call: {status} {}", body.error.code)]
-    Rejected {
-        /// HTTP status.
-        status: u16,
-        /// The runtime's error body.
-        body: Box<ErrorBody>,
-    },
-    /// The runtime answered something we could not read, or a token could not be minted.
-    #[error("runtime protocol error: {0}")]
-    Protocol(String),
-}
-
-impl RuntimeClientError {
-    /// True for a `404` from the runtime.
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, Self::Rejected { status: 404, .. })
-    }
-}
 
 /// The client; build once and share.
 pub struct RuntimeClient {
     http: reqwest::Client,
     /// Without a total timeout: event streams stay open as long as the socket they feed.
-    stream_http: reqwest::Client,
-    base_url: String,
+    pub(crate) stream_http: reqwest::Client,
+    pub(crate) base_url: String,
     signer: IntentSigner,
     service_ring: KeyRing,
     token: Mutex<Option<(String, i64)>>,
@@ -115,19 +50,18 @@ impl RuntimeClient {
         timeout: Duration,
         service_ring: KeyRing,
     ) -> Result<Self, RuntimeClientError> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .pool_max_idle_per_host(64)
-            .build()
-            .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
-        let stream_http = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .build()
-            .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
+        let built = |b: reqwest::ClientBuilder| {
+            b.connect_timeout(timeout)
+                .build()
+                .map_err(|e| RuntimeClientError::Protocol(e.to_string()))
+        };
         Ok(Self {
-            http,
-            stream_http,
+            http: built(
+                reqwest::Client::builder()
+                    .timeout(timeout)
+                    .pool_max_idle_per_host(64),
+            )?,
+            stream_http: built(reqwest::Client::builder())?,
             base_url: base_url.trim_end_matches('/').to_owned(),
             signer: IntentSigner::new(service_ring.clone(), 30_000),
             service_ring,
@@ -135,12 +69,7 @@ impl RuntimeClient {
         })
     }
 
-    /// The intent signer (tests sign their own contracts with it).
-    pub fn signer(&self) -> &IntentSigner {
-        &self.signer
-    }
-
-    fn service_token(&self) -> Result<String, RuntimeClientError> {
+    pub(crate) fn service_token(&self) -> Result<String, RuntimeClientError> {
         let now = crate::time_util::now_secs();
         let mut cached = self
             .token
@@ -157,150 +86,91 @@ impl RuntimeClient {
         Ok(token)
     }
 
-    fn request(
-        &self,
-        method: Method,
-        path: &str,
-        request_id: &str,
-    ) -> Result<reqwest::RequestBuilder, RuntimeClientError> {
-        Ok(self
+    /// Sends one call: signs it when it is an intent, forwards the request id, reads the answer.
+    pub async fn send(&self, call: RuntimeCall<'_>) -> Result<RuntimeAnswer, RuntimeClientError> {
+        let mut req = self
             .http
-            .request(method, format!("{}{}", self.base_url, path))
-            .header(REQUEST_ID_HEADER, request_id)
-            .bearer_auth(self.service_token()?))
-    }
-
-    async fn call<B: Serialize, T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        request_id: &str,
-        body: Option<&B>,
-    ) -> Result<T, RuntimeClientError> {
-        let mut req = self.request(method, path, request_id)?;
-        if let Some(body) = body {
-            req = req.json(body);
+            .request(call.method, format!("{}{}", self.base_url, call.path))
+            .header(REQUEST_ID_HEADER, call.request_id)
+            .bearer_auth(self.service_token()?);
+        if !call.query.is_empty() {
+            req = req.query(&call.query);
         }
-        Self::read(req.send().await).await
+        if let Some(key) = call.idempotency_key {
+            req = req.header("idempotency-key", key);
+        }
+        req = match (call.credential, call.body) {
+            (Credential::Service, None) => req,
+            (Credential::Service, Some(body)) => req.json(&body),
+            (Credential::Intent { action, actor }, payload) => {
+                req.json(&self.signer.sign(IntentRequest {
+                    action,
+                    tenant_id: actor.tenant_id,
+                    user_id: actor.user_id,
+                    session_id: actor.session_id,
+                    payload: payload.unwrap_or_else(|| serde_json::json!({})),
+                }))
+            }
+        };
+        read(req.send().await).await
     }
 
-    /// Builds and signs a contract for `action` with a serialisable payload.
-    fn sign<P: Serialize>(
+    async fn call<T: DeserializeOwned>(
         &self,
-        action: &str,
-        tenant_id: &str,
-        user_id: Option<&str>,
-        session_id: &str,
-        payload: &P,
-    ) -> Result<SignedIntent, RuntimeClientError> {
-        let payload = serde_json::to_value(payload)
-            .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
-        Ok(self.signer.sign(IntentRequest {
-            action,
-            tenant_id,
-            user_id,
-            session_id,
-            payload,
-        }))
-    }
-
-    /// Sends an already signed intent (safe to retry: the runtime replays the original answer).
-    pub async fn send_intent<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        request_id: &str,
-        intent: &SignedIntent,
+        call: RuntimeCall<'_>,
     ) -> Result<T, RuntimeClientError> {
-        self.call(method, path, request_id, Some(intent)).await
+        let answer = self.send(call).await?;
+        serde_json::from_slice(&answer.body)
+            .map_err(|e| RuntimeClientError::Protocol(e.to_string()))
     }
 
-    /// Creates the session `session_id` for a user.
+    /// Creates a session: for a user, or anonymous (guide agent only, public tenant) when
+    /// `actor.user_id` is `None`.
     pub async fn create_session(
         &self,
         request_id: &str,
-        tenant_id: &str,
-        user_id: &str,
-        session_id: &str,
-        metadata: serde_json::Value,
+        actor: Actor<'_>,
+        metadata: Value,
     ) -> Result<SessionRecord, RuntimeClientError> {
-        let payload = CreateSessionPayload { metadata };
-        let intent = self.sign(
-            actions::CREATE_SESSION,
-            tenant_id,
-            Some(user_id),
-            session_id,
-            &payload,
-        )?;
-        self.send_intent(Method::POST, "/api/session/create", request_id, &intent)
-            .await
-    }
-
-    /// Creates an anonymous session (guide agent only) in the public tenant.
-    pub async fn create_anonymous_session(
-        &self,
-        request_id: &str,
-        session_id: &str,
-        metadata: serde_json::Value,
-    ) -> Result<SessionRecord, RuntimeClientError> {
-        let payload = CreateSessionPayload { metadata };
-        let intent = self.sign(
-            actions::CREATE_ANONYMOUS_SESSION,
-            ANONYMOUS_TENANT,
-            None,
-            session_id,
-            &payload,
-        )?;
-        self.send_intent(
-            Method::POST,
-            "/api/session/create-anonymous",
-            request_id,
-            &intent,
-        )
-        .await
-    }
-
-    /// Attaches a user (of `tenant_id`) to an anonymous session, keeping its id.
-    pub async fn upgrade_session(
-        &self,
-        request_id: &str,
-        tenant_id: &str,
-        user_id: &str,
-        session_id: &str,
-    ) -> Result<SessionRecord, RuntimeClientError> {
-        let payload = UpgradeSessionPayload {
-            user_id: user_id.to_owned(),
+        let (action, path, actor) = match actor.user_id {
+            Some(_) => (actions::CREATE_SESSION, "/api/session/create", actor),
+            None => (
+                actions::CREATE_ANONYMOUS_SESSION,
+                "/api/session/create-anonymous",
+                Actor {
+                    tenant_id: ANONYMOUS_TENANT,
+                    ..actor
+                },
+            ),
         };
-        let intent = self.sign(
-            actions::UPGRADE_SESSION,
-            tenant_id,
-            Some(user_id),
-            session_id,
-            &payload,
-        )?;
-        let path = format!("/api/session/{session_id}/upgrade");
-        self.send_intent(Method::PATCH, &path, request_id, &intent)
-            .await
+        let payload = to_value(&CreateSessionPayload { metadata })?;
+        let call = RuntimeCall::intent(
+            Method::POST,
+            path.into(),
+            request_id,
+            action,
+            actor,
+            payload,
+        );
+        self.call(call).await
     }
 
     /// Ends a session.
     pub async fn end_session(
         &self,
         request_id: &str,
-        tenant_id: &str,
-        user_id: Option<&str>,
-        session_id: &str,
+        actor: Actor<'_>,
     ) -> Result<SessionRecord, RuntimeClientError> {
-        let intent = self.sign(
+        let path = format!("/api/session/{}", encode_segment(actor.session_id));
+        let call = RuntimeCall::intent(
+            Method::DELETE,
+            path,
+            request_id,
             actions::END_SESSION,
-            tenant_id,
-            user_id,
-            session_id,
-            &serde_json::json!({}),
-        )?;
-        let path = format!("/api/session/{session_id}");
-        self.send_intent(Method::DELETE, &path, request_id, &intent)
-            .await
+            actor,
+            Value::Null,
+        );
+        self.call(call).await
     }
 
     /// Reads a session of a tenant.
@@ -310,8 +180,8 @@ impl RuntimeClient {
         tenant_id: &str,
         session_id: &str,
     ) -> Result<SessionRecord, RuntimeClientError> {
-        let path = format!("/api/session/{session_id}?tenant_id={tenant_id}");
-        self.call::<(), _>(Method::GET, &path, request_id, None)
+        let path = format!("/api/session/{}", encode_segment(session_id));
+        self.call(RuntimeCall::read(Method::GET, path, request_id).param("tenant_id", tenant_id))
             .await
     }
 
@@ -327,9 +197,10 @@ impl RuntimeClient {
             tenant_id: tenant_id.to_owned(),
             user_id: user_id.to_owned(),
         };
-        let path = format!("/api/session/{session_id}/validate");
-        self.call(Method::POST, &path, request_id, Some(&body))
-            .await
+        let path = format!("/api/session/{}/validate", encode_segment(session_id));
+        let mut call = RuntimeCall::read(Method::POST, path, request_id);
+        call.body = Some(to_value(&body)?);
+        self.call(call).await
     }
 
     /// Lists a user's active sessions.
@@ -339,8 +210,8 @@ impl RuntimeClient {
         tenant_id: &str,
         user_id: &str,
     ) -> Result<SessionList, RuntimeClientError> {
-        let path = format!("/api/sessions?tenant_id={tenant_id}&user_id={user_id}");
-        self.call::<(), _>(Method::GET, &path, request_id, None)
+        let call = RuntimeCall::read(Method::GET, "/api/sessions".into(), request_id);
+        self.call(call.param("tenant_id", tenant_id).param("user_id", user_id))
             .await
     }
 
@@ -348,208 +219,69 @@ impl RuntimeClient {
     pub async fn submit_intent(
         &self,
         request_id: &str,
-        tenant_id: &str,
-        user_id: Option<&str>,
-        session_id: &str,
+        actor: Actor<'_>,
         payload: &SubmitIntentPayload,
         idempotency_key: Option<&str>,
     ) -> Result<ExecutionRecord, RuntimeClientError> {
-        let intent = self.sign(
+        let path = "/api/intent/submit".to_owned();
+        let mut call = RuntimeCall::intent(
+            Method::POST,
+            path,
+            request_id,
             actions::SUBMIT_INTENT,
-            tenant_id,
-            user_id,
-            session_id,
-            payload,
-        )?;
-        let mut req = self
-            .request(Method::POST, "/api/intent/submit", request_id)?
-            .json(&intent);
-        if let Some(key) = idempotency_key {
-            req = req.header("idempotency-key", key);
-        }
-        Self::read(req.send().await).await
+            actor,
+            to_value(payload)?,
+        );
+        call.idempotency_key = idempotency_key;
+        self.call(call).await
     }
 
     /// Cancels an execution of the session.
     pub async fn cancel_execution(
         &self,
         request_id: &str,
-        tenant_id: &str,
-        user_id: Option<&str>,
-        session_id: &str,
+        actor: Actor<'_>,
         execution_id: &str,
     ) -> Result<ExecutionRecord, RuntimeClientError> {
-        let intent = self.sign(
+        let path = format!("/api/execution/{}/cancel", encode_segment(execution_id));
+        let call = RuntimeCall::intent(
+            Method::POST,
+            path,
+            request_id,
             actions::CANCEL_EXECUTION,
-            tenant_id,
-            user_id,
-            session_id,
-            &serde_json::json!({}),
-        )?;
-        let path = format!("/api/execution/{execution_id}/cancel");
-        self.send_intent(Method::POST, &path, request_id, &intent)
-            .await
+            actor,
+            Value::Null,
+        );
+        self.call(call).await
     }
 
-    /// Answers the safety hook of an execution of the session.
+    /// Answers a pending safety hook of the session by its id (the runtime finds its execution;
+    /// `404 unknown_hook` when the session has no such pending hook).
     pub async fn answer_safety(
         &self,
         request_id: &str,
-        tenant_id: &str,
-        user_id: Option<&str>,
-        session_id: &str,
-        execution_id: &str,
+        actor: Actor<'_>,
         answer: &SafetyAnswer,
     ) -> Result<ExecutionRecord, RuntimeClientError> {
-        let intent = self.sign(
+        let path = format!("/api/session/{}/safety", encode_segment(actor.session_id));
+        let call = RuntimeCall::intent(
+            Method::POST,
+            path,
+            request_id,
             actions::ANSWER_SAFETY,
-            tenant_id,
-            user_id,
-            session_id,
-            answer,
-        )?;
-        let path = format!("/api/execution/{execution_id}/safety");
-        self.send_intent(Method::POST, &path, request_id, &intent)
-            .await
-    }
-
-    /// A user's conversations.
-    pub async fn conversations(
-        &self,
-        request_id: &str,
-        tenant_id: &str,
-        user_id: &str,
-    ) -> Result<ConversationList, RuntimeClientError> {
-        let path = format!("/api/conversations?tenant_id={tenant_id}&user_id={user_id}");
-        self.call::<(), _>(Method::GET, &path, request_id, None)
-            .await
-    }
-
-    /// Messages of one of a user's conversations.
-    pub async fn messages(
-        &self,
-        request_id: &str,
-        tenant_id: &str,
-        user_id: &str,
-        conversation_id: &str,
-    ) -> Result<MessageList, RuntimeClientError> {
-        let path = format!(
-            "/api/conversations/{conversation_id}/messages?tenant_id={tenant_id}&user_id={user_id}"
+            actor,
+            to_value(answer)?,
         );
-        self.call::<(), _>(Method::GET, &path, request_id, None)
-            .await
-    }
-
-    /// Follows the session's event stream (SSE) after `after` (`-1`: from now), sending each
-    /// event into `out`. `cursor` tracks the newest event id seen (including the starting cursor
-    /// the runtime announces); `ready` receives that starting cursor once the runtime has
-    /// subscribed. When `out` stays full for `stall`, the consumer is stalled and following stops.
-    pub async fn follow_session(
-        &self,
-        follow: Follow<'_>,
-        cursor: &std::sync::atomic::AtomicI64,
-        mut ready: Option<tokio::sync::oneshot::Sender<i64>>,
-        out: &tokio::sync::mpsc::Sender<SessionEvent>,
-    ) -> Result<FollowEnd, RuntimeClientError> {
-        use futures_util::StreamExt as _;
-        use std::sync::atomic::Ordering;
-        let Follow {
-            tenant_id,
-            session_id,
-            after,
-            stall,
-        } = follow;
-        let res = self
-            .stream_http
-            .get(format!(
-                "{}/api/session/{session_id}/stream?tenant_id={tenant_id}&after={after}",
-                self.base_url
-            ))
-            .bearer_auth(self.service_token()?)
-            .send()
-            .await
-            .map_err(|e| RuntimeClientError::Unavailable(e.to_string()))?;
-        if !res.status().is_success() {
-            return Self::read::<serde_json::Value>(Ok(res))
-                .await
-                .map(|_| FollowEnd::Ended);
-        }
-        let mut buffer = String::new();
-        let mut body = res.bytes_stream();
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| RuntimeClientError::Unavailable(e.to_string()))?;
-            buffer.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = buffer.find("\n\n") {
-                let block: String = buffer.drain(..end + 2).collect();
-                if let Some(start) = block
-                    .trim()
-                    .strip_prefix(": cursor ")
-                    .and_then(|c| c.parse::<i64>().ok())
-                {
-                    cursor.fetch_max(start, Ordering::AcqRel);
-                    if let Some(tx) = ready.take() {
-                        let _ = tx.send(start);
-                    }
-                    continue;
-                }
-                let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) else {
-                    continue;
-                };
-                let event: SessionEvent = serde_json::from_str(data)
-                    .map_err(|e| RuntimeClientError::Protocol(e.to_string()))?;
-                let id = event.event_id;
-                match tokio::time::timeout(stall, out.send(event)).await {
-                    Ok(Ok(())) => {
-                        cursor.fetch_max(id, Ordering::AcqRel);
-                    }
-                    Ok(Err(_)) => return Ok(FollowEnd::ConsumerGone),
-                    Err(_) => return Ok(FollowEnd::ConsumerStalled),
-                }
-            }
-        }
-        Ok(FollowEnd::Ended)
-    }
-
-    async fn read<T: DeserializeOwned>(
-        sent: Result<reqwest::Response, reqwest::Error>,
-    ) -> Result<T, RuntimeClientError> {
-        let res = sent.map_err(|e| RuntimeClientError::Unavailable(e.to_string()))?;
-        let status = res.status();
-        let bytes = res
-            .bytes()
-            .await
-            .map_err(|e| RuntimeClientError::Unavailable(e.to_string()))?;
-        if status.is_success() {
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| RuntimeClientError::Protocol(e.to_string()));
-        }
-        if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::BAD_GATEWAY {
-            return Err(RuntimeClientError::Unavailable(format!("status {status}")));
-        }
-        let body: ErrorBody = serde_json::from_slice(&bytes).map_err(|_| {
-            RuntimeClientError::Protocol(format!("status {status} without error body"))
-        })?;
-        Err(RuntimeClientError::Rejected {
-            status: status.as_u16(),
-            body: Box::new(body),
-        })
+        self.call(call).await
     }
 
     /// `GET /health/live` on the runtime (used by experience readiness).
     pub async fn live(&self) -> Result<(), RuntimeClientError> {
-        let res = self
+        let sent = self
             .http
             .get(format!("{}/health/live", self.base_url))
             .send()
-            .await
-            .map_err(|e| RuntimeClientError::Unavailable(e.to_string()))?;
-        if res.status().is_success() {
-            Ok(())
-        } else {
-            Err(RuntimeClientError::Unavailable(format!(
-                "status {}",
-                res.status()
-            )))
-        }
+            .await;
+        read(sent).await.map(|_| ())
     }
 }

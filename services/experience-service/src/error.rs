@@ -48,6 +48,15 @@ pub enum ApiError {
     /// The password-hashing queue is full (`503 busy` with `Retry-After: 1`).
     #[error("the service is busy; retry shortly")]
     Busy,
+    /// The runtime refused a call the gateway forwarded (its `4xx` status, code, message and
+    /// fields; our request id).
+    #[error("{}", .body.error.message)]
+    Refused {
+        /// The runtime's status.
+        status: StatusCode,
+        /// The runtime's error body.
+        body: Box<ErrorBody>,
+    },
     /// The runtime plane could not be reached in time (`503 runtime_unavailable`).
     #[error("the runtime service is unavailable; retry shortly")]
     RuntimeUnavailable,
@@ -73,7 +82,24 @@ impl ApiError {
         Self::Internal(e.into())
     }
 
-    fn code(&self) -> &'static str {
+    /// Maps the failure of a forwarded runtime call, once for every gateway row: a `4xx` passes
+    /// through (except `401`, which means our own service credential was refused: an internal
+    /// error), no answer is `503 runtime_unavailable`, anything else is internal.
+    pub fn forwarded(e: RuntimeClientError) -> Self {
+        match e {
+            RuntimeClientError::Rejected { status, body }
+                if (400..500).contains(&status) && status != 401 =>
+            {
+                match StatusCode::from_u16(status) {
+                    Ok(status) => Self::Refused { status, body },
+                    Err(e) => Self::internal(e),
+                }
+            }
+            other => other.into(),
+        }
+    }
+
+    fn code(&self) -> &str {
         match self {
             Self::Validation(_) => "validation_failed",
             Self::InvalidCredentials => "invalid_credentials",
@@ -86,6 +112,7 @@ impl ApiError {
             Self::EmailTaken => "email_taken",
             Self::RateLimited { .. } => "rate_limited",
             Self::Busy => "busy",
+            Self::Refused { body, .. } => &body.error.code,
             Self::RuntimeUnavailable => "runtime_unavailable",
             Self::StateUnavailable => "state_unavailable",
             Self::Internal(_) => "internal_error",
@@ -136,6 +163,7 @@ impl ResponseError for ApiError {
             Self::Busy | Self::RuntimeUnavailable | Self::StateUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
+            Self::Refused { status, .. } => *status,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -149,8 +177,14 @@ impl ResponseError for ApiError {
             other => other.to_string(),
         };
         let mut body = ErrorBody::new(self.code(), message);
-        if let Self::Validation(fields) = self {
-            body = body.with_fields(fields.clone());
+        match self {
+            Self::Validation(fields) => body = body.with_fields(fields.clone()),
+            Self::Refused { body: runtime, .. } => {
+                if let Some(fields) = &runtime.error.fields {
+                    body = body.with_fields(fields.clone());
+                }
+            }
+            _ => {}
         }
         let mut response = body.into_response(self.status_code());
         let retry_after = match self {

@@ -3,17 +3,18 @@
 //! - [`AuthUser`]: a valid bearer access token whose session has not been ended.
 //! - [`RequireScope<S>`]: the same, plus the scope named by the marker type `S`
 //!   (`403 missing_scope` naming the scope otherwise).
-//! - [`CallerInfo`]: request id, client address and user agent of the request.
+//! - [`require_scope`]: the scope check itself, for scopes named by data (gateway rows).
+//! - [`CallerInfo`]: request id, client address and user agent of the request ([`Caller`]).
 
 use std::future::ready;
 use std::marker::PhantomData;
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
-use platform_sdk::http::{client_ip, current_request_id};
+use platform_sdk::http::{bearer, client_ip, current_request_id};
 use platform_sdk::security_guard::AccessClaims;
 
 use crate::error::ApiError;
-use crate::identity::{Caller, Identity};
+use crate::identity::Identity;
 
 /// Whether to trust `X-Forwarded-For` (app data set at start-up).
 #[derive(Debug, Clone, Copy)]
@@ -22,18 +23,6 @@ pub struct TrustForwardedFor(pub bool);
 /// The authenticated caller.
 #[derive(Debug, Clone)]
 pub struct AuthUser(pub AccessClaims);
-
-/// The bearer token of a request.
-pub fn bearer(req: &HttpRequest) -> Option<&str> {
-    req.headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-}
 
 /// Verifies a token and checks its session was not ended.
 pub fn authenticate(identity: &Identity, token: &str) -> Result<AccessClaims, ApiError> {
@@ -85,16 +74,23 @@ impl<S: ScopeName> FromRequest for RequireScope<S> {
         let result = AuthUser::from_request(req, payload)
             .into_inner()
             .and_then(|user| {
-                if user.0.scopes().grants(S::SCOPE) {
-                    Ok(RequireScope {
-                        user,
-                        _scope: PhantomData,
-                    })
-                } else {
-                    Err(ApiError::MissingScope(S::SCOPE))
-                }
+                require_scope(&user, S::SCOPE)?;
+                Ok(RequireScope {
+                    user,
+                    _scope: PhantomData,
+                })
             });
         ready(result)
+    }
+}
+
+/// Checks that the caller's token grants `scope` (`403 missing_scope` naming it otherwise); the
+/// check behind [`RequireScope`], also used by the gateway rows.
+pub fn require_scope(user: &AuthUser, scope: &'static str) -> Result<(), ApiError> {
+    if user.0.scopes().grants(scope) {
+        Ok(())
+    } else {
+        Err(ApiError::MissingScope(scope))
     }
 }
 
@@ -114,6 +110,24 @@ pub mod scopes {
     pub struct AgentsRead;
     impl ScopeName for AgentsRead {
         const SCOPE: &'static str = "agents:read";
+    }
+}
+
+/// Who is calling, for logs, throttles and session metadata.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// Request id (forwarded to the runtime).
+    pub request_id: String,
+    /// Client address.
+    pub ip: String,
+    /// User agent, if sent.
+    pub user_agent: Option<String>,
+}
+
+impl Caller {
+    /// What a new runtime session records about who opened it.
+    pub fn session_metadata(&self) -> serde_json::Value {
+        serde_json::json!({"ip": self.ip, "user_agent": self.user_agent})
     }
 }
 

@@ -4,25 +4,27 @@
 //! scopes, and every user-facing API. It never writes runtime state itself: it builds signed
 //! intents and calls the runtime over HTTP.
 //!
+//! One folder per capability, each routes → service → storage:
+//! - [`identity`]: `/api/auth/*`, the identity service, its domain types and its SQL.
+//! - [`sessions`]: `/api/session/*` and the reads of runtime sessions on a caller's behalf.
+//! - [`agent_socket`]: the agent WebSocket (follower, commands, rate limit, connection loop).
+//! - [`gateway`]: the declarative table of runtime-owned REST endpoints (conversation history
+//!   today) and its one forwarding path.
+//!
+//! Shared plumbing:
 //! - [`configuration`]: typed settings.
 //! - [`startup`]: `Application::build` (binds first, runs later), background tasks, middleware.
-//! - [`routes`]: thin handlers, one module per resource.
-//! - [`agent`]: the agent WebSocket gateway (protocol, socket registry, connection loop).
-//! - [`extractors`]: `AuthUser` and `RequireScope<S>`.
-//! - [`identity`]: the flows (register, login, refresh, logout, sessions) tying domain rules,
-//!   storage and the runtime client together.
-//! - [`domain`]: parsed types and rules (emails, passwords, hashing, refresh tokens, throttling,
-//!   revoked sessions); no HTTP, no SQL.
-//! - [`storage`]: SQL (users, tenants, refresh families, revocations).
+//! - [`extractors`]: `AuthUser`, `RequireScope<S>`, `CallerInfo`.
 //! - [`error`]: the one error enum of this service, mapped to HTTP in one place.
+//! - [`openapi`], [`health`]: `/openapi.json` and the readiness check.
 
-pub mod agent;
+pub mod agent_socket;
 pub mod configuration;
-pub mod domain;
 pub mod error;
 pub mod extractors;
+pub mod gateway;
+pub mod health;
 pub mod identity;
 pub mod openapi;
-pub mod routes;
+pub mod sessions;
 pub mod startup;
-pub mod storage;

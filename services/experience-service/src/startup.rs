@@ -1,6 +1,7 @@
 //! Building and running the experience plane: `Application::build` resolves secrets, opens the
-//! database (running the embedded migrations) and the state store, builds the identity service
-//! and the runtime client, starts the revocation poller and binds the listener;
+//! database (running the embedded migrations) and the state store, builds the shared runtime
+//! client and the services over it (identity, sessions, gateway), starts the revocation poller
+//! and binds the listener;
 //! `run_until_stopped` serves until SIGTERM / Ctrl-C, letting in-flight requests finish.
 
 use std::net::TcpListener;
@@ -22,14 +23,17 @@ use secrecy::ExposeSecret as _;
 use sqlx::AnyPool;
 use tokio::task::JoinHandle;
 
-use crate::agent::sockets::{Sockets, GOING_AWAY};
+use crate::agent_socket::sockets::{Sockets, GOING_AWAY};
 use crate::configuration::Settings;
-use crate::domain::hasher::{HashParams, PasswordHasher};
-use crate::domain::revocation::RevokedSessions;
-use crate::domain::throttle::{Limits, Throttle};
 use crate::extractors::TrustForwardedFor;
+use crate::gateway::Gateway;
+use crate::identity::domain::hasher::{HashParams, PasswordHasher};
+use crate::identity::domain::revocation::RevokedSessions;
+use crate::identity::domain::throttle::{Limits, Throttle};
+use crate::identity::storage;
 use crate::identity::{Identity, IdentityParts};
-use crate::{routes, storage};
+use crate::sessions::Sessions;
+use crate::{agent_socket, gateway, health, identity, sessions};
 
 /// What the operational handlers share.
 pub struct AppState {
@@ -37,8 +41,8 @@ pub struct AppState {
     pub pool: AnyPool,
     /// State store.
     pub store: Arc<dyn StateStore>,
-    /// Identity service (also registered on its own for the extractors).
-    pub identity: web::Data<Identity>,
+    /// The runtime client (readiness asks it).
+    pub runtime: Arc<RuntimeClient>,
 }
 
 /// A built, not yet running, experience plane.
@@ -131,12 +135,14 @@ impl Application {
                 ip_window: Duration::from_secs(auth.ip_window_secs),
             },
         );
-        let runtime = RuntimeClient::new(
-            &settings.runtime.url,
-            Duration::from_millis(settings.runtime.timeout_ms),
-            service_ring,
-        )
-        .context("setting `runtime.url`")?;
+        let runtime = Arc::new(
+            RuntimeClient::new(
+                &settings.runtime.url,
+                Duration::from_millis(settings.runtime.timeout_ms),
+                service_ring,
+            )
+            .context("setting `runtime.url`")?,
+        );
         let metrics = Metrics::new("experience");
         let queue = hasher.clone();
         metrics.sample("password_hash_queue", move || queue.queued() as i64);
@@ -150,26 +156,32 @@ impl Application {
         let identity = web::Data::new(Identity::new(IdentityParts {
             pool: pool.clone(),
             hasher,
-            throttle,
+            throttle: throttle.clone(),
             tokens: TokenIssuer::new(
                 jwt_ring,
                 &settings.jwt.issuer,
                 &settings.jwt.audience,
                 settings.jwt.access_ttl_secs,
             ),
-            runtime: Arc::new(runtime),
+            runtime: runtime.clone(),
             revoked,
             refresh_secret: refresh_secret.expose_secret().as_bytes().to_vec(),
             settings: auth,
             metrics: metrics.clone(),
         }));
-        let sockets = web::Data::new(Sockets::new(identity.revoked(), metrics.clone()));
-        let ws_settings = web::Data::new(settings.ws.clone());
+        let sockets = web::Data::new(Sockets::new(
+            identity.revoked(),
+            metrics.clone(),
+            settings.ws.clone(),
+        ));
+        let sessions = web::Data::new(Sessions::new(runtime.clone(), throttle));
+        let gateway = web::Data::new(Gateway::new(runtime.clone()));
         let state = web::Data::new(AppState {
             pool,
             store,
-            identity: identity.clone(),
+            runtime: runtime.clone(),
         });
+        let runtime = web::Data::from(runtime);
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
             .with_context(|| {
@@ -186,16 +198,18 @@ impl Application {
                 .wrap(from_fn(request_id_middleware))
                 .app_data(state.clone())
                 .app_data(identity.clone())
+                .app_data(sessions.clone())
+                .app_data(gateway.clone())
+                .app_data(runtime.clone())
                 .app_data(metrics.clone())
                 .app_data(trust.clone())
                 .app_data(sockets.clone())
-                .app_data(ws_settings.clone())
                 .configure(|cfg| configure_extractors(cfg, body_limit))
-                .configure(routes::health::configure)
-                .configure(routes::auth::configure)
-                .configure(routes::sessions::configure)
-                .configure(routes::agent::configure)
-                .configure(routes::conversations::configure)
+                .configure(health::configure)
+                .configure(identity::routes::configure)
+                .configure(sessions::routes::configure)
+                .configure(agent_socket::route::configure)
+                .configure(gateway::routes::configure)
                 .default_service(web::to(not_found))
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs);

@@ -3,15 +3,18 @@
 use platform_sdk::time_util::now_ms;
 use platform_sdk::wire::{LoginRequest, LoginResponse, RegisterRequest};
 
-use super::{Caller, Identity, Principal};
-use crate::domain::email::Email;
-use crate::domain::password::{NewPassword, MAX_LEN};
-use crate::domain::refresh_token;
-use crate::domain::throttle::Verdict;
+use platform_sdk::runtime_client::Actor;
+
+use super::service::{Identity, Principal};
 use crate::error::ApiError;
-use crate::storage::refresh::NewFamily;
-use crate::storage::users::NewAccount;
-use crate::storage::{self, is_unique_violation};
+use crate::extractors::Caller;
+use crate::identity::domain::email::Email;
+use crate::identity::domain::password::{NewPassword, MAX_LEN};
+use crate::identity::domain::refresh_token;
+use crate::identity::domain::throttle::Verdict;
+use crate::identity::storage::refresh::NewFamily;
+use crate::identity::storage::users::NewAccount;
+use crate::identity::storage::{self, is_unique_violation};
 
 impl Identity {
     /// Registers a user with a new tenant they own, and logs them in.
@@ -62,14 +65,13 @@ impl Identity {
             .map(str::to_owned)
             .unwrap_or_else(|| format!("{}'s workspace", name.unwrap_or(email.as_str())));
 
+        let actor = Actor {
+            tenant_id: &tenant_id,
+            user_id: Some(&user_id),
+            session_id: &session_id,
+        };
         self.runtime
-            .create_session(
-                &caller.request_id,
-                &tenant_id,
-                &user_id,
-                &session_id,
-                caller.session_metadata(),
-            )
+            .create_session(&caller.request_id, actor, caller.session_metadata())
             .await?;
         let refresh = refresh_token::generate();
         let now = now_ms();
@@ -156,14 +158,13 @@ impl Identity {
         self.throttle.succeeded(email.as_str()).await?;
 
         let session_id = uuid::Uuid::new_v4().to_string();
+        let actor = Actor {
+            tenant_id: &user.tenant_id,
+            user_id: Some(&user.user_id),
+            session_id: &session_id,
+        };
         self.runtime
-            .create_session(
-                &caller.request_id,
-                &user.tenant_id,
-                &user.user_id,
-                &session_id,
-                caller.session_metadata(),
-            )
+            .create_session(&caller.request_id, actor, caller.session_metadata())
             .await?;
         let refresh = refresh_token::generate();
         let now = now_ms();

@@ -4,10 +4,11 @@
 use platform_sdk::time_util::now_ms;
 use platform_sdk::wire::LoginResponse;
 
-use super::{Caller, Identity, Principal};
-use crate::domain::refresh_token;
+use super::service::{Identity, Principal};
 use crate::error::ApiError;
-use crate::storage;
+use crate::extractors::Caller;
+use crate::identity::domain::refresh_token;
+use crate::identity::storage;
 
 impl Identity {
     /// Exchanges a refresh token for a new pair on the same session.

@@ -7,9 +7,10 @@ use platform_sdk::wire::{
     RegisterRequest, TenantView,
 };
 
+use super::Identity;
 use crate::error::ApiError;
 use crate::extractors::{scopes::SessionsRead, AuthUser, CallerInfo, LogoutCaller, RequireScope};
-use crate::identity::Identity;
+use crate::sessions::Sessions;
 
 /// Mounts the identity endpoints.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -138,11 +139,11 @@ pub async fn me(identity: web::Data<Identity>, user: AuthUser) -> Result<HttpRes
 /// The caller's active sessions.
 #[utoipa::path(get, path = "/api/auth/sessions", responses((status = 200, body = MySessions), (status = 401)), security(("bearer" = [])))]
 pub async fn sessions(
-    identity: web::Data<Identity>,
+    sessions: web::Data<Sessions>,
     caller: CallerInfo,
     auth: RequireScope<SessionsRead>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(identity.my_sessions(&caller.0, &auth.user.0).await?))
+    Ok(HttpResponse::Ok().json(sessions.list(&caller.0, &auth.user.0).await?))
 }
 
 /// Ends one of the caller's sessions.

@@ -1,34 +1,22 @@
 //! What clients send and what they receive on the agent socket.
+//!
+//! Parsing refuses only what is malformed (invalid JSON, an unknown message type, a missing or
+//! mistyped field). Agent types and pillars are passed on as the client named them: the
+//! runtime's agent catalog is the one place that validates them.
 
-use platform_sdk::agent_wire::{pillar_name, SessionEvent};
+use platform_sdk::agent_wire::{SafetyAnswer, SessionEvent, SubmitIntentPayload};
 use platform_sdk::time_util::rfc3339_now;
 use serde_json::{json, Value};
 
 /// A parsed client message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientMessage {
-    /// A turn for an agent.
-    Turn {
-        /// The user's text.
-        text: String,
-        /// `guide` or `liaison`.
-        agent_type: String,
-        /// Canonical pillar for a liaison.
-        pillar: Option<String>,
-        /// Conversation to continue.
-        conversation_id: Option<String>,
-        /// Client id of the message (also the idempotency key of the submit).
-        client_message_id: Option<String>,
-    },
-    /// An answer to a safety hook.
-    Safety {
-        /// The hook.
-        hook_id: String,
-        /// Approve or reject.
-        approved: bool,
-        /// Why rejected.
-        rejection_reason: Option<String>,
-    },
+    /// A turn for an agent: agent type, pillar and surface as the client named them (the
+    /// runtime's agent catalog resolves them, or refuses with `unknown_agent` /
+    /// `unknown_pillar`).
+    Turn(SubmitIntentPayload),
+    /// An answer to a safety hook (the runtime finds the hook within the session).
+    Safety(SafetyAnswer),
     /// Cancel an execution.
     Cancel {
         /// The execution.
@@ -46,7 +34,7 @@ pub enum ClientMessage {
 /// Why a message was refused (sent back as an `error` frame; the socket stays open).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    /// `invalid_json`, `unknown_type`, `invalid_message`, `unknown_agent`, `unknown_pillar`, ...
+    /// `invalid_json`, `unknown_type`, `invalid_message`.
     pub code: &'static str,
     /// Readable explanation.
     pub message: String,
@@ -59,28 +47,14 @@ fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
     }
 }
 
+fn owned(field: Option<&str>) -> Option<String> {
+    field.map(str::to_owned)
+}
+
 fn text_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key)
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty())
-}
-
-/// Resolves agent type and pillar: `guide`; `liaison` (or `specialist`) with a known pillar.
-fn agent(agent_type: &str, pillar: Option<&str>) -> Result<(String, Option<String>), Refusal> {
-    match agent_type {
-        "guide" => Ok(("guide".into(), None)),
-        "liaison" | "specialist" => {
-            let raw = pillar
-                .ok_or_else(|| refuse("unknown_pillar", "a liaison needs metadata.pillar"))?;
-            let pillar = pillar_name(raw)
-                .ok_or_else(|| refuse("unknown_pillar", format!("unknown pillar `{raw}`")))?;
-            Ok(("liaison".into(), Some(pillar.into())))
-        }
-        other => Err(refuse(
-            "unknown_agent",
-            format!("unknown agent type `{other}`"),
-        )),
-    }
 }
 
 /// Parses one text frame.
@@ -93,18 +67,17 @@ pub fn parse(frame: &str) -> Result<ClientMessage, Refusal> {
             let text = text_field(&v, "intent")
                 .ok_or_else(|| refuse("invalid_message", "`intent` must be a non-empty string"))?;
             let meta = v.get("metadata").cloned().unwrap_or(Value::Null);
-            let agent_type = text_field(&v, "agent_type").unwrap_or("guide");
-            let (agent_type, pillar) = agent(agent_type, text_field(&meta, "pillar"))?;
-            Ok(ClientMessage::Turn {
+            Ok(ClientMessage::Turn(SubmitIntentPayload {
                 text: text.to_owned(),
-                agent_type,
-                pillar,
+                agent_type: text_field(&v, "agent_type").unwrap_or("guide").to_owned(),
+                pillar: owned(text_field(&meta, "pillar")),
+                surface: None,
                 // The frontend's `session_id` field carries the conversation id.
-                conversation_id: text_field(&meta, "conversation_id")
-                    .or_else(|| text_field(&v, "session_id"))
-                    .map(str::to_owned),
-                client_message_id: text_field(&meta, "client_message_id").map(str::to_owned),
-            })
+                conversation_id: owned(
+                    text_field(&meta, "conversation_id").or_else(|| text_field(&v, "session_id")),
+                ),
+                client_message_id: owned(text_field(&meta, "client_message_id")),
+            }))
         }
         "agent.message" => {
             let payload = v.get("payload").cloned().unwrap_or(Value::Null);
@@ -115,22 +88,21 @@ pub fn parse(frame: &str) -> Result<ClientMessage, Refusal> {
                 )
             })?;
             let context = payload.get("context").cloned().unwrap_or(Value::Null);
-            let pillar = text_field(&context, "pillar")
-                .or_else(|| text_field(&context, "surface").filter(|s| pillar_name(s).is_some()))
-                .or_else(|| text_field(&context, "content_pillar"));
             let explicit =
                 text_field(&payload, "agent_type").or_else(|| text_field(&context, "agent_type"));
-            let agent_type = explicit.unwrap_or(if pillar.is_some() { "liaison" } else { "guide" });
-            let (agent_type, pillar) = agent(agent_type, pillar)?;
-            Ok(ClientMessage::Turn {
+            Ok(ClientMessage::Turn(SubmitIntentPayload {
                 text: text.to_owned(),
-                agent_type,
-                pillar,
-                conversation_id: text_field(&context, "conversation_id").map(str::to_owned),
-                client_message_id: text_field(&payload, "client_message_id").map(str::to_owned),
-            })
+                agent_type: explicit.unwrap_or_default().to_owned(),
+                pillar: owned(
+                    text_field(&context, "pillar")
+                        .or_else(|| text_field(&context, "content_pillar")),
+                ),
+                surface: owned(text_field(&context, "surface")),
+                conversation_id: owned(text_field(&context, "conversation_id")),
+                client_message_id: owned(text_field(&payload, "client_message_id")),
+            }))
         }
-        "safety_response" => Ok(ClientMessage::Safety {
+        "safety_response" => Ok(ClientMessage::Safety(SafetyAnswer {
             hook_id: text_field(&v, "hook_id")
                 .ok_or_else(|| refuse("invalid_message", "`hook_id` is required"))?
                 .to_owned(),
@@ -138,8 +110,8 @@ pub fn parse(frame: &str) -> Result<ClientMessage, Refusal> {
                 .get("approved")
                 .and_then(Value::as_bool)
                 .ok_or_else(|| refuse("invalid_message", "`approved` must be true or false"))?,
-            rejection_reason: text_field(&v, "rejection_reason").map(str::to_owned),
-        }),
+            rejection_reason: owned(text_field(&v, "rejection_reason")),
+        })),
         "cancel" => Ok(ClientMessage::Cancel {
             execution_id: text_field(&v, "execution_id")
                 .ok_or_else(|| refuse("invalid_message", "`execution_id` is required"))?
@@ -193,45 +165,58 @@ pub fn pong_frame() -> String {
 mod tests {
     use super::*;
 
+    fn turn(frame: &str) -> SubmitIntentPayload {
+        match parse(frame).unwrap() {
+            ClientMessage::Turn(payload) => payload,
+            other => panic!("not a turn: {other:?}"),
+        }
+    }
+
     #[test]
-    fn parses_both_formats_and_aliases() {
-        let turn = parse(r#"{"type":"intent","intent":"hi","session_id":"c1","agent_type":"liaison","metadata":{"pillar":"journey","client_message_id":"m1"}}"#).unwrap();
+    fn parses_both_formats_and_passes_names_on_raw() {
+        let frontend = turn(
+            r#"{"type":"intent","intent":"hi","session_id":"c1","agent_type":"liaison","metadata":{"pillar":"journey","client_message_id":"m1"}}"#,
+        );
         assert_eq!(
-            turn,
-            ClientMessage::Turn {
+            frontend,
+            SubmitIntentPayload {
                 text: "hi".into(),
                 agent_type: "liaison".into(),
-                pillar: Some("operations".into()),
+                pillar: Some("journey".into()),
+                surface: None,
                 conversation_id: Some("c1".into()),
                 client_message_id: Some("m1".into()),
             }
         );
-        let legacy = parse(r#"{"type":"agent.message","payload":{"text":"hello","context":{"surface":"content_pillar"}}}"#).unwrap();
-        assert!(
-            matches!(legacy, ClientMessage::Turn { ref pillar, ref agent_type, .. } if pillar.as_deref() == Some("content") && agent_type == "liaison")
+        assert_eq!(
+            turn(r#"{"type":"intent","intent":"hi"}"#).agent_type,
+            "guide"
         );
-        let guide = parse(
-            r#"{"type":"agent.message","payload":{"text":"hello","context":{"surface":"home"}}}"#,
-        )
-        .unwrap();
-        assert!(
-            matches!(guide, ClientMessage::Turn { ref agent_type, .. } if agent_type == "guide")
+        let legacy = turn(
+            r#"{"type":"agent.message","payload":{"text":"hello","context":{"surface":"content_pillar"}}}"#,
         );
+        assert_eq!(legacy.agent_type, "");
+        assert_eq!(legacy.pillar, None);
+        assert_eq!(legacy.surface.as_deref(), Some("content_pillar"));
+        let named = turn(
+            r#"{"type":"agent.message","payload":{"text":"hello","agent_type":"liaison","context":{"content_pillar":"insights"}}}"#,
+        );
+        assert_eq!(named.agent_type, "liaison");
+        assert_eq!(named.pillar.as_deref(), Some("insights"));
     }
 
     #[test]
-    fn refuses_with_codes() {
+    fn refuses_only_malformed_frames() {
         assert_eq!(parse("{oops").unwrap_err().code, "invalid_json");
         assert_eq!(
             parse(r#"{"type":"dance"}"#).unwrap_err().code,
             "unknown_type"
         );
-        assert_eq!(parse(r#"{"type":"intent","intent":"x","agent_type":"liaison","metadata":{"pillar":"finance"}}"#).unwrap_err().code, "unknown_pillar");
+        // Unknown agents and pillars are the runtime catalog's to refuse.
+        assert_eq!(turn(r#"{"type":"intent","intent":"x","agent_type":"liaison","metadata":{"pillar":"finance"}}"#).pillar.as_deref(), Some("finance"));
         assert_eq!(
-            parse(r#"{"type":"intent","intent":"x","agent_type":"wizard"}"#)
-                .unwrap_err()
-                .code,
-            "unknown_agent"
+            turn(r#"{"type":"intent","intent":"x","agent_type":"wizard"}"#).agent_type,
+            "wizard"
         );
         assert_eq!(
             parse(r#"{"type":"resume","last_event_id":-1}"#)

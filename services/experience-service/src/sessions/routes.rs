@@ -4,9 +4,9 @@
 use actix_web::{web, HttpResponse};
 use platform_sdk::wire::{AnonymousSession, SessionRecord};
 
+use super::Sessions;
 use crate::error::ApiError;
 use crate::extractors::{scopes::SessionsRead, CallerInfo, RequireScope};
-use crate::identity::Identity;
 
 /// Mounts the session endpoints.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -26,19 +26,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// Creates an anonymous session (guide agent only).
 #[utoipa::path(post, path = "/api/session/create-anonymous", responses((status = 201, body = AnonymousSession), (status = 429), (status = 503)))]
 pub async fn create_anonymous(
-    identity: web::Data<Identity>,
+    sessions: web::Data<Sessions>,
     caller: CallerInfo,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Created().json(identity.create_anonymous(&caller.0).await?))
+    Ok(HttpResponse::Created().json(sessions.create_anonymous(&caller.0).await?))
 }
 
 /// One of the caller's own sessions.
 #[utoipa::path(get, path = "/api/session/{id}", responses((status = 200, body = SessionRecord), (status = 401), (status = 404)), security(("bearer" = [])))]
 pub async fn get_one(
-    identity: web::Data<Identity>,
+    sessions: web::Data<Sessions>,
     caller: CallerInfo,
     auth: RequireScope<SessionsRead>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(identity.session(&caller.0, &auth.user.0, &id).await?))
+    Ok(HttpResponse::Ok().json(sessions.own(&caller.0, &auth.user.0, &id).await?))
 }

@@ -22,7 +22,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let (database, store, runtime) = tokio::join!(
         platform_sdk::db::ping(&state.pool),
         state.store.ping(),
-        state.identity.runtime().live()
+        state.runtime.live()
     );
     platform_sdk::operational::readiness(&[
         ("database", database.is_ok()),

@@ -1,16 +1,16 @@
-//! Logout, `me`, and the user's sessions.
+//! Logout, `me`, and ending one of the user's sessions.
 
 use std::sync::Arc;
 
 use platform_sdk::security_guard::AccessClaims;
 use platform_sdk::time_util::{now_ms, rfc3339_ms};
-use platform_sdk::wire::{
-    AnonymousSession, MeResponse, MeUser, MySessions, SessionRecord, TenantView,
-};
+use platform_sdk::wire::{MeResponse, MeUser, TenantView};
 
-use super::{Caller, Identity};
+use super::Identity;
 use crate::error::ApiError;
-use crate::storage;
+use crate::extractors::Caller;
+use crate::identity::storage;
+use crate::sessions::owned_session;
 
 impl Identity {
     /// Ends the current session, or every session of the user in the tenant. Idempotent.
@@ -94,42 +94,6 @@ impl Identity {
         Ok(fresh)
     }
 
-    /// The user's active sessions.
-    pub async fn my_sessions(
-        &self,
-        caller: &Caller,
-        claims: &AccessClaims,
-    ) -> Result<MySessions, ApiError> {
-        let list = self
-            .runtime
-            .list_sessions(&caller.request_id, &claims.tid, &claims.sub)
-            .await?;
-        Ok(MySessions {
-            sessions: list.sessions,
-            current_session_id: claims.sid.clone(),
-        })
-    }
-
-    /// One of the user's own sessions (another user's or tenant's answers 404).
-    pub async fn session(
-        &self,
-        caller: &Caller,
-        claims: &AccessClaims,
-        session_id: &str,
-    ) -> Result<SessionRecord, ApiError> {
-        if uuid::Uuid::parse_str(session_id).is_err() {
-            return Err(ApiError::NotFound("session"));
-        }
-        let record = self
-            .runtime
-            .get_session(&caller.request_id, &claims.tid, session_id)
-            .await?;
-        if record.user_id.as_deref() != Some(claims.sub.as_str()) {
-            return Err(ApiError::NotFound("session"));
-        }
-        Ok(record)
-    }
-
     /// Ends one of the user's own sessions.
     pub async fn end_session(
         &self,
@@ -137,7 +101,7 @@ impl Identity {
         claims: &AccessClaims,
         session_id: &str,
     ) -> Result<(), ApiError> {
-        let record = self.session(caller, claims, session_id).await?;
+        let record = owned_session(&self.runtime, caller, claims, session_id).await?;
         let sessions = vec![record.session_id.clone()];
         storage::refresh::revoke(
             &self.pool,
@@ -152,19 +116,5 @@ impl Identity {
         self.end_runtime_sessions(caller, &claims.tid, &claims.sub, &sessions)
             .await;
         Ok(())
-    }
-
-    /// Creates an anonymous session (guide agent only); throttled per client address.
-    pub async fn create_anonymous(&self, caller: &Caller) -> Result<AnonymousSession, ApiError> {
-        self.check_ip(caller).await?;
-        let session_id = uuid::Uuid::new_v4().to_string();
-        let session = self
-            .runtime
-            .create_anonymous_session(&caller.request_id, &session_id, caller.session_metadata())
-            .await?;
-        Ok(AnonymousSession {
-            session_id,
-            session,
-        })
     }
 }

@@ -3,16 +3,16 @@
 //! → 401; session missing, ended or not the token's user → 403; runtime unreachable → 503.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use platform_sdk::runtime_client::RuntimeClientError;
-use platform_sdk::wire::SessionStatus;
+use platform_sdk::http::bearer;
+use platform_sdk::runtime_client::RuntimeClient;
 use serde::Deserialize;
 
-use crate::agent::connection::{serve, Context};
-use crate::agent::sockets::Sockets;
-use crate::configuration::WsSettings;
+use super::connection::{serve, Context};
+use super::sockets::Sockets;
 use crate::error::ApiError;
-use crate::extractors::{authenticate, bearer, CallerInfo};
+use crate::extractors::{authenticate, CallerInfo};
 use crate::identity::Identity;
+use crate::sessions::Sessions;
 
 /// Mounts the socket.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -41,8 +41,9 @@ pub async fn connect(
     req: HttpRequest,
     body: web::Payload,
     identity: web::Data<Identity>,
+    sessions: web::Data<Sessions>,
+    runtime: web::Data<RuntimeClient>,
     sockets: web::Data<Sockets>,
-    settings: web::Data<WsSettings>,
     caller: CallerInfo,
 ) -> Result<HttpResponse, ApiError> {
     let query = web::Query::<ConnectQuery>::from_query(req.query_string())
@@ -55,38 +56,20 @@ pub async fn connect(
         .or_else(|| bearer(&req))
         .ok_or(ApiError::Unauthenticated)?;
     let claims = authenticate(&identity, token)?;
-    let session_id = query
-        .session_id
-        .clone()
-        .unwrap_or_else(|| claims.sid.clone());
-    if uuid::Uuid::parse_str(&session_id).is_err() {
-        return Err(ApiError::Forbidden("this session cannot be used"));
-    }
-    match identity
-        .runtime()
-        .get_session(&caller.0.request_id, &claims.tid, &session_id)
-        .await
-    {
-        Ok(s)
-            if s.status == SessionStatus::Active
-                && s.user_id.as_deref() == Some(claims.sub.as_str()) => {}
-        Ok(_) => return Err(ApiError::Forbidden("this session cannot be used")),
-        Err(e) if e.is_not_found() => {
-            return Err(ApiError::Forbidden("this session cannot be used"))
-        }
-        Err(RuntimeClientError::Unavailable(_)) => return Err(ApiError::RuntimeUnavailable),
-        Err(e) => return Err(e.into()),
-    }
+    let session_id = query.session_id.unwrap_or_else(|| claims.sid.clone());
+    sessions
+        .check_socket(&caller.0, &claims, &session_id)
+        .await?;
     let (response, session, messages) = actix_ws::handle(&req, body)
         .map_err(|_| ApiError::invalid("upgrade", "this endpoint only speaks WebSocket"))?;
     let (closes, registration) = sockets.register(&session_id);
     let ctx = Context {
-        runtime: identity.runtime().clone(),
+        runtime: runtime.into_inner(),
         tenant_id: claims.tid.clone(),
         user_id: claims.sub.clone(),
         session_id,
         request_id: caller.0.request_id.clone(),
-        settings: settings.get_ref().clone(),
+        settings: sockets.settings().clone(),
         resume_from: query.last_event_id.filter(|n| *n >= 0),
     };
     actix_web::rt::spawn(serve(ctx, session, messages, closes, registration));

@@ -1,6 +1,6 @@
 //! The registry of open agent sockets on this replica, by session. Logout and any other session
 //! revocation (seen locally or through the revocation poller) closes the session's sockets with
-//! 4401; shutdown closes every socket with 1001.
+//! 4401; shutdown closes every socket with 1001. It also holds the socket limits (`ws.*`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use platform_sdk::metrics::Metrics;
 use tokio::sync::mpsc;
 
-use crate::domain::revocation::RevokedSessions;
+use crate::configuration::WsSettings;
+use crate::identity::domain::revocation::RevokedSessions;
 
 /// A close request for a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,7 @@ pub struct Sockets {
     inner: Arc<Mutex<HashMap<String, Vec<Entry>>>>,
     next_id: Arc<std::sync::atomic::AtomicU64>,
     metrics: Metrics,
+    settings: Arc<WsSettings>,
 }
 
 /// Unregisters a socket when dropped.
@@ -54,12 +56,13 @@ impl Drop for Registration {
 }
 
 impl Sockets {
-    /// An empty registry that follows revocations.
-    pub fn new(revoked: &RevokedSessions, metrics: Metrics) -> Self {
+    /// An empty registry that follows revocations; `settings` are the limits of its sockets.
+    pub fn new(revoked: &RevokedSessions, metrics: Metrics, settings: WsSettings) -> Self {
         let sockets = Self {
             inner: Arc::default(),
             next_id: Arc::default(),
             metrics,
+            settings: Arc::new(settings),
         };
         let mut watch = revoked.watch();
         let closer = sockets.clone();
@@ -75,6 +78,11 @@ impl Sockets {
             }
         });
         sockets
+    }
+
+    /// The limits every socket of this replica runs with.
+    pub fn settings(&self) -> &WsSettings {
+        &self.settings
     }
 
     /// Registers a socket of a session; returns its close channel and a guard.

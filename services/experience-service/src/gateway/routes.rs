@@ -1,0 +1,62 @@
+//! Mounts every gateway row; one handler serves them all.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::service::Forward;
+use super::table::{Row, ROWS};
+use super::Gateway;
+use crate::extractors::{require_scope, AuthUser, CallerInfo};
+
+/// Mounts the rows, one resource per path (a known path with another method answers `405`).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    for (i, first) in ROWS.iter().enumerate() {
+        if ROWS[..i].iter().any(|r| r.path == first.path) {
+            continue;
+        }
+        let mut resource = platform_sdk::http::resource(first.path);
+        for row in ROWS.iter().filter(|r| r.path == first.path) {
+            resource = resource.route(web::method(row.method.method()).to(
+                move |req: HttpRequest,
+                      user: AuthUser,
+                      caller: CallerInfo,
+                      gateway: web::Data<Gateway>,
+                      body: web::Bytes| {
+                    forward(row, req, user, caller, gateway, body)
+                },
+            ));
+        }
+        cfg.service(resource.default_service(web::to(platform_sdk::http::method_not_allowed)));
+    }
+}
+
+/// Checks the row's scope, forwards, answers with the runtime's status and body.
+async fn forward(
+    row: &'static Row,
+    req: HttpRequest,
+    user: AuthUser,
+    caller: CallerInfo,
+    gateway: web::Data<Gateway>,
+    body: web::Bytes,
+) -> Result<HttpResponse, actix_web::Error> {
+    require_scope(&user, row.scope)?;
+    let query = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map_err(|e| platform_sdk::http::query_error(e, &req))?;
+    let request = Forward {
+        params: req
+            .match_info()
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        query: query.into_inner(),
+        body: (!body.is_empty())
+            .then(|| platform_sdk::json::parse(&body))
+            .transpose()?,
+    };
+    let answer = gateway.forward(row, &caller.0, &user.0, request).await?;
+    Ok(
+        HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK))
+            .content_type("application/json")
+            .body(answer.body),
+    )
+}

@@ -1,0 +1,178 @@
+//! The gateway table: every runtime-owned REST endpoint the experience plane exposes.
+//!
+//! One row = the public method and path pattern, the scope the caller needs, where it goes in
+//! the runtime, and how `/openapi.json` describes it. Path parameters (`{id}`) are substituted,
+//! percent-encoded, into the runtime path of the same name.
+
+use actix_web::http::Method;
+
+use crate::extractors::scopes::AgentsRead;
+use crate::extractors::ScopeName;
+
+/// Where a row goes in the runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A read with the service token; the caller's `tenant_id` and `user_id` are added as
+    /// query parameters (replacing any the client sent).
+    Read {
+        /// Runtime path pattern.
+        path: &'static str,
+    },
+    /// A signed intent for `action`; the JSON body of the request is its payload.
+    Intent {
+        /// Runtime path pattern.
+        path: &'static str,
+        /// The action the runtime endpoint verifies.
+        action: &'static str,
+    },
+}
+
+impl Target {
+    /// The runtime path pattern.
+    pub fn path(&self) -> &'static str {
+        match self {
+            Self::Read { path } | Self::Intent { path, .. } => path,
+        }
+    }
+}
+
+/// How a row is documented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Doc {
+    /// One line for `/openapi.json` and `/docs`.
+    pub summary: &'static str,
+    /// Success status.
+    pub status: u16,
+    /// Name of the response schema (registered in `crate::openapi`).
+    pub response: &'static str,
+}
+
+/// One gateway row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Row {
+    /// Public method.
+    pub method: Verb,
+    /// Public path pattern (actix syntax, `{name}` for a parameter).
+    pub path: &'static str,
+    /// The scope the caller's token must grant (`403 missing_scope` otherwise).
+    pub scope: &'static str,
+    /// Where it goes.
+    pub target: Target,
+    /// How it is documented.
+    pub doc: Doc,
+}
+
+/// The methods a row can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `PATCH`.
+    Patch,
+    /// `DELETE`.
+    Delete,
+}
+
+impl Verb {
+    /// As the method actix routes on.
+    pub fn method(self) -> Method {
+        match self {
+            Self::Get => Method::GET,
+            Self::Post => Method::POST,
+            Self::Put => Method::PUT,
+            Self::Patch => Method::PATCH,
+            Self::Delete => Method::DELETE,
+        }
+    }
+
+    /// As the method of the runtime call (the runtime endpoint takes the same method).
+    pub fn upstream(self) -> reqwest::Method {
+        match self {
+            Self::Get => reqwest::Method::GET,
+            Self::Post => reqwest::Method::POST,
+            Self::Put => reqwest::Method::PUT,
+            Self::Patch => reqwest::Method::PATCH,
+            Self::Delete => reqwest::Method::DELETE,
+        }
+    }
+}
+
+/// Every row the experience plane serves.
+pub const ROWS: &[Row] = &[
+    Row {
+        method: Verb::Get,
+        path: "/api/conversations",
+        scope: AgentsRead::SCOPE,
+        target: Target::Read {
+            path: "/api/conversations",
+        },
+        doc: Doc {
+            summary: "The caller's conversations, newest first.",
+            status: 200,
+            response: "ConversationList",
+        },
+    },
+    Row {
+        method: Verb::Get,
+        path: "/api/conversations/{id}/messages",
+        scope: AgentsRead::SCOPE,
+        target: Target::Read {
+            path: "/api/conversations/{id}/messages",
+        },
+        doc: Doc {
+            summary:
+                "Messages of one of the caller's conversations, oldest first (another user's: 404).",
+            status: 200,
+            response: "MessageList",
+        },
+    },
+];
+
+/// Substitutes `{name}` parameters of `pattern` with `value(name)`, percent-encoded; `None`
+/// when a parameter has no value.
+pub fn fill<'a>(pattern: &str, value: impl Fn(&str) -> Option<&'a str>) -> Option<String> {
+    let mut path = String::with_capacity(pattern.len() + 16);
+    for (i, segment) in pattern.split('/').enumerate() {
+        if i > 0 {
+            path.push('/');
+        }
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => {
+                path.push_str(&platform_sdk::runtime_client::encode_segment(value(name)?))
+            }
+            None => path.push_str(segment),
+        }
+    }
+    Some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_and_encodes_parameters() {
+        let path = fill("/api/conversations/{id}/messages", |n| {
+            (n == "id").then_some("a/b?c")
+        });
+        assert_eq!(
+            path.as_deref(),
+            Some("/api/conversations/a%2Fb%3Fc/messages")
+        );
+        assert_eq!(fill("/api/x/{missing}", |_| None), None);
+    }
+
+    #[test]
+    fn rows_are_unique_and_scoped() {
+        for (i, row) in ROWS.iter().enumerate() {
+            assert!(row.scope.contains(':'), "{}", row.path);
+            assert!(ROWS[..i]
+                .iter()
+                .all(|r| (r.method, r.path) != (row.method, row.path)));
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The sessions service: every read of a runtime session the experience plane makes on a
+//! caller's behalf, with the ownership rule applied once (another user's or tenant's session
+//! answers `404`, or `403` on the socket).
+
+use std::sync::Arc;
+
+use platform_sdk::runtime_client::{Actor, RuntimeClient, RuntimeClientError, ANONYMOUS_TENANT};
+use platform_sdk::security_guard::AccessClaims;
+use platform_sdk::wire::{AnonymousSession, MySessions, SessionRecord, SessionStatus};
+
+use crate::error::ApiError;
+use crate::extractors::Caller;
+use crate::identity::domain::throttle::{Throttle, Verdict};
+
+/// The sessions service; one per process.
+pub struct Sessions {
+    runtime: Arc<RuntimeClient>,
+    throttle: Throttle,
+}
+
+/// One of the caller's own sessions (another user's or tenant's, or a malformed id: `404`).
+pub async fn owned_session(
+    runtime: &RuntimeClient,
+    caller: &Caller,
+    claims: &AccessClaims,
+    session_id: &str,
+) -> Result<SessionRecord, ApiError> {
+    if uuid::Uuid::parse_str(session_id).is_err() {
+        return Err(ApiError::NotFound("session"));
+    }
+    let record = runtime
+        .get_session(&caller.request_id, &claims.tid, session_id)
+        .await?;
+    if record.user_id.as_deref() != Some(claims.sub.as_str()) {
+        return Err(ApiError::NotFound("session"));
+    }
+    Ok(record)
+}
+
+impl Sessions {
+    /// The service over the shared runtime client; `throttle` limits anonymous creation per
+    /// client address.
+    pub fn new(runtime: Arc<RuntimeClient>, throttle: Throttle) -> Self {
+        Self { runtime, throttle }
+    }
+
+    /// Creates an anonymous session (guide agent only); throttled per client address.
+    pub async fn create_anonymous(&self, caller: &Caller) -> Result<AnonymousSession, ApiError> {
+        if let Verdict::Limited(retry_after_secs) = self.throttle.attempt_from(&caller.ip).await? {
+            return Err(ApiError::RateLimited { retry_after_secs });
+        }
+        let session_id = uuid::Uuid::new_v4().to_string();
+        let actor = Actor {
+            tenant_id: ANONYMOUS_TENANT,
+            user_id: None,
+            session_id: &session_id,
+        };
+        let session = self
+            .runtime
+            .create_session(&caller.request_id, actor, caller.session_metadata())
+            .await?;
+        Ok(AnonymousSession {
+            session_id,
+            session,
+        })
+    }
+
+    /// One of the caller's own sessions.
+    pub async fn own(
+        &self,
+        caller: &Caller,
+        claims: &AccessClaims,
+        session_id: &str,
+    ) -> Result<SessionRecord, ApiError> {
+        owned_session(&self.runtime, caller, claims, session_id).await
+    }
+
+    /// The caller's active sessions.
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        claims: &AccessClaims,
+    ) -> Result<MySessions, ApiError> {
+        let list = self
+            .runtime
+            .list_sessions(&caller.request_id, &claims.tid, &claims.sub)
+            .await?;
+        Ok(MySessions {
+            sessions: list.sessions,
+            current_session_id: claims.sid.clone(),
+        })
+    }
+
+    /// Checks that the caller may open the agent socket on `session_id`: it exists, is active and
+    /// is theirs (`403 forbidden` otherwise; `503` when the runtime cannot be asked).
+    pub async fn check_socket(
+        &self,
+        caller: &Caller,
+        claims: &AccessClaims,
+        session_id: &str,
+    ) -> Result<(), ApiError> {
+        let refused = ApiError::Forbidden("this session cannot be used");
+        if uuid::Uuid::parse_str(session_id).is_err() {
+            return Err(refused);
+        }
+        match self
+            .runtime
+            .get_session(&caller.request_id, &claims.tid, session_id)
+            .await
+        {
+            Ok(s)
+                if s.status == SessionStatus::Active
+                    && s.user_id.as_deref() == Some(claims.sub.as_str()) =>
+            {
+                Ok(())
+            }
+            Ok(_) => Err(refused),
+            Err(e) if e.is_not_found() => Err(refused),
+            Err(RuntimeClientError::Unavailable(_)) => Err(ApiError::RuntimeUnavailable),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
