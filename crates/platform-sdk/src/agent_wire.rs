@@ -232,21 +232,6 @@ pub struct MessageList {
     pub messages: Vec<MessageRecord>,
 }
 
-/// Resolves a pillar name or alias to its canonical name: `content`, `insights`, `operations`,
-/// `business_outcomes`; aliases `journey` → operations, `outcomes` → business_outcomes, and
-/// `*_pillar` surfaces, in any case.
-pub fn pillar_name(raw: &str) -> Option<&'static str> {
-    let name = raw.trim().to_ascii_lowercase().replace('-', "_");
-    let name = name.strip_suffix("_pillar").unwrap_or(&name);
-    Some(match name {
-        "content" => "content",
-        "insights" | "insight" => "insights",
-        "operations" | "operation" | "journey" => "operations",
-        "business_outcomes" | "outcomes" | "business_outcome" | "outcome" => "business_outcomes",
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::ExecutionStatus::*;
