@@ -4,6 +4,7 @@
 use std::future::{ready, Ready};
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use platform_sdk::http::bearer;
 use platform_sdk::security_guard::service::ServiceClaims;
 use platform_sdk::security_guard::tokens::Verifier;
 
@@ -12,15 +13,6 @@ use crate::error::RuntimeError;
 /// Proof that the caller presented a valid service token.
 #[derive(Debug)]
 pub struct ServiceCaller;
-
-/// The bearer token of a request, if any.
-pub fn bearer(req: &HttpRequest) -> Option<&str> {
-    req.headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-}
 
 impl FromRequest for ServiceCaller {
     type Error = RuntimeError;
