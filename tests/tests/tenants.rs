@@ -171,6 +171,36 @@ async fn viewer_reads_but_cannot_write(backend: Backend) {
         (body["name"].as_str(), body["role"].as_str()),
         (Some("Acme"), Some("owner"))
     );
+
+    // Every new route is documented with its statuses, the error body and validation rules.
+    let (status, _, doc) = stack
+        .call(Method::GET, &stack.exp("/openapi.json"), None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let change = &doc["paths"]["/api/tenants/current/members/{user_id}"]["patch"]["responses"];
+    for code in [
+        "200", "400", "401", "403", "404", "409", "413", "415", "422", "429",
+    ] {
+        assert!(
+            change[code].is_object(),
+            "PATCH member documents {code}: {change}"
+        );
+    }
+    assert!(doc["paths"]["/api/tenants/current/api-keys/{key_id}"]["delete"].is_object());
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["AddMember"]["properties"]["email"]["format"],
+        "email"
+    );
+    assert_eq!(
+        schemas["RenameTenant"]["properties"]["name"]["maxLength"],
+        100
+    );
+    assert_eq!(
+        schemas["Role"]["enum"],
+        json!(["owner", "admin", "member", "viewer"])
+    );
+    assert!(doc["components"]["securitySchemes"]["api_key"].is_object());
 }
 
 async fn invitations_are_single_use_and_bound_to_an_email(backend: Backend) {
