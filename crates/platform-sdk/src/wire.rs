@@ -183,6 +183,10 @@ pub struct RegisterRequest {
     /// Name of the tenant created for the user (default: derived from the name or email).
     #[serde(default)]
     pub tenant_name: Option<String>,
+    /// An invitation token (SPEC §5): the user joins the inviting tenant with the invited role
+    /// instead of creating a tenant. Single use, refused after expiry or for another email.
+    #[serde(default)]
+    pub invitation_token: Option<String>,
 }
 
 /// Body of `POST /api/auth/login`.
@@ -192,6 +196,10 @@ pub struct LoginRequest {
     pub email: String,
     /// Password.
     pub password: String,
+    /// The tenant to log into, for a user in several (default: the first joined). Not a
+    /// member of it → the same `401 invalid_credentials` as a wrong password.
+    #[serde(default)]
+    pub tenant_id: Option<String>,
 }
 
 /// Body of `POST /api/auth/refresh`.
