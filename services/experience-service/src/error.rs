@@ -45,6 +45,17 @@ pub enum ApiError {
         /// Seconds until the window resets.
         retry_after_secs: u64,
     },
+    /// A query parameter is malformed or repeated (`400 invalid_query`, naming the parameter).
+    #[error("query parameter `{parameter}`: {message}")]
+    InvalidQuery {
+        /// The parameter.
+        parameter: &'static str,
+        /// What is wrong with it.
+        message: &'static str,
+    },
+    /// Too many open agent sockets for the session or the user (`429 too_many_sockets`).
+    #[error("{0}")]
+    TooManySockets(&'static str),
     /// The password-hashing queue is full (`503 busy` with `Retry-After: 1`).
     #[error("the service is busy; retry shortly")]
     Busy,
@@ -111,6 +122,8 @@ impl ApiError {
             Self::NotFound(_) => "not_found",
             Self::EmailTaken => "email_taken",
             Self::RateLimited { .. } => "rate_limited",
+            Self::InvalidQuery { .. } => "invalid_query",
+            Self::TooManySockets(_) => "too_many_sockets",
             Self::Busy => "busy",
             Self::Refused { body, .. } => &body.error.code,
             Self::RuntimeUnavailable => "runtime_unavailable",
@@ -159,7 +172,8 @@ impl ResponseError for ApiError {
             Self::MissingScope(_) | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::EmailTaken => StatusCode::CONFLICT,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::TooManySockets(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
             Self::Busy | Self::RuntimeUnavailable | Self::StateUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -179,6 +193,12 @@ impl ResponseError for ApiError {
         let mut body = ErrorBody::new(self.code(), message);
         match self {
             Self::Validation(fields) => body = body.with_fields(fields.clone()),
+            Self::InvalidQuery { parameter, message } => {
+                body = body.with_fields(vec![FieldError {
+                    field: (*parameter).to_owned(),
+                    message: (*message).to_owned(),
+                }])
+            }
             Self::Refused { body: runtime, .. } => {
                 if let Some(fields) = &runtime.error.fields {
                     body = body.with_fields(fields.clone());
@@ -189,7 +209,7 @@ impl ResponseError for ApiError {
         let mut response = body.into_response(self.status_code());
         let retry_after = match self {
             Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
-            Self::Busy | Self::RuntimeUnavailable => Some(1),
+            Self::Busy | Self::RuntimeUnavailable | Self::TooManySockets(_) => Some(1),
             _ => None,
         };
         if let Some(secs) = retry_after {

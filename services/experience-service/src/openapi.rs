@@ -22,11 +22,11 @@ use crate::sessions::routes as sessions;
 #[openapi(
     info(title = "Symphainy experience-service", description = "Public plane: identity, tenants, sessions and every user-facing API."),
     paths(platform_sdk::operational::live, health::ready, auth::register, auth::login, auth::refresh, auth::logout, auth::me,
-          auth::sessions, auth::end_session, sessions::create_anonymous, sessions::get_one),
+          auth::sessions, auth::end_session, sessions::create_anonymous, sessions::get_one, sessions::upgrade),
     components(schemas(ErrorBody, ErrorDetail, FieldError, RegisterRequest, LoginRequest, RefreshRequest, LogoutRequest,
                        LoginResponse, LoginUser, MeResponse, MeUser, TenantView, MySessions, SessionRecord,
                        SessionStatus, AnonymousSession, ConversationList, ConversationRecord, MessageList,
-                       MessageRecord)),
+                       MessageRecord, sessions::UpgradeRequest)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;
