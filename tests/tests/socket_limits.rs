@@ -80,6 +80,8 @@ async fn socket_caps_and_the_per_user_turn_budget(backend: Backend) {
     for _ in 0..2 {
         a2.send(json!({"type": "intent", "intent": "hello", "agent_type": "guide"}))
             .await;
+        // Spent before the other socket's turns are looked at.
+        a2.until_finished().await;
     }
     b1.send(json!({"type": "intent", "intent": "hello", "agent_type": "guide"}))
         .await;
