@@ -103,13 +103,8 @@ pub async fn serve(ctx: Context, opened: Opened) {
                 Followed::Stalled => break Some(SLOW),
                 Followed::Gone if ctx.user_id.is_none() => break Some(SESSION_UPGRADED),
                 Followed::Gone => break Some(SESSION_ENDED),
-                Followed::Lagged => {
-                    if follower.fall_back().await {
-                        None
-                    } else {
-                        break Some(SLOW);
-                    }
-                }
+                // A full shared buffer behind: a slow consumer (it resumes from the log).
+                Followed::Lagged => break Some(SLOW),
                 Followed::Event(event) => Some(event_frame(&event)),
             },
             Some(outcome) = commands.next() => outcome.frame(),

@@ -31,7 +31,7 @@ pub enum Followed {
     Event(SessionEvent),
     /// The client stopped reading: close with 1013.
     Stalled,
-    /// The socket fell behind the shared stream: call [`Follower::fall_back`].
+    /// The socket fell a whole shared buffer behind: a slow consumer (close with 1013).
     Lagged,
     /// The runtime no longer serves the session under the socket's tenant (ended, expired or
     /// upgraded): close the socket.
@@ -91,16 +91,6 @@ impl Follower {
             return true;
         }
         self.restart(self.start_after.filter(|n| *n > 0)).await
-    }
-
-    /// Leaves the shared stream for a private one from this socket's own cursor (it fell behind
-    /// the shared buffer; the runtime replays the log after the cursor).
-    pub async fn fall_back(&mut self) -> bool {
-        let cursor = match &self.source {
-            Source::Shared(_, cursor) => Some(*cursor),
-            _ => self.start_after,
-        };
-        self.restart(cursor).await
     }
 
     /// (Re)starts following privately after `after` (`None`: from now) and waits until the

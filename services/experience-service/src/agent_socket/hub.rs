@@ -9,8 +9,8 @@
 //! broadcast receiver, not a runtime connection. The hub owns its cursor, reconnects from it
 //! when the stream breaks, and ends (telling its sockets [`HubItem::Gone`]) when the runtime no
 //! longer knows the session under that tenant (ended and expired, or upgraded). It stops when
-//! its last socket leaves. A socket that falls more than `ws.send_queue` events behind falls back
-//! to a private follower from its own cursor (see [`super::follower`]).
+//! its last socket leaves. A socket that falls more than `ws.send_queue` events behind is a slow
+//! consumer: it is closed with 1013 and resumes from the durable log (see [`super::follower`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
@@ -86,7 +86,7 @@ impl Hubs {
         Self {
             map: Arc::default(),
             runtime,
-            capacity: capacity.max(16),
+            capacity: capacity.max(1),
         }
     }
 
