@@ -181,6 +181,27 @@ impl Service {
             .expect("exit status")
     }
 
+    /// Pauses the process (SIGSTOP): it keeps its sockets but answers nothing.
+    pub async fn pause(&self) {
+        self.signal("-STOP").await;
+    }
+
+    /// Resumes a paused process (SIGCONT).
+    pub async fn resume(&self) {
+        self.signal("-CONT").await;
+    }
+
+    async fn signal(&self, signal: &str) {
+        let pid = self.child.id().expect("the process is running");
+        let status = Command::new("kill")
+            .arg(signal)
+            .arg(pid.to_string())
+            .status()
+            .await
+            .expect("kill runs");
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+
     /// Kills the process and waits for it to exit.
     pub async fn kill(&mut self) {
         let _ = self.child.kill().await;

@@ -319,6 +319,8 @@ async fn slow_consumer_is_closed_and_resumes(backend: Backend) {
                 ),
                 ("APP__WS__MESSAGES_PER_SEC".into(), "1000".into()),
                 ("APP__WS__MESSAGE_BURST".into(), "1000".into()),
+                ("APP__WS__USER_TURNS_PER_SEC".into(), "1000".into()),
+                ("APP__WS__USER_TURN_BURST".into(), "1000".into()),
             ],
             ..Options::default()
         },

@@ -56,7 +56,17 @@ impl RuntimeClientError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::Rejected { status: 404, .. })
     }
+
+    /// True when the request certainly never reached the runtime (the connection could not be
+    /// made), so nothing it asked for can have happened. A timeout is not such a case: the
+    /// runtime may have received the request and may still act on it.
+    pub fn not_delivered(&self) -> bool {
+        matches!(self, Self::Unavailable(cause) if cause.starts_with(NOT_DELIVERED))
+    }
 }
+
+/// Prefix of an [`RuntimeClientError::Unavailable`] cause when the connection could not be made.
+const NOT_DELIVERED: &str = "not delivered: ";
 
 /// Characters left as they are in a path segment (RFC 3986 unreserved); all others are encoded.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -168,7 +178,13 @@ pub(crate) fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, RuntimeC
 pub(crate) async fn read(
     sent: Result<reqwest::Response, reqwest::Error>,
 ) -> Result<RuntimeAnswer, RuntimeClientError> {
-    let res = sent.map_err(|e| RuntimeClientError::Unavailable(e.to_string()))?;
+    let res = sent.map_err(|e| {
+        RuntimeClientError::Unavailable(if e.is_connect() {
+            format!("{NOT_DELIVERED}{e}")
+        } else {
+            e.to_string()
+        })
+    })?;
     let status = res.status();
     let bytes = res
         .bytes()

@@ -28,8 +28,8 @@ use crate::security_guard::service::mint;
 use crate::security_guard::KeyRing;
 use crate::traffic_cop::{IntentRequest, IntentSigner};
 use crate::wire::{
-    CreateSessionPayload, SessionList, SessionRecord, ValidateSessionRequest,
-    ValidateSessionResponse,
+    CreateSessionPayload, SessionList, SessionRecord, UpgradeSessionPayload,
+    ValidateSessionRequest, ValidateSessionResponse,
 };
 
 /// The client; build once and share.
@@ -149,6 +149,32 @@ impl RuntimeClient {
             path.into(),
             request_id,
             action,
+            actor,
+            payload,
+        );
+        self.call(call).await
+    }
+
+    /// Attaches `actor.user_id` (of `actor.tenant_id`) to the anonymous session
+    /// `actor.session_id`, keeping its id (signed `upgrade_session`); a retry answers with the
+    /// upgraded session.
+    pub async fn upgrade_session(
+        &self,
+        request_id: &str,
+        actor: Actor<'_>,
+    ) -> Result<SessionRecord, RuntimeClientError> {
+        let user_id = actor
+            .user_id
+            .ok_or_else(|| RuntimeClientError::Protocol("an upgrade needs a user".into()))?;
+        let payload = to_value(&UpgradeSessionPayload {
+            user_id: user_id.to_owned(),
+        })?;
+        let path = format!("/api/session/{}/upgrade", encode_segment(actor.session_id));
+        let call = RuntimeCall::intent(
+            Method::PATCH,
+            path,
+            request_id,
+            actions::UPGRADE_SESSION,
             actor,
             payload,
         );

@@ -207,6 +207,20 @@ pub struct WsSettings {
     pub messages_per_sec: f64,
     /// Burst of client messages allowed.
     pub message_burst: f64,
+    /// A frame above this many bytes closes the socket with 1009; between `max_message_bytes`
+    /// and this it gets an `error` frame and the socket stays open.
+    pub max_frame_hard_bytes: usize,
+    /// Open sockets allowed on one session per replica (over it: `429` before the upgrade).
+    pub max_sockets_per_session: usize,
+    /// Open sockets allowed per user (or anonymous session) per replica.
+    pub max_sockets_per_user: usize,
+    /// Agent turns per second per user, shared by all their sockets on a replica (sustained).
+    pub user_turns_per_sec: f64,
+    /// Burst of agent turns per user.
+    pub user_turn_burst: f64,
+    /// How long a turn's submit is retried (same idempotency key) for a definite answer
+    /// before the client is told the outcome is unknown, ms.
+    pub submit_deadline_ms: u64,
 }
 
 impl Default for WsSettings {
@@ -219,6 +233,12 @@ impl Default for WsSettings {
             idle_timeout_secs: 120,
             messages_per_sec: 5.0,
             message_burst: 20.0,
+            max_frame_hard_bytes: 1024 * 1024,
+            max_sockets_per_session: 8,
+            max_sockets_per_user: 32,
+            user_turns_per_sec: 5.0,
+            user_turn_burst: 20.0,
+            submit_deadline_ms: 10_000,
         }
     }
 }

@@ -39,9 +39,6 @@ pub enum ApiError {
     /// The email is registered already (`409 email_taken`).
     #[error("an account with this email already exists")]
     EmailTaken,
-    /// A query parameter is not acceptable (`400 invalid_query`, naming it).
-    #[error("the query parameter `{0}` is invalid")]
-    InvalidQuery(&'static str),
     /// The user is a member of the tenant already (`409 already_member`).
     #[error("this user is already a member of the tenant")]
     AlreadyMember,
@@ -66,6 +63,17 @@ pub enum ApiError {
         /// Seconds until the window resets.
         retry_after_secs: u64,
     },
+    /// A query parameter is malformed or repeated (`400 invalid_query`, naming the parameter).
+    #[error("query parameter `{parameter}`: {message}")]
+    InvalidQuery {
+        /// The parameter.
+        parameter: &'static str,
+        /// What is wrong with it.
+        message: &'static str,
+    },
+    /// Too many open agent sockets for the session or the user (`429 too_many_sockets`).
+    #[error("{0}")]
+    TooManySockets(&'static str),
     /// The password-hashing queue is full (`503 busy` with `Retry-After: 1`).
     #[error("the service is busy; retry shortly")]
     Busy,
@@ -131,7 +139,6 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::EmailTaken => "email_taken",
-            Self::InvalidQuery(_) => "invalid_query",
             Self::AlreadyMember => "already_member",
             Self::LastOwner => "last_owner",
             Self::InvitationInvalid => "invalid_invitation",
@@ -139,6 +146,8 @@ impl ApiError {
             Self::InvitationExpired => "invitation_expired",
             Self::InvitationEmailMismatch => "invitation_email_mismatch",
             Self::RateLimited { .. } => "rate_limited",
+            Self::InvalidQuery { .. } => "invalid_query",
+            Self::TooManySockets(_) => "too_many_sockets",
             Self::Busy => "busy",
             Self::Refused { body, .. } => &body.error.code,
             Self::RuntimeUnavailable => "runtime_unavailable",
@@ -191,9 +200,9 @@ impl ResponseError for ApiError {
             Self::EmailTaken | Self::AlreadyMember | Self::LastOwner | Self::InvitationUsed => {
                 StatusCode::CONFLICT
             }
-            Self::InvitationInvalid | Self::InvalidQuery(_) => StatusCode::BAD_REQUEST,
+            Self::InvitationInvalid | Self::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
             Self::InvitationExpired => StatusCode::GONE,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::TooManySockets(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy | Self::RuntimeUnavailable | Self::StateUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -213,6 +222,12 @@ impl ResponseError for ApiError {
         let mut body = ErrorBody::new(self.code(), message);
         match self {
             Self::Validation(fields) => body = body.with_fields(fields.clone()),
+            Self::InvalidQuery { parameter, message } => {
+                body = body.with_fields(vec![FieldError {
+                    field: (*parameter).to_owned(),
+                    message: (*message).to_owned(),
+                }])
+            }
             Self::Refused { body: runtime, .. } => {
                 if let Some(fields) = &runtime.error.fields {
                     body = body.with_fields(fields.clone());
@@ -223,7 +238,7 @@ impl ResponseError for ApiError {
         let mut response = body.into_response(self.status_code());
         let retry_after = match self {
             Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
-            Self::Busy | Self::RuntimeUnavailable => Some(1),
+            Self::Busy | Self::RuntimeUnavailable | Self::TooManySockets(_) => Some(1),
             _ => None,
         };
         if let Some(secs) = retry_after {

@@ -28,14 +28,15 @@ use platform_sdk::security_guard::Role;
 #[openapi(
     info(title = "Symphainy experience-service", description = "Public plane: identity, tenants, sessions and every user-facing API."),
     paths(platform_sdk::operational::live, health::ready, auth::register, auth::login, auth::refresh, auth::logout, auth::me,
-          auth::sessions, auth::end_session, sessions::create_anonymous, sessions::get_one,
+          auth::sessions, auth::end_session, sessions::create_anonymous, sessions::get_one, sessions::upgrade,
           tenants::current, tenants::rename, tenants::members, tenants::add_member, tenants::change_role,
           tenants::remove_member, tenants::create_key, tenants::list_keys, tenants::revoke_key),
     components(schemas(ErrorBody, ErrorDetail, FieldError, RegisterRequest, LoginRequest, RefreshRequest, LogoutRequest,
                        LoginResponse, LoginUser, MeResponse, MeUser, TenantView, MySessions, SessionRecord,
                        SessionStatus, AnonymousSession, ConversationList, ConversationRecord, MessageList,
                        MessageRecord, TenantInfo, RenameTenant, AddMember, ChangeRole, Member, Invitation,
-                       Added, MemberList, CreateApiKey, ApiKey, NewApiKey, ApiKeyList, Role)),
+                       Added, MemberList, CreateApiKey, ApiKey, NewApiKey, ApiKeyList, Role,
+                       sessions::UpgradeRequest)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;

@@ -202,6 +202,7 @@ impl Application {
             identity.revoked(),
             metrics.clone(),
             settings.ws.clone(),
+            runtime.clone(),
         ));
         let sessions = web::Data::new(Sessions::new(runtime.clone(), throttle));
         let gateway = web::Data::new(Gateway::new(runtime.clone()));

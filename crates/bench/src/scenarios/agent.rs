@@ -66,6 +66,12 @@ pub fn service_env() -> Vec<(String, String)> {
     [
         ("APP__WS__MESSAGES_PER_SEC", "100000".to_owned()),
         ("APP__WS__MESSAGE_BURST", "100000".to_owned()),
+        // One user holds every socket of the bench (100 per session): lift the socket caps and
+        // the per-user turn budget too.
+        ("APP__WS__MAX_SOCKETS_PER_SESSION", "1000000".to_owned()),
+        ("APP__WS__MAX_SOCKETS_PER_USER", "1000000".to_owned()),
+        ("APP__WS__USER_TURNS_PER_SEC", "100000".to_owned()),
+        ("APP__WS__USER_TURN_BURST", "100000".to_owned()),
         (
             "APP__AUTH__ARGON2_MEMORY_KIB",
             ARGON2_MEMORY_KIB.to_string(),
@@ -85,8 +91,9 @@ pub fn stack_note() -> String {
     format!(
         "This stack runs Argon2id at m={ARGON2_MEMORY_KIB} KiB, t={ARGON2_ITERATIONS} (the \
          sessions are set up by logging in; hashing is not what is measured here) and with the \
-         per-socket message limit lifted (`APP__WS__MESSAGES_PER_SEC`/`MESSAGE_BURST` = \
-         100000)."
+         per-socket message limit, the per-user turn budget and the socket caps lifted \
+         (`APP__WS__MESSAGES_PER_SEC`/`MESSAGE_BURST`/`USER_TURNS_PER_SEC`/`USER_TURN_BURST` = \
+         100000, `APP__WS__MAX_SOCKETS_PER_SESSION`/`PER_USER` = 1000000)."
     )
 }
 

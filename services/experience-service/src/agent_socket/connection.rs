@@ -16,8 +16,9 @@ use tokio::sync::mpsc;
 
 use super::commands::Commands;
 use super::follower::{Followed, Follower};
+use super::hub::Subscription;
 use super::protocol::{error_frame, event_frame};
-use super::sockets::{CloseRequest, Registration};
+use super::sockets::{CloseRequest, Registration, Sockets, SESSION_ENDED, SESSION_UPGRADED};
 use crate::configuration::WsSettings;
 
 /// Who the socket belongs to.
@@ -26,8 +27,12 @@ pub struct Context {
     pub runtime: Arc<RuntimeClient>,
     /// Tenant.
     pub tenant_id: String,
-    /// User.
-    pub user_id: String,
+    /// User; `None` on an anonymous session (guide only).
+    pub user_id: Option<String>,
+    /// Whose turn-rate budget the socket spends (the user, or the anonymous session).
+    pub rate_key: String,
+    /// The socket registry (shared per-user turn rate).
+    pub sockets: Sockets,
     /// Runtime session the socket follows.
     pub session_id: String,
     /// Request id of the upgrade request (forwarded on runtime calls).
@@ -43,19 +48,40 @@ const SLOW: CloseRequest = CloseRequest {
     reason: "slow consumer; resume with your last event_id",
 };
 
+/// What a socket starts with besides its context.
+pub struct Opened {
+    /// The client side of the upgraded connection.
+    pub session: Session,
+    /// Client frames.
+    pub messages: MessageStream,
+    /// Close requests (logout, shutdown, upgrade).
+    pub closes: mpsc::Receiver<CloseRequest>,
+    /// The socket's place in the registry (released on drop).
+    pub registration: Registration,
+    /// The session's shared stream, joined before the upgrade (absent when resuming).
+    pub shared: Option<Subscription>,
+}
+
 /// Serves one socket until it closes.
-pub async fn serve(
-    ctx: Context,
-    mut session: Session,
-    messages: MessageStream,
-    mut closes: mpsc::Receiver<CloseRequest>,
-    registration: Registration,
-) {
+pub async fn serve(ctx: Context, opened: Opened) {
+    let Opened {
+        mut session,
+        messages,
+        mut closes,
+        registration,
+        shared,
+    } = opened;
     let ctx = Arc::new(ctx);
     let settings = ctx.settings.clone();
-    let mut messages =
-        messages.max_frame_size(settings.max_message_bytes.saturating_mul(4).max(1 << 16));
-    let mut follower = Follower::new(ctx.clone());
+    // Frames up to the hard cap are read (and refused with an `error` frame when over
+    // `max_message_bytes`); only a frame above the cap is a protocol error (1009).
+    let mut messages = messages.max_frame_size(
+        settings
+            .max_frame_hard_bytes
+            .max(settings.max_message_bytes)
+            .max(1 << 16),
+    );
+    let mut follower = Follower::new(ctx.clone(), shared);
     let mut commands = Commands::new(ctx.clone());
     let mut open = session.text(event_frame(&established(&ctx))).await.is_ok();
     if open && ctx.resume_from.is_some() && !follower.restart(ctx.resume_from).await {
@@ -75,6 +101,10 @@ pub async fn serve(
             Some(request) = closes.recv() => break Some(request),
             Some(followed) = follower.next() => match followed {
                 Followed::Stalled => break Some(SLOW),
+                Followed::Gone if ctx.user_id.is_none() => break Some(SESSION_UPGRADED),
+                Followed::Gone => break Some(SESSION_ENDED),
+                // A full shared buffer behind: a slow consumer (it resumes from the log).
+                Followed::Lagged => break Some(SLOW),
                 Followed::Event(event) => Some(event_frame(&event)),
             },
             Some(outcome) = commands.next() => outcome.frame(),

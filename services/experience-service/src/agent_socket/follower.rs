@@ -1,13 +1,16 @@
 //! The socket's view of the session's event log: one [`Follower`] per socket, the only place that
-//! knows the event cursor.
+//! knows the socket's event cursor.
 //!
-//! While running, a background task reads the runtime's session stream (SSE), drops anything at
-//! or below its cursor (so each event is handed over once, in order), and pushes the rest into a
-//! bounded queue; when the stream breaks (a runtime restart) it reconnects from its cursor. A
-//! consumer that leaves the queue full for `ws.slow_consumer_ms` is reported as
-//! [`Followed::Stalled`] (the socket closes with 1013; the events stay in the durable log, so the
-//! client resumes with its last `event_id`). An idle socket runs no task and allocates no queue:
-//! the follower starts with the first turn, or at once when the client resumes.
+//! A socket normally reads its session's shared [`Hub`](super::hub::Hub) (joined before the
+//! upgrade, so it sees every event of the session from then on). It reads a private stream
+//! instead when it resumes (`last_event_id` at connect or a `resume` frame: the runtime replays
+//! the log after that id) and when it fell too far behind the hub (it continues from its own
+//! cursor). The private stream is a background task that reads the runtime's session stream
+//! (SSE), drops anything at or below its cursor (so each event is handed over once, in order),
+//! and pushes the rest into a bounded queue; when the stream breaks (a runtime restart) it
+//! reconnects from its cursor. A consumer that leaves the queue full for `ws.slow_consumer_ms` is
+//! reported as [`Followed::Stalled`] (the socket closes with 1013; the events stay in the durable
+//! log, so the client resumes with its last `event_id`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,10 +18,11 @@ use std::time::Duration;
 use platform_sdk::agent_wire::{event_types, SessionEvent};
 use platform_sdk::runtime_client::RuntimeClientError;
 use platform_sdk::runtime_stream::{SessionStream, StreamItem};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::connection::Context;
+use super::hub::{HubItem, Subscription};
 
 /// What the follower hands the connection.
 #[derive(Debug)]
@@ -27,6 +31,11 @@ pub enum Followed {
     Event(SessionEvent),
     /// The client stopped reading: close with 1013.
     Stalled,
+    /// The socket fell a whole shared buffer behind: a slow consumer (close with 1013).
+    Lagged,
+    /// The runtime no longer serves the session under the socket's tenant (ended, expired or
+    /// upgraded): close the socket.
+    Gone,
 }
 
 /// The task reading the stream, with the ends of its queues.
@@ -42,22 +51,34 @@ impl Drop for Running {
     }
 }
 
+/// Where the socket's events come from.
+enum Source {
+    /// Nothing yet (a resume the runtime could not serve at the time).
+    Idle,
+    /// The session's shared stream; the cursor de-duplicates.
+    Shared(Subscription, i64),
+    /// A private stream from a cursor.
+    Private(Running),
+}
+
 /// The event follower of one socket.
 pub struct Follower {
     ctx: Arc<Context>,
-    running: Option<Running>,
+    source: Source,
     /// Where a follower that could not start yet should begin (a resume the runtime could not
     /// serve at the time); `None`: from now.
     start_after: Option<i64>,
 }
 
 impl Follower {
-    /// A follower that is not running yet (the context's `resume_from` is where it would begin).
-    pub fn new(ctx: Arc<Context>) -> Self {
+    /// A follower reading the session's shared stream, or not running yet when there is none
+    /// (the context's `resume_from` is where it would begin).
+    pub fn new(ctx: Arc<Context>, shared: Option<Subscription>) -> Self {
         let start_after = ctx.resume_from;
+        let cursor = start_after.unwrap_or(0);
         Self {
             ctx,
-            running: None,
+            source: shared.map_or(Source::Idle, |s| Source::Shared(s, cursor)),
             start_after,
         }
     }
@@ -66,17 +87,17 @@ impl Follower {
     /// before (when past event 0), else from now. False when the runtime could not be
     /// subscribed to.
     pub async fn ensure_running(&mut self) -> bool {
-        if self.running.is_some() {
+        if !matches!(self.source, Source::Idle) {
             return true;
         }
         self.restart(self.start_after.filter(|n| *n > 0)).await
     }
 
-    /// (Re)starts following after `after` (`None`: from now) and waits until the runtime has
-    /// subscribed, so no event after that point can be missed. Events still queued from before
-    /// are dropped: the runtime replays the log after `after`.
+    /// (Re)starts following privately after `after` (`None`: from now) and waits until the
+    /// runtime has subscribed, so no event after that point can be missed. Events still queued
+    /// from before are dropped: the runtime replays the log after `after`.
     pub async fn restart(&mut self, after: Option<i64>) -> bool {
-        self.running = None;
+        self.source = Source::Idle;
         self.start_after = after;
         let (events_tx, events) = mpsc::channel(self.ctx.settings.send_queue.max(1));
         let (stalled_tx, stalled) = mpsc::channel(1);
@@ -97,20 +118,36 @@ impl Follower {
             tokio::time::timeout(Duration::from_secs(5), ready).await,
             Ok(Ok(()))
         ) {
-            self.running = Some(running);
+            self.source = Source::Private(running);
+            return true;
         }
-        self.running.is_some()
+        false
     }
 
-    /// The next event, or the stall report (first); never resolves while not running.
+    /// The next event, or what the connection must do; never resolves while not running.
     pub async fn next(&mut self) -> Option<Followed> {
-        let Some(running) = self.running.as_mut() else {
-            return std::future::pending().await;
-        };
-        tokio::select! {
-            biased;
-            Some(()) = running.stalled.recv() => Some(Followed::Stalled),
-            event = running.events.recv() => event.map(Followed::Event),
+        match &mut self.source {
+            Source::Idle => std::future::pending().await,
+            Source::Private(running) => tokio::select! {
+                biased;
+                Some(()) = running.stalled.recv() => Some(Followed::Stalled),
+                event = running.events.recv() => Some(event.map_or(Followed::Gone, Followed::Event)),
+            },
+            Source::Shared(subscription, cursor) => loop {
+                let event = match subscription.rx.recv().await {
+                    Ok(HubItem::Event(event)) => event,
+                    Ok(HubItem::Gone) | Err(broadcast::error::RecvError::Closed) => {
+                        return Some(Followed::Gone)
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => return Some(Followed::Lagged),
+                };
+                let lost = lost_resume_point(&event);
+                if lost.is_none() && event.event_id <= *cursor {
+                    continue;
+                }
+                *cursor = lost.unwrap_or((*cursor).max(event.event_id));
+                return Some(Followed::Event(event));
+            },
         }
     }
 }
@@ -149,6 +186,8 @@ async fn follow(
         };
         match ended {
             Pumped::Done => return,
+            // The session is gone under this tenant: dropping `out` tells the socket.
+            Pumped::Broken(RuntimeClientError::Rejected { .. }) => return,
             Pumped::Ended => delay = Duration::from_millis(50),
             Pumped::Broken(e) => {
                 tracing::debug!(error = %e, session_id = %ctx.session_id, "session stream interrupted; reconnecting")
@@ -184,13 +223,15 @@ async fn pump(
             }
             Err(e) => return Pumped::Broken(e),
         };
-        let lost = event.event_type == event_types::EVENTS_LOST;
-        if !lost && event.event_id <= *cursor {
+        let lost = lost_resume_point(&event);
+        if lost.is_none() && event.event_id <= *cursor {
             continue;
         }
         let id = event.event_id;
         match tokio::time::timeout(stall, out.send(event)).await {
-            Ok(Ok(())) => *cursor = (*cursor).max(id),
+            // After `EVENTS_LOST` the runtime continues from the point it names, which may be
+            // below a cursor the session never issued.
+            Ok(Ok(())) => *cursor = lost.unwrap_or((*cursor).max(id)),
             Ok(Err(_)) => return Pumped::Done,
             Err(_) => {
                 let _ = stalled.try_send(());
@@ -199,4 +240,16 @@ async fn pump(
         }
     }
     Pumped::Ended
+}
+
+/// For an `EVENTS_LOST` event, where the runtime's feed continues (`data.resume_after`, else
+/// the event's own id); `None` for any other event.
+pub fn lost_resume_point(event: &SessionEvent) -> Option<i64> {
+    (event.event_type == event_types::EVENTS_LOST).then(|| {
+        event
+            .data
+            .get("resume_after")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(event.event_id)
+    })
 }

@@ -34,7 +34,7 @@ pub enum ClientMessage {
 /// Why a message was refused (sent back as an `error` frame; the socket stays open).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    /// `invalid_json`, `unknown_type`, `invalid_message`.
+    /// `invalid_json`, `unknown_type`, `invalid_message`, `validation_failed`.
     pub code: &'static str,
     /// Readable explanation.
     pub message: String,
@@ -57,6 +57,26 @@ fn text_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
         .filter(|s| !s.trim().is_empty())
 }
 
+/// Longest accepted `client_message_id`, bytes (the runtime's `Idempotency-Key` limit).
+const MAX_MESSAGE_ID_BYTES: usize = 200;
+
+/// The `client_message_id` of a turn, if any: it becomes the submit's `Idempotency-Key` header,
+/// so control characters and over-long ids are the client's mistake (`validation_failed`).
+fn message_id(v: &Value) -> Result<Option<String>, Refusal> {
+    let Some(id) = text_field(v, "client_message_id") else {
+        return Ok(None);
+    };
+    if id.len() > MAX_MESSAGE_ID_BYTES || id.chars().any(char::is_control) {
+        return Err(refuse(
+            "validation_failed",
+            format!(
+                "`client_message_id` must be at most {MAX_MESSAGE_ID_BYTES} bytes without control characters"
+            ),
+        ));
+    }
+    Ok(Some(id.to_owned()))
+}
+
 /// Parses one text frame.
 pub fn parse(frame: &str) -> Result<ClientMessage, Refusal> {
     let v: Value = serde_json::from_str(frame)
@@ -76,7 +96,7 @@ pub fn parse(frame: &str) -> Result<ClientMessage, Refusal> {
                 conversation_id: owned(
                     text_field(&meta, "conversation_id").or_else(|| text_field(&v, "session_id")),
                 ),
-                client_message_id: owned(text_field(&meta, "client_message_id")),
+                client_message_id: message_id(&meta)?,
             }))
         }
         "agent.message" => {
@@ -99,7 +119,7 @@ pub fn parse(frame: &str) -> Result<ClientMessage, Refusal> {
                 ),
                 surface: owned(text_field(&context, "surface")),
                 conversation_id: owned(text_field(&context, "conversation_id")),
-                client_message_id: owned(text_field(&payload, "client_message_id")),
+                client_message_id: message_id(&payload)?,
             }))
         }
         "safety_response" => Ok(ClientMessage::Safety(SafetyAnswer {
@@ -218,6 +238,17 @@ mod tests {
             turn(r#"{"type":"intent","intent":"x","agent_type":"wizard"}"#).agent_type,
             "wizard"
         );
+        for id in ["a\\nb", "x\\u0000y", "tab\\there"] {
+            let frame = format!(
+                r#"{{"type":"intent","intent":"hi","metadata":{{"client_message_id":"{id}"}}}}"#
+            );
+            assert_eq!(parse(&frame).unwrap_err().code, "validation_failed", "{id}");
+        }
+        let long = format!(
+            r#"{{"type":"agent.message","payload":{{"text":"hi","client_message_id":"{}"}}}}"#,
+            "m".repeat(201)
+        );
+        assert_eq!(parse(&long).unwrap_err().code, "validation_failed");
         assert_eq!(
             parse(r#"{"type":"resume","last_event_id":-1}"#)
                 .unwrap_err()

@@ -1,12 +1,18 @@
-//! `/api/session/*` on the experience plane: anonymous sessions (public) and reading one's own
-//! sessions (through the runtime, tenant- and user-checked).
+//! `/api/session/*` on the experience plane: anonymous sessions (created and read by id without
+//! a token), reading one's own sessions (through the runtime, tenant- and user-checked), and the
+//! upgrade of an anonymous session at login (SPEC §3 "Experience session routes").
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest as _, HttpMessage as _, HttpRequest, HttpResponse};
+use platform_sdk::error::ErrorBody;
+use platform_sdk::http::{bearer, Rendered};
 use platform_sdk::wire::{AnonymousSession, SessionRecord};
+use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::Sessions;
 use crate::error::ApiError;
-use crate::extractors::{scopes::SessionsRead, CallerInfo, RequireScope};
+use crate::extractors::{scopes::SessionsRead, AuthUser, CallerInfo, RequireScope};
 
 /// Mounts the session endpoints.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -14,6 +20,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         platform_sdk::http::resource("/api/session/create-anonymous")
             .route(web::post().to(create_anonymous))
+            .default_service(nope()),
+    )
+    .service(
+        platform_sdk::http::resource("/api/session/{id}/upgrade")
+            .route(web::patch().to(upgrade))
             .default_service(nope()),
     )
     .service(
@@ -32,13 +43,86 @@ pub async fn create_anonymous(
     Ok(HttpResponse::Created().json(sessions.create_anonymous(&caller.0).await?))
 }
 
-/// One of the caller's own sessions.
-#[utoipa::path(get, path = "/api/session/{id}", responses((status = 200, body = SessionRecord), (status = 401), (status = 404)), security(("bearer" = [])))]
+/// A session: with a bearer token, one of the caller's own (others `404`); without one, an
+/// anonymous session by its id (a user's session, or an unknown id, `401`).
+#[utoipa::path(get, path = "/api/session/{id}",
+    params(("id" = String, Path, description = "Session id")),
+    responses(
+        (status = 200, body = SessionRecord),
+        (status = 401, body = ErrorBody, description = "invalid token, or no token for a session that is not anonymous"),
+        (status = 403, body = ErrorBody, description = "missing_scope (`sessions:read`)"),
+        (status = 404, body = ErrorBody, description = "not the caller's session"),
+        (status = 503, body = ErrorBody, description = "runtime_unavailable"),
+    ),
+    security((), ("bearer" = [])))]
 pub async fn get_one(
+    req: HttpRequest,
     sessions: web::Data<Sessions>,
     caller: CallerInfo,
-    auth: RequireScope<SessionsRead>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(sessions.own(&caller.0, &auth.user.0, &id).await?))
+    let record = match bearer(&req) {
+        None => sessions.anonymous(&caller.0, &id).await?,
+        Some(_) => {
+            let auth = RequireScope::<SessionsRead>::extract(&req).await?;
+            sessions.own(&caller.0, &auth.user.0, &id).await?
+        }
+    };
+    Ok(HttpResponse::Ok().json(record))
+}
+
+/// Body of `PATCH /api/session/{id}/upgrade`. The fields the web frontend sends are accepted
+/// and ignored: the user and tenant always come from the access token.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct UpgradeRequest {
+    /// Ignored (the token's user is used).
+    #[serde(default)]
+    pub user_id: Option<serde_json::Value>,
+    /// Ignored (the token's tenant is used).
+    #[serde(default)]
+    pub tenant_id: Option<serde_json::Value>,
+}
+
+/// Attaches the caller to an anonymous session (the session-first flow at login); answers the
+/// session, same `session_id`. A retry answers the upgraded session again.
+#[utoipa::path(patch, path = "/api/session/{id}/upgrade",
+    params(("id" = String, Path, description = "The anonymous session's id")),
+    request_body(content = Option<UpgradeRequest>, description = "optional; its fields are ignored"),
+    responses(
+        (status = 200, body = SessionRecord),
+        (status = 400, body = ErrorBody, description = "malformed_json"),
+        (status = 401, body = ErrorBody, description = "unauthenticated"),
+        (status = 404, body = ErrorBody, description = "no such anonymous session (or upgraded by someone else)"),
+        (status = 409, body = ErrorBody, description = "the session has ended"),
+        (status = 413, body = ErrorBody, description = "payload_too_large"),
+        (status = 415, body = ErrorBody, description = "unsupported_media_type"),
+        (status = 422, body = ErrorBody, description = "validation_failed"),
+        (status = 503, body = ErrorBody, description = "runtime_unavailable"),
+    ),
+    security(("bearer" = [])))]
+pub async fn upgrade(
+    req: HttpRequest,
+    body: web::Bytes,
+    sessions: web::Data<Sessions>,
+    caller: CallerInfo,
+    auth: AuthUser,
+    id: web::Path<String>,
+) -> actix_web::Result<HttpResponse> {
+    if !body.is_empty() {
+        let json = req
+            .mime_type()
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
+        if !json {
+            let refusal = ErrorBody::new(
+                "unsupported_media_type",
+                "the request body must be application/json",
+            );
+            return Err(Rendered(StatusCode::UNSUPPORTED_MEDIA_TYPE, refusal).into());
+        }
+        platform_sdk::json::parse::<UpgradeRequest>(&body)?;
+    }
+    let record = sessions.upgrade(&caller.0, &auth.0, &id).await?;
+    Ok(HttpResponse::Ok().json(record))
 }

@@ -1,6 +1,7 @@
 //! The sessions service: every read of a runtime session the experience plane makes on a
 //! caller's behalf, with the ownership rule applied once (another user's or tenant's session
-//! answers `404`, or `403` on the socket).
+//! answers `404`, or `403` on the socket), plus the session-first flow of the web frontend:
+//! anonymous sessions read by id without a token, and their upgrade at login (ADR 0011).
 
 use std::sync::Arc;
 
@@ -73,6 +74,72 @@ impl Sessions {
         session_id: &str,
     ) -> Result<SessionRecord, ApiError> {
         owned_session(&self.runtime, caller, claims, session_id).await
+    }
+
+    /// The runtime client (the agent socket's commands use it).
+    pub fn runtime(&self) -> Arc<RuntimeClient> {
+        self.runtime.clone()
+    }
+
+    /// An anonymous session by its id, read without a token: the unguessable id is the
+    /// capability. Anything else (a user's session, a malformed or unknown id) → `401`: without
+    /// a token nothing about other sessions is revealed.
+    pub async fn anonymous(
+        &self,
+        caller: &Caller,
+        session_id: &str,
+    ) -> Result<SessionRecord, ApiError> {
+        if uuid::Uuid::parse_str(session_id).is_err() {
+            return Err(ApiError::Unauthenticated);
+        }
+        match self
+            .runtime
+            .get_session(&caller.request_id, ANONYMOUS_TENANT, session_id)
+            .await
+        {
+            Ok(record) if record.user_id.is_none() => Ok(record),
+            Ok(_) => Err(ApiError::Unauthenticated),
+            Err(e) if e.is_not_found() => Err(ApiError::Unauthenticated),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Attaches the caller to an anonymous session (signed `upgrade_session`; identity from the
+    /// token only) and answers the session, same id. Unknown, malformed or someone else's →
+    /// `404`; ended → `409`. A retry by the same user answers the upgraded session again.
+    pub async fn upgrade(
+        &self,
+        caller: &Caller,
+        claims: &AccessClaims,
+        session_id: &str,
+    ) -> Result<SessionRecord, ApiError> {
+        if uuid::Uuid::parse_str(session_id).is_err() {
+            return Err(ApiError::NotFound("session"));
+        }
+        let actor = Actor {
+            tenant_id: &claims.tid,
+            user_id: Some(&claims.sub),
+            session_id,
+        };
+        self.runtime
+            .upgrade_session(&caller.request_id, actor)
+            .await
+            .map_err(ApiError::forwarded)
+    }
+
+    /// Checks that an anonymous session may open the agent socket without a token: it is an
+    /// active anonymous session (`403` when it ended; `401` when there is no such anonymous
+    /// session, since a token would be needed; `503` when the runtime cannot be asked).
+    pub async fn check_anonymous_socket(
+        &self,
+        caller: &Caller,
+        session_id: &str,
+    ) -> Result<(), ApiError> {
+        let record = self.anonymous(caller, session_id).await?;
+        if record.status != SessionStatus::Active {
+            return Err(ApiError::Forbidden("this session cannot be used"));
+        }
+        Ok(())
     }
 
     /// The caller's active sessions.

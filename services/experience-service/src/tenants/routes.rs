@@ -54,7 +54,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 fn page(query: &Page) -> Result<(Option<Cursor>, i64), ApiError> {
     let cursor = match query.cursor.as_deref() {
         None => None,
-        Some(raw) => Some(Cursor::decode(raw).ok_or(ApiError::InvalidQuery("cursor"))?),
+        Some(raw) => Some(Cursor::decode(raw).ok_or(ApiError::InvalidQuery {
+            parameter: "cursor",
+            message: "not a cursor this list issued",
+        })?),
     };
     Ok((cursor, query.limit.unwrap_or(50).clamp(1, 200)))
 }

@@ -5,7 +5,8 @@
 //! The follower subscribes to the live bus *before* reading the backlog, then de-duplicates by
 //! `event_id`, so nothing falls between the two. A cursor older than the retained log yields an
 //! `EVENTS_LOST` event (the client reloads history) and the feed continues from the oldest
-//! retained event. A subscriber that lags behind the live buffer re-reads from the log. A
+//! retained event; a cursor beyond the newest event (an id the session never issued) yields
+//! `EVENTS_LOST` too and the feed continues from the newest event, so nothing after it is lost. A subscriber that lags behind the live buffer re-reads from the log. A
 //! [`FeedItem::Ping`] every 15 s keeps idle connections alive through proxies.
 
 use std::sync::Arc;
@@ -99,28 +100,39 @@ impl Feed {
         }
     }
 
-    /// Tells the client its cursor is older than the log, and moves it to the oldest event.
+    /// Tells the client its cursor cannot be served, and moves it where the feed continues:
+    /// older than the retained log → to the oldest retained event; beyond the newest event
+    /// (an id the session never issued) → to the newest one, so no later event is swallowed.
+    /// The `EVENTS_LOST` event says where the feed continues (`resume_after`).
     async fn check_lost(&mut self) -> Result<(), sqlx::Error> {
         if self.cursor == 0 || matches!(self.scope, StreamScope::Execution(_)) {
             return Ok(());
         }
-        let oldest = storage::bounds(&self.pool, &self.tenant_id, &self.session_id).await?;
-        let lost = match oldest {
-            Some((min, _)) => self.cursor < min - 1,
-            None => false,
+        let bounds = storage::bounds(&self.pool, &self.tenant_id, &self.session_id).await?;
+        let (min, max) = bounds.unwrap_or((1, 0));
+        let requested = self.cursor;
+        let (event_id, resume_after, reason) = if bounds.is_some() && requested < min - 1 {
+            (requested, min - 1, "older_than_log")
+        } else if requested > max {
+            (max, max, "ahead_of_log")
+        } else {
+            return Ok(());
         };
-        if lost {
-            let min = oldest.map(|(m, _)| m).unwrap_or(1);
-            let event = SessionEvent {
-                event_id: self.cursor,
-                event_type: event_types::EVENTS_LOST.into(),
-                execution_id: None,
-                data: serde_json::json!({"requested_after": self.cursor, "oldest_available_event_id": min}),
-                timestamp: rfc3339_now(),
-            };
-            let _ = self.tx.send(FeedItem::Event(event)).await;
-            self.cursor = min - 1;
-        }
+        let event = SessionEvent {
+            event_id,
+            event_type: event_types::EVENTS_LOST.into(),
+            execution_id: None,
+            data: serde_json::json!({
+                "requested_after": requested,
+                "oldest_available_event_id": min,
+                "latest_event_id": max,
+                "resume_after": resume_after,
+                "reason": reason,
+            }),
+            timestamp: rfc3339_now(),
+        };
+        let _ = self.tx.send(FeedItem::Event(event)).await;
+        self.cursor = resume_after;
         Ok(())
     }
 

@@ -138,6 +138,23 @@ impl EventLog {
         })
     }
 
+    /// Moves a session's log to another tenant (an anonymous session upgraded to a user's) and
+    /// ends its live followers: they followed it under the old tenant, where it no longer is,
+    /// so they reconnect and are told it is gone. Idempotent.
+    pub async fn move_session(
+        &self,
+        session_id: &str,
+        from_tenant: &str,
+        to_tenant: &str,
+    ) -> Result<(), RuntimeError> {
+        let _ordered = self.stripe(session_id).lock().await;
+        storage::move_session(&self.pool, session_id, from_tenant, to_tenant).await?;
+        if let Ok(mut channels) = self.channels.lock() {
+            channels.remove(session_id);
+        }
+        Ok(())
+    }
+
     /// Deletes events older than the retention, every half retention (at most hourly); runs
     /// forever.
     pub async fn prune_forever(self: std::sync::Arc<Self>, retention: Duration) {

@@ -180,6 +180,22 @@ pub async fn bounds(
     Ok(min.zip(max))
 }
 
+/// Moves a session's events from one tenant to another (an upgraded anonymous session).
+pub async fn move_session(
+    pool: &AnyPool,
+    session_id: &str,
+    from_tenant: &str,
+    to_tenant: &str,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query("UPDATE session_events SET tenant_id = $3 WHERE session_id = $1 AND tenant_id = $2")
+        .bind(session_id)
+        .bind(from_tenant)
+        .bind(to_tenant)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+}
+
 /// Deletes events older than `before` (retention), always keeping each session's newest event
 /// so its ids keep counting up from where they were.
 pub async fn prune(pool: &AnyPool, before: i64) -> Result<u64, sqlx::Error> {

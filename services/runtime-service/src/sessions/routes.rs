@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use platform_sdk::json::ApiJson;
-use platform_sdk::runtime_client::actions;
+use platform_sdk::runtime_client::{actions, ANONYMOUS_TENANT};
 use platform_sdk::traffic_cop::SignedIntent;
 use platform_sdk::wire::{
     SessionList, SessionRecord, ValidateSessionRequest, ValidateSessionResponse,
@@ -111,12 +111,19 @@ pub async fn upgrade(
     id: web::Path<String>,
     intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
-    let sessions = &state.sessions;
+    let (sessions, events) = (&state.sessions, &state.events);
     answer(
         &state.gate,
         &intent,
         actions::UPGRADE_SESSION,
-        |c| async move { Ok((StatusCode::OK, sessions.upgrade(&id, &c).await?)) },
+        |c| async move {
+            let upgraded = sessions.upgrade(&id, &c).await?;
+            // The anonymous history goes with the session; anonymous followers are let go.
+            events
+                .move_session(&upgraded.session_id, ANONYMOUS_TENANT, &upgraded.tenant_id)
+                .await?;
+            Ok((StatusCode::OK, upgraded))
+        },
     )
     .await
 }
