@@ -181,6 +181,28 @@ impl Service {
             .expect("exit status")
     }
 
+    /// Sends a signal (`STOP`, `CONT`, ...) to the process.
+    pub async fn signal(&self, signal: &str) {
+        let pid = self.child.id().expect("service still running");
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .await
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} {pid}");
+    }
+
+    /// Freezes the process (SIGSTOP): it keeps its port but answers nothing until [`Self::resume`].
+    pub async fn pause(&self) {
+        self.signal("STOP").await;
+    }
+
+    /// Lets a paused process run again (SIGCONT).
+    pub async fn resume(&self) {
+        self.signal("CONT").await;
+    }
+
     /// Kills the process and waits for it to exit.
     pub async fn kill(&mut self) {
         let _ = self.child.kill().await;

@@ -28,6 +28,7 @@ pub mod idempotency;
 pub mod json;
 pub mod metrics;
 pub mod operational;
+pub mod page;
 pub mod runtime_call;
 pub mod runtime_client;
 pub mod runtime_stream;

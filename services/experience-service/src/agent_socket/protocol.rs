@@ -34,7 +34,7 @@ pub enum ClientMessage {
 /// Why a message was refused (sent back as an `error` frame; the socket stays open).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    /// `invalid_json`, `unknown_type`, `invalid_message`.
+    /// `invalid_json`, `unknown_type`, `invalid_message`, `validation_failed`.
     pub code: &'static str,
     /// Readable explanation.
     pub message: String,
@@ -61,6 +61,17 @@ fn text_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 pub fn parse(frame: &str) -> Result<ClientMessage, Refusal> {
     let v: Value = serde_json::from_str(frame)
         .map_err(|_| refuse("invalid_json", "the message is not valid JSON"))?;
+    // No text may hold U+0000 (docs/adr/0012): refused here, alike on both backends.
+    if let Some(field) = frame
+        .contains("\\u0000")
+        .then(|| platform_sdk::json::nul_in_value(&v))
+        .flatten()
+    {
+        return Err(refuse(
+            "validation_failed",
+            format!("`{field}` {}", platform_sdk::json::NUL_MESSAGE),
+        ));
+    }
     let kind = v.get("type").and_then(Value::as_str).unwrap_or_default();
     match kind {
         "intent" => {
