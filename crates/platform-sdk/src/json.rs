@@ -177,6 +177,47 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     }
 }
 
+/// An optional JSON body: no body at all is `None`; any body must be JSON of the right shape,
+/// refused exactly like [`ApiJson`] (`Option<ApiJson<T>>` would instead turn every refusal —
+/// random bytes, a wrong content type — into `None`).
+#[derive(Debug)]
+pub struct MaybeJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for MaybeJson<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = req
+            .mime_type()
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body.await.map_err(|_| {
+                rejected(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorBody::new("payload_too_large", "the request body is too large"),
+                )
+            })?;
+            if bytes.is_empty() {
+                return Ok(MaybeJson(None));
+            }
+            if !json {
+                return Err(rejected(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    ErrorBody::new(
+                        "unsupported_media_type",
+                        "the request body must be application/json",
+                    ),
+                ));
+            }
+            parse(&bytes).map(|v| MaybeJson(Some(v)))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
