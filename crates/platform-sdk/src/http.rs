@@ -204,13 +204,30 @@ pub fn resource(path: &'static str) -> actix_web::Resource {
     web::resource(path).name(path)
 }
 
-/// The answer for a known path with the wrong method: `405 method_not_allowed`.
-pub async fn method_not_allowed() -> HttpResponse {
-    ErrorBody::new(
+/// The methods of each path pattern (from the service's OpenAPI document), for `Allow`.
+#[derive(Debug, Default)]
+pub struct AllowedMethods(pub std::collections::HashMap<String, String>);
+
+/// The answer for a known path with the wrong method: `405 method_not_allowed`, with the `Allow`
+/// header RFC 9110 requires (the path's methods as documented; `GET` for the undocumented
+/// operational paths, which are all read-only).
+pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let allow = req
+        .app_data::<web::Data<AllowedMethods>>()
+        .zip(req.match_pattern())
+        .and_then(|(known, pattern)| known.0.get(&pattern).cloned())
+        .unwrap_or_else(|| "GET".to_owned());
+    let mut response = ErrorBody::new(
         "method_not_allowed",
         "this path does not accept that method",
     )
-    .into_response(StatusCode::METHOD_NOT_ALLOWED)
+    .into_response(StatusCode::METHOD_NOT_ALLOWED);
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    response
 }
 
 /// A self-contained `/docs` page: it reads `/openapi.json` and lists every operation with its

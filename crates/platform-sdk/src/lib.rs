@@ -27,6 +27,7 @@ pub mod http;
 pub mod idempotency;
 pub mod json;
 pub mod metrics;
+pub mod openapi;
 pub mod operational;
 pub mod page;
 pub mod runtime_call;

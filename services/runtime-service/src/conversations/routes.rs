@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::auth::ServiceCaller;
 use crate::error::RuntimeError;
+use crate::sessions::service::check_id;
 use crate::startup::AppState;
 
 /// Mounts the endpoints.
@@ -29,8 +30,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct OwnerQuery {
     /// Tenant.
+    #[param(format = Uuid)]
     pub tenant_id: String,
     /// User.
+    #[param(format = Uuid)]
     pub user_id: String,
     /// Page size, 1..=200 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
@@ -40,7 +43,10 @@ pub struct OwnerQuery {
 }
 
 impl OwnerQuery {
+    /// The page, once the owner ids are known to be well-formed (UUIDs, as documented).
     fn page(&self) -> Result<PageRequest, RuntimeError> {
+        check_id("tenant_id", &self.tenant_id)?;
+        check_id("user_id", &self.user_id)?;
         PageRequest::parse(self.limit.as_deref(), self.cursor.as_deref()).map_err(|e| {
             RuntimeError::Validation {
                 field: e.field,
