@@ -4,7 +4,7 @@
 # Starts the debug binaries (embedded backend, free ports, a temp data dir), registers a user for
 # the experience plane's authenticated operations and mints a service token for the runtime's
 # reads, then runs schemathesis with every check against each document. Zero failures, or the
-# run fails. What is not fuzzed, and why, is listed in docs/fuzzing.md.
+# run fails. What is not fuzzed, and why: docs/adr/0012. The allow-list: scripts/fuzz/schemathesis.toml.
 #
 # Needs python3 with venv + pip and the PyPI registry (first run only: the pinned schemathesis is
 # installed into .venv-fuzz/). Build first: `cargo build --workspace --bins --examples`.
