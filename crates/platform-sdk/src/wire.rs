@@ -188,6 +188,10 @@ pub struct RegisterRequest {
     #[serde(default)]
     #[schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub tenant_name: Option<String>,
+    /// An invitation token (SPEC §5): the user joins the inviting tenant with the invited role
+    /// instead of creating a tenant. Single use, refused after expiry or for another email.
+    #[serde(default)]
+    pub invitation_token: Option<String>,
 }
 
 /// Body of `POST /api/auth/login`.
@@ -199,6 +203,10 @@ pub struct LoginRequest {
     /// Password.
     #[schema(min_length = 1)]
     pub password: String,
+    /// The tenant to log into, for a user in several (default: the first joined). Not a
+    /// member of it → the same `401 invalid_credentials` as a wrong password.
+    #[serde(default)]
+    pub tenant_id: Option<String>,
 }
 
 /// Body of `POST /api/auth/refresh`.

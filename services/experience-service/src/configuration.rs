@@ -37,6 +37,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// The agent WebSocket.
     pub ws: WsSettings,
+    /// Tenants: invitations and API keys.
+    pub tenants: TenantsSettings,
 }
 
 impl Default for Settings {
@@ -54,6 +56,7 @@ impl Default for Settings {
             security: SecuritySettings::default(),
             auth: AuthSettings::default(),
             ws: WsSettings::default(),
+            tenants: TenantsSettings::default(),
         }
     }
 }
@@ -216,6 +219,28 @@ impl Default for WsSettings {
             idle_timeout_secs: 120,
             messages_per_sec: 5.0,
             message_burst: 20.0,
+        }
+    }
+}
+
+/// Tenants, invitations and API keys (SPEC §5).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct TenantsSettings {
+    /// How long an invitation token stays valid, seconds (7 days).
+    pub invitation_ttl_secs: i64,
+    /// Requests per second one API key may make on one replica (sustained).
+    pub api_key_requests_per_sec: f64,
+    /// Burst of requests one API key may make.
+    pub api_key_burst: f64,
+}
+
+impl Default for TenantsSettings {
+    fn default() -> Self {
+        Self {
+            invitation_ttl_secs: 7 * 24 * 3600,
+            api_key_requests_per_sec: 10.0,
+            api_key_burst: 50.0,
         }
     }
 }

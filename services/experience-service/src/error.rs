@@ -39,6 +39,27 @@ pub enum ApiError {
     /// The email is registered already (`409 email_taken`).
     #[error("an account with this email already exists")]
     EmailTaken,
+    /// A query parameter is not acceptable (`400 invalid_query`, naming it).
+    #[error("the query parameter `{0}` is invalid")]
+    InvalidQuery(&'static str),
+    /// The user is a member of the tenant already (`409 already_member`).
+    #[error("this user is already a member of the tenant")]
+    AlreadyMember,
+    /// The change would leave the tenant without an owner (`409 last_owner`).
+    #[error("the last owner of a tenant can be neither demoted nor removed")]
+    LastOwner,
+    /// The invitation token is unknown (`400 invalid_invitation`).
+    #[error("the invitation token is not valid")]
+    InvitationInvalid,
+    /// The invitation was used already (`409 invitation_used`).
+    #[error("the invitation was already used")]
+    InvitationUsed,
+    /// The invitation expired (`410 invitation_expired`).
+    #[error("the invitation has expired; ask for a new one")]
+    InvitationExpired,
+    /// The invitation is for another email (`403 invitation_email_mismatch`).
+    #[error("the invitation was issued for another email address")]
+    InvitationEmailMismatch,
     /// Too many attempts (`429 rate_limited` with `Retry-After`).
     #[error("too many attempts; retry later")]
     RateLimited {
@@ -110,6 +131,13 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::EmailTaken => "email_taken",
+            Self::InvalidQuery(_) => "invalid_query",
+            Self::AlreadyMember => "already_member",
+            Self::LastOwner => "last_owner",
+            Self::InvitationInvalid => "invalid_invitation",
+            Self::InvitationUsed => "invitation_used",
+            Self::InvitationExpired => "invitation_expired",
+            Self::InvitationEmailMismatch => "invitation_email_mismatch",
             Self::RateLimited { .. } => "rate_limited",
             Self::Busy => "busy",
             Self::Refused { body, .. } => &body.error.code,
@@ -156,9 +184,15 @@ impl ResponseError for ApiError {
             | Self::Unauthenticated
             | Self::InvalidRefreshToken
             | Self::RefreshTokenReused => StatusCode::UNAUTHORIZED,
-            Self::MissingScope(_) | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::MissingScope(_) | Self::Forbidden(_) | Self::InvitationEmailMismatch => {
+                StatusCode::FORBIDDEN
+            }
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::EmailTaken => StatusCode::CONFLICT,
+            Self::EmailTaken | Self::AlreadyMember | Self::LastOwner | Self::InvitationUsed => {
+                StatusCode::CONFLICT
+            }
+            Self::InvitationInvalid | Self::InvalidQuery(_) => StatusCode::BAD_REQUEST,
+            Self::InvitationExpired => StatusCode::GONE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy | Self::RuntimeUnavailable | Self::StateUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE

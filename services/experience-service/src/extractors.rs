@@ -1,6 +1,8 @@
 //! Authentication and authorisation as extractors, so handlers never repeat the checks.
 //!
-//! - [`AuthUser`]: a valid bearer access token whose session has not been ended.
+//! - [`AuthUser`]: a valid bearer access token whose session has not been ended, with the
+//!   member's latest role change applied (ADR 0010); or an API key (`X-API-Key: sk_…` or
+//!   `Authorization: Bearer sk_…`) acting for its tenant with exactly its scopes.
 //! - [`RequireScope<S>`]: the same, plus the scope named by the marker type `S`
 //!   (`403 missing_scope` naming the scope otherwise).
 //! - [`require_scope`]: the scope check itself, for scopes named by data (gateway rows).
@@ -10,45 +12,114 @@ use std::future::ready;
 use std::marker::PhantomData;
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
+use futures_util::future::{Either, LocalBoxFuture};
 use platform_sdk::http::{bearer, client_ip, current_request_id};
-use platform_sdk::security_guard::AccessClaims;
+use platform_sdk::security_guard::{AccessClaims, Role, ScopeSet};
 
 use crate::error::ApiError;
 use crate::identity::Identity;
+use crate::tenants::domain::changes::Standing;
+use crate::tenants::domain::secrets::{is_api_key, KEY_PREFIX};
+use crate::tenants::ApiKeys;
+
+/// The header an API key may be sent in (besides `Authorization: Bearer sk_…`).
+pub const API_KEY_HEADER: &str = "x-api-key";
 
 /// Whether to trust `X-Forwarded-For` (app data set at start-up).
 #[derive(Debug, Clone, Copy)]
 pub struct TrustForwardedFor(pub bool);
 
-/// The authenticated caller.
+/// The authenticated caller: a person's access token, or an API key (whose claims name the
+/// tenant, the creating user it acts as, its scopes, no roles, and `jti` = the key id).
 #[derive(Debug, Clone)]
 pub struct AuthUser(pub AccessClaims);
 
-/// Verifies a token and checks its session was not ended.
+impl AuthUser {
+    /// The key id when the caller is an API key.
+    pub fn api_key(&self) -> Option<&str> {
+        self.0
+            .jti
+            .starts_with("key_")
+            .then_some(self.0.jti.as_str())
+    }
+
+    /// The caller's role in the tenant (`None` for an API key).
+    pub fn role(&self) -> Option<Role> {
+        if self.api_key().is_some() {
+            return None;
+        }
+        self.0.roles.first().and_then(|r| Role::parse(r))
+    }
+}
+
+/// Verifies an access token, checks its session was not ended, and applies the member's latest
+/// role change (a demoted member's token loses the scopes, a removed member's is refused).
+/// API keys are refused here with a clear `403`: this is also the agent socket's check, and
+/// keys cannot open the socket.
 pub fn authenticate(identity: &Identity, token: &str) -> Result<AccessClaims, ApiError> {
-    let claims = identity.tokens().verify(token).map_err(|e| {
+    if is_api_key(token) {
+        return Err(ApiError::Forbidden(
+            "API keys cannot open the agent socket; log in and use an access token",
+        ));
+    }
+    let mut claims = identity.tokens().verify(token).map_err(|e| {
         tracing::debug!(reason = %e, "access token refused");
         ApiError::Unauthenticated
     })?;
     if identity.revoked().contains(&claims.sid) {
         return Err(ApiError::Unauthenticated);
     }
+    match identity.access().standing(&claims.tid, &claims.sub) {
+        Standing::Unchanged => {}
+        Standing::Removed => return Err(ApiError::Unauthenticated),
+        Standing::Role(role) => {
+            if claims.roles.len() != 1 || claims.roles[0] != role.as_str() {
+                claims.roles = vec![role.as_str().to_owned()];
+                claims.scope = ScopeSet::for_roles(&[role]).to_claim();
+            }
+        }
+    }
     Ok(claims)
+}
+
+/// The credential a request presents: `X-API-Key`, else the bearer token.
+fn presented(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(API_KEY_HEADER)
+        .map(|v| v.to_str().unwrap_or_default().trim())
+        .or_else(|| bearer(req))
 }
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, Self::Error>>;
+    type Future = Either<
+        std::future::Ready<Result<Self, Self::Error>>,
+        LocalBoxFuture<'static, Result<Self, Self::Error>>,
+    >;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = match (req.app_data::<web::Data<Identity>>(), bearer(req)) {
-            (Some(identity), Some(token)) => authenticate(identity, token).map(AuthUser),
-            (None, _) => Err(ApiError::internal(anyhow::anyhow!(
+        let Some(identity) = req.app_data::<web::Data<Identity>>() else {
+            return Either::Left(ready(Err(ApiError::internal(anyhow::anyhow!(
                 "identity service not configured"
-            ))),
-            (_, None) => Err(ApiError::Unauthenticated),
+            )))));
         };
-        ready(result)
+        match presented(req) {
+            None => Either::Left(ready(Err(ApiError::Unauthenticated))),
+            Some(key)
+                if key.starts_with(KEY_PREFIX) || req.headers().contains_key(API_KEY_HEADER) =>
+            {
+                let Some(keys) = req.app_data::<web::Data<ApiKeys>>().cloned() else {
+                    return Either::Left(ready(Err(ApiError::internal(anyhow::anyhow!(
+                        "API keys not configured"
+                    )))));
+                };
+                let key = key.to_owned();
+                Either::Right(Box::pin(async move {
+                    keys.authenticate(&key).await.map(AuthUser)
+                }))
+            }
+            Some(token) => Either::Left(ready(authenticate(identity, token).map(AuthUser))),
+        }
     }
 }
 
@@ -66,21 +137,20 @@ pub struct RequireScope<S: ScopeName> {
     _scope: PhantomData<S>,
 }
 
-impl<S: ScopeName> FromRequest for RequireScope<S> {
+impl<S: ScopeName + 'static> FromRequest for RequireScope<S> {
     type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let result = AuthUser::from_request(req, payload)
-            .into_inner()
-            .and_then(|user| {
-                require_scope(&user, S::SCOPE)?;
-                Ok(RequireScope {
-                    user,
-                    _scope: PhantomData,
-                })
-            });
-        ready(result)
+        let user = AuthUser::from_request(req, payload);
+        Box::pin(async move {
+            let user = user.await?;
+            require_scope(&user, S::SCOPE)?;
+            Ok(RequireScope {
+                user,
+                _scope: PhantomData,
+            })
+        })
     }
 }
 
@@ -110,6 +180,13 @@ pub mod scopes {
     pub struct AgentsRead;
     impl ScopeName for AgentsRead {
         const SCOPE: &'static str = "agents:read";
+    }
+
+    /// `admin` (tenant administration: members, API keys, renaming).
+    #[derive(Debug)]
+    pub struct Admin;
+    impl ScopeName for Admin {
+        const SCOPE: &'static str = "admin";
     }
 }
 

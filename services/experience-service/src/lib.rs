@@ -8,13 +8,15 @@
 //! - [`identity`]: `/api/auth/*`, the identity service, its domain types and its SQL.
 //! - [`sessions`]: `/api/session/*` and the reads of runtime sessions on a caller's behalf.
 //! - [`agent_socket`]: the agent WebSocket (follower, commands, rate limit, connection loop).
+//! - [`tenants`]: `/api/tenants/current/*` (members, invitations, API keys) and the mirror of
+//!   access changes every replica applies to live credentials.
 //! - [`gateway`]: the declarative table of runtime-owned REST endpoints (conversation history
 //!   today) and its one forwarding path.
 //!
 //! Shared plumbing:
 //! - [`configuration`]: typed settings.
 //! - [`startup`]: `Application::build` (binds first, runs later), background tasks, middleware.
-//! - [`extractors`]: `AuthUser`, `RequireScope<S>`, `CallerInfo`.
+//! - [`extractors`]: `AuthUser` (access tokens and API keys), `RequireScope<S>`, `CallerInfo`.
 //! - [`error`]: the one error enum of this service, mapped to HTTP in one place.
 //! - [`openapi`], [`health`]: `/openapi.json` and the readiness check.
 
@@ -28,3 +30,4 @@ pub mod identity;
 pub mod openapi;
 pub mod sessions;
 pub mod startup;
+pub mod tenants;

@@ -16,17 +16,26 @@ use crate::gateway::openapi::GatewayRows;
 use crate::health;
 use crate::identity::routes as auth;
 use crate::sessions::routes as sessions;
+use crate::tenants::dto::{
+    AddMember, Added, ApiKey, ApiKeyList, ChangeRole, CreateApiKey, Invitation, Member, MemberList,
+    NewApiKey, RenameTenant, TenantInfo,
+};
+use crate::tenants::routes as tenants;
+use platform_sdk::security_guard::Role;
 
 /// The document.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Symphainy experience-service", description = "Public plane: identity, tenants, sessions and every user-facing API."),
     paths(platform_sdk::operational::live, health::ready, auth::register, auth::login, auth::refresh, auth::logout, auth::me,
-          auth::sessions, auth::end_session, sessions::create_anonymous, sessions::get_one),
+          auth::sessions, auth::end_session, sessions::create_anonymous, sessions::get_one,
+          tenants::current, tenants::rename, tenants::members, tenants::add_member, tenants::change_role,
+          tenants::remove_member, tenants::create_key, tenants::list_keys, tenants::revoke_key),
     components(schemas(ErrorBody, ErrorDetail, FieldError, RegisterRequest, LoginRequest, RefreshRequest, LogoutRequest,
                        LoginResponse, LoginUser, MeResponse, MeUser, TenantView, MySessions, SessionRecord,
                        SessionStatus, AnonymousSession, ConversationList, ConversationRecord, MessageList,
-                       MessageRecord)),
+                       MessageRecord, TenantInfo, RenameTenant, AddMember, ChangeRole, Member, Invitation,
+                       Added, MemberList, CreateApiKey, ApiKey, NewApiKey, ApiKeyList, Role)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;
@@ -44,6 +53,15 @@ impl Modify for Bearer {
                     .bearer_format("JWT")
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "X-API-Key",
+                    "An API key (`sk_…`); `Authorization: Bearer sk_…` works too.",
+                ),
+            )),
         );
     }
 }

@@ -33,7 +33,8 @@ use crate::identity::domain::throttle::{Limits, Throttle};
 use crate::identity::storage;
 use crate::identity::{Identity, IdentityParts};
 use crate::sessions::Sessions;
-use crate::{agent_socket, gateway, health, identity, sessions};
+use crate::tenants::{ApiKeys, Tenants};
+use crate::{agent_socket, gateway, health, identity, sessions, tenants};
 
 /// What the operational handlers share.
 pub struct AppState {
@@ -50,6 +51,7 @@ pub struct Application {
     port: u16,
     server: Server,
     poller: JoinHandle<()>,
+    changes_poller: JoinHandle<()>,
 }
 
 impl Application {
@@ -169,6 +171,33 @@ impl Application {
             settings: auth,
             metrics: metrics.clone(),
         }));
+        let tenants_settings = settings.tenants.clone();
+        anyhow::ensure!(
+            tenants_settings.invitation_ttl_secs > 0,
+            "setting `tenants.invitation_ttl_secs` must be positive"
+        );
+        anyhow::ensure!(
+            tenants_settings.api_key_requests_per_sec > 0.0 && tenants_settings.api_key_burst >= 1.0,
+            "settings `tenants.api_key_requests_per_sec` must be positive and `tenants.api_key_burst` at least 1"
+        );
+        let access = identity.access().clone();
+        tenants::load_changes(&pool, &access).await?;
+        let changes_poller = tokio::spawn(tenants::poll_changes(
+            pool.clone(),
+            access.clone(),
+            Duration::from_millis(settings.auth.revocation_poll_ms.max(10)),
+        ));
+        let api_keys = web::Data::new(ApiKeys::new(
+            pool.clone(),
+            access,
+            tenants_settings.api_key_requests_per_sec,
+            tenants_settings.api_key_burst,
+        ));
+        let tenants = web::Data::new(Tenants::new(
+            pool.clone(),
+            identity.clone().into_inner(),
+            tenants_settings,
+        ));
         let sockets = web::Data::new(Sockets::new(
             identity.revoked(),
             metrics.clone(),
@@ -201,6 +230,8 @@ impl Application {
                 .app_data(identity.clone())
                 .app_data(sessions.clone())
                 .app_data(gateway.clone())
+                .app_data(tenants.clone())
+                .app_data(api_keys.clone())
                 .app_data(runtime.clone())
                 .app_data(metrics.clone())
                 .app_data(trust.clone())
@@ -211,6 +242,7 @@ impl Application {
                 .configure(sessions::routes::configure)
                 .configure(agent_socket::route::configure)
                 .configure(gateway::routes::configure)
+                .configure(tenants::routes::configure)
                 .default_service(web::to(not_found))
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs);
@@ -233,6 +265,7 @@ impl Application {
             port: addr.port(),
             server,
             poller,
+            changes_poller,
         })
     }
 
@@ -245,6 +278,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let result = self.server.await;
         self.poller.abort();
+        self.changes_poller.abort();
         tracing::info!(service = "experience-service", "stopped");
         Ok(result?)
     }

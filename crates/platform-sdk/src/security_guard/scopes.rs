@@ -12,12 +12,48 @@ pub const ALL_SCOPES: &[&str] = &[
     "sessions:write",
     "governance:read",
     "governance:write",
+    "workflows:read",
     "workflows:execute",
+    "multimodal:read",
+    "multimodal:write",
+    "multimodal:execute",
+    "outcomes:read",
+    "outcomes:write",
+    "notifications:read",
     "admin",
 ];
 
+/// Every `:read` scope (what a `viewer` gets, SPEC §5).
+const READS: &[&str] = &[
+    "agents:read",
+    "sessions:read",
+    "governance:read",
+    "workflows:read",
+    "multimodal:read",
+    "outcomes:read",
+    "notifications:read",
+];
+
+/// What a `member` gets (SPEC §5): every `:read` plus using agents, workflows, multimodal and
+/// outcomes.
+const MEMBER: &[&str] = &[
+    "agents:read",
+    "sessions:read",
+    "governance:read",
+    "workflows:read",
+    "multimodal:read",
+    "outcomes:read",
+    "notifications:read",
+    "agents:invoke",
+    "agents:write",
+    "multimodal:write",
+    "multimodal:execute",
+    "outcomes:write",
+    "workflows:execute",
+];
+
 /// A member's role in a tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Created the tenant; everything.
@@ -56,17 +92,13 @@ impl Role {
     pub fn scopes(self) -> &'static [&'static str] {
         match self {
             Self::Owner | Self::Admin => &["admin"],
-            Self::Member => &[
-                "agents:read",
-                "agents:invoke",
-                "sessions:read",
-                "sessions:write",
-                "governance:read",
-                "workflows:execute",
-            ],
-            Self::Viewer => &["agents:read", "sessions:read", "governance:read"],
+            Self::Member => MEMBER,
+            Self::Viewer => READS,
         }
     }
+
+    /// Every role, highest first.
+    pub const ALL: [Role; 4] = [Self::Owner, Self::Admin, Self::Member, Self::Viewer];
 }
 
 /// A set of granted scopes, as carried in the token's space-separated `scope` claim.
@@ -101,6 +133,37 @@ impl ScopeSet {
         })
     }
 
+    /// True when every scope of `other` is granted by this set (an API key's scopes never exceed
+    /// its creator's).
+    pub fn covers(&self, other: &ScopeSet) -> bool {
+        other.0.iter().all(|s| self.grants(s))
+    }
+
+    /// The scopes of this set that `ceiling` also grants (a key narrowed to its creator's
+    /// current role).
+    pub fn within(&self, ceiling: &ScopeSet) -> ScopeSet {
+        Self(
+            self.0
+                .iter()
+                .filter(|s| ceiling.grants(s))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// A set of exactly these scopes, sorted and de-duplicated.
+    pub fn of(scopes: impl IntoIterator<Item = String>) -> Self {
+        let mut scopes: Vec<String> = scopes.into_iter().collect();
+        scopes.sort();
+        scopes.dedup();
+        Self(scopes)
+    }
+
+    /// True when no scope is granted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The scopes, for display (`permissions`).
     pub fn as_slice(&self) -> &[String] {
         &self.0
@@ -121,12 +184,27 @@ mod tests {
         assert!(ScopeSet::for_roles(&[Role::Owner]).grants("governance:write"));
         let member = ScopeSet::for_roles(&[Role::Member]);
         assert!(member.grants("agents:invoke"));
-        assert!(!member.grants("agents:write"));
+        assert!(member.grants("agents:write"));
+        assert!(member.grants("notifications:read"));
+        assert!(!member.grants("governance:write"));
+        assert!(!member.grants("sessions:write"));
         let viewer = ScopeSet::for_roles(&[Role::Viewer]);
         assert!(!viewer.grants("agents:invoke"));
+        for scope in ALL_SCOPES {
+            assert_eq!(viewer.grants(scope), scope.ends_with(":read"), "{scope}");
+        }
         let wild = ScopeSet::parse("agents:* sessions:read");
         assert!(wild.grants("agents:write"));
         assert!(!wild.grants("governance:read"));
+    }
+
+    #[test]
+    fn keys_are_narrowed_to_a_ceiling() {
+        let key = ScopeSet::parse("agents:read agents:write governance:write");
+        let member = ScopeSet::for_roles(&[Role::Member]);
+        assert!(!member.covers(&key));
+        assert_eq!(key.within(&member).to_claim(), "agents:read agents:write");
+        assert!(ScopeSet::for_roles(&[Role::Admin]).covers(&key));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::identity::domain::throttle::Verdict;
 use crate::identity::storage::refresh::NewFamily;
 use crate::identity::storage::users::NewAccount;
 use crate::identity::storage::{self, is_unique_violation};
+use crate::tenants::invitations;
 
 /// What is wrong with a user or tenant name, if anything: at most 200 characters, and no
 /// control characters (a name is one line of display text; docs/adr/0012).
@@ -29,7 +30,8 @@ fn display_name_problem(name: &str) -> Option<&'static str> {
 }
 
 impl Identity {
-    /// Registers a user with a new tenant they own, and logs them in.
+    /// Registers a user with a new tenant they own, or into the inviting tenant with the invited
+    /// role when an invitation token is given (ADR 0010), and logs them in.
     pub async fn register(
         &self,
         caller: &Caller,
@@ -69,9 +71,17 @@ impl Identity {
         if storage::users::email_exists(&self.pool, email.as_str()).await? {
             return Err(ApiError::EmailTaken);
         }
+        let invitation = match req.invitation_token.as_deref() {
+            Some(token) => Some(invitations::check(&self.pool, token, email.as_str()).await?),
+            None => None,
+        };
         let password_hash = self.hasher.hash(password.expose()).await?;
         let user_id = uuid::Uuid::new_v4().to_string();
-        let tenant_id = uuid::Uuid::new_v4().to_string();
+        let tenant_id = invitation
+            .as_ref()
+            .map(|i| i.tenant_id.clone())
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let role = invitation.as_ref().map_or("owner", |i| i.role.as_str());
         let session_id = uuid::Uuid::new_v4().to_string();
         let tenant_name = tenant_name
             .map(str::to_owned)
@@ -85,30 +95,37 @@ impl Identity {
         self.create_runtime_session(caller, actor).await?;
         let refresh = refresh_token::generate();
         let now = now_ms();
-        let written: Result<(), sqlx::Error> = async {
+        let written: Result<bool, sqlx::Error> = async {
             let mut tx = self.pool.begin().await?;
-            storage::users::insert_account(
-                &mut tx,
-                &NewAccount {
-                    user_id: &user_id,
-                    tenant_id: &tenant_id,
-                    tenant_name: &tenant_name,
-                    email: email.as_str(),
-                    name,
-                    password_hash: &password_hash,
-                    now,
-                },
-            )
-            .await?;
+            let account = NewAccount {
+                user_id: &user_id,
+                tenant_id: &tenant_id,
+                tenant_name: &tenant_name,
+                email: email.as_str(),
+                name,
+                password_hash: &password_hash,
+                now,
+            };
+            match &invitation {
+                None => storage::users::insert_account(&mut tx, &account).await?,
+                Some(invitation) => {
+                    storage::users::insert_user(&mut tx, &account).await?;
+                    if !invitations::accept(&mut tx, invitation, &user_id, now).await? {
+                        tx.rollback().await?;
+                        return Ok(false);
+                    }
+                }
+            }
             storage::refresh::insert_family(
                 &mut tx,
                 &self.new_family(&tenant_id, &user_id, &session_id, &refresh, now),
             )
             .await?;
-            tx.commit().await
+            tx.commit().await?;
+            Ok(true)
         }
         .await;
-        if let Err(e) = written {
+        if !matches!(written, Ok(true)) {
             self.end_runtime_sessions(
                 caller,
                 &tenant_id,
@@ -116,10 +133,10 @@ impl Identity {
                 std::slice::from_ref(&session_id),
             )
             .await;
-            return Err(if is_unique_violation(&e) {
-                ApiError::EmailTaken
-            } else {
-                ApiError::internal(e)
+            return Err(match written {
+                Ok(_) => ApiError::InvitationUsed,
+                Err(e) if is_unique_violation(&e) => ApiError::EmailTaken,
+                Err(e) => ApiError::internal(e),
             });
         }
         self.metrics.incr("registrations");
@@ -130,7 +147,7 @@ impl Identity {
                 email: email.as_str(),
                 name: name.map(str::to_owned),
                 tenant_id: &tenant_id,
-                role: "owner",
+                role,
             },
             &session_id,
             refresh,
@@ -166,6 +183,7 @@ impl Identity {
             return Err(ApiError::InvalidCredentials);
         };
         self.throttle.succeeded(email.as_str()).await?;
+        let user = self.choose_tenant(user, req.tenant_id.as_deref()).await?;
 
         let session_id = uuid::Uuid::new_v4().to_string();
         let actor = Actor {
@@ -206,6 +224,24 @@ impl Identity {
             &session_id,
             refresh,
         )
+    }
+
+    /// The tenant a login is for: the one asked for, if the user is a member of it (otherwise
+    /// the same `401 invalid_credentials` as a wrong password, ADR 0010), else the first joined.
+    async fn choose_tenant(
+        &self,
+        mut user: storage::users::LoginRow,
+        tenant_id: Option<&str>,
+    ) -> Result<storage::users::LoginRow, ApiError> {
+        let Some(wanted) = tenant_id.filter(|t| *t != user.tenant_id) else {
+            return Ok(user);
+        };
+        let role = crate::tenants::storage::members::role_of(&self.pool, wanted, &user.user_id)
+            .await?
+            .ok_or(ApiError::InvalidCredentials)?;
+        user.tenant_id = wanted.to_owned();
+        user.role = role;
+        Ok(user)
     }
 
     fn new_family<'a>(

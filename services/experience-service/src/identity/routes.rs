@@ -54,7 +54,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Registers a user and their tenant, and logs them in.
 #[utoipa::path(post, path = "/api/auth/register", request_body = RegisterRequest, responses(
-    (status = 201, body = LoginResponse), (status = 409, description = "email_taken"),
+    (status = 201, body = LoginResponse),
+    (status = 400, body = platform_sdk::error::ErrorBody, description = "invalid_invitation | malformed_json"),
+    (status = 403, body = platform_sdk::error::ErrorBody, description = "invitation_email_mismatch"),
+    (status = 409, body = platform_sdk::error::ErrorBody, description = "email_taken | invitation_used"),
+    (status = 410, body = platform_sdk::error::ErrorBody, description = "invitation_expired"),
     (status = 422, description = "validation_failed"), (status = 429, description = "rate_limited"),
     (status = 503, description = "runtime_unavailable")))]
 pub async fn register(

@@ -21,6 +21,7 @@ use crate::identity::domain::hasher::{HashError, PasswordHasher};
 use crate::identity::domain::revocation::RevokedSessions;
 use crate::identity::domain::throttle::{Throttle, Verdict};
 use crate::identity::storage;
+use crate::tenants::domain::changes::AccessChanges;
 
 /// The user a login response is for.
 pub(super) struct Principal<'a> {
@@ -43,6 +44,7 @@ pub struct Identity {
     pub(super) settings: AuthSettings,
     pub(super) profiles: ProfileCache,
     pub(super) metrics: Metrics,
+    pub(super) access: AccessChanges,
 }
 
 /// The pieces [`Identity`] is made of.
@@ -81,6 +83,7 @@ impl Identity {
             settings: parts.settings,
             profiles: ProfileCache::new(),
             metrics: parts.metrics,
+            access: AccessChanges::new(),
         }
     }
 
@@ -92,6 +95,28 @@ impl Identity {
     /// The revoked-session set (the auth extractor consults it).
     pub fn revoked(&self) -> &RevokedSessions {
         &self.revoked
+    }
+
+    /// Role changes, removals and key revocations (the auth extractor applies them; ADR 0010).
+    pub fn access(&self) -> &AccessChanges {
+        &self.access
+    }
+
+    /// Ends every session of a member removed from a tenant: their refresh families there are
+    /// revoked, their access tokens refused on every replica, their sockets closed (4401).
+    pub async fn end_member_sessions(
+        &self,
+        caller: &Caller,
+        tenant_id: &str,
+        user_id: &str,
+    ) -> Result<(), ApiError> {
+        let sessions =
+            storage::refresh::revoke(&self.pool, tenant_id, user_id, None, "removed", now_ms())
+                .await?;
+        self.revoke_sessions(tenant_id, &sessions).await?;
+        self.end_runtime_sessions(caller, tenant_id, user_id, &sessions)
+            .await;
+        Ok(())
     }
 
     pub(super) async fn check_ip(&self, caller: &Caller) -> Result<(), ApiError> {

@@ -97,6 +97,25 @@ pub async fn insert_account(
     Ok(())
 }
 
+/// Inserts the user alone (an invited user joins an existing tenant; the membership is the
+/// invitation's).
+pub async fn insert_user(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    account: &NewAccount<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(account.user_id)
+    .bind(account.email)
+    .bind(account.name)
+    .bind(account.password_hash)
+    .bind(account.now)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+}
+
 /// The user with this email and their first tenant.
 pub async fn find_login(pool: &AnyPool, email: &str) -> Result<Option<LoginRow>, sqlx::Error> {
     let row = sqlx::query(
