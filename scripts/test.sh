@@ -20,8 +20,8 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
-echo "==> cargo build --bins"
-cargo build --workspace --bins --quiet
+echo "==> cargo build --bins --examples"
+cargo build --workspace --bins --examples --quiet
 
 production=yes
 why=()
@@ -47,4 +47,15 @@ else
   echo "==> cargo test (embedded backend only)"
   cargo test --workspace --quiet -- --skip production
   echo "!!! Reminder: production-backend suites were SKIPPED (${why[*]})."
+fi
+
+# Schema-driven fuzzing of both /openapi.json documents (scripts/fuzz.sh; needs python3 + pip).
+if command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  echo "==> schemathesis against both services (scripts/fuzz.sh)"
+  scripts/fuzz.sh
+elif [[ "${CI:-}" == "true" ]]; then
+  echo "CI=true and python3 with venv/pip is missing: the schema fuzzer cannot run" >&2
+  exit 1
+else
+  echo "!!! SKIPPING the schema fuzzer: python3 with venv and pip is not installed."
 fi

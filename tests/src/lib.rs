@@ -181,25 +181,26 @@ impl Service {
             .expect("exit status")
     }
 
-    /// Pauses the process (SIGSTOP): it keeps its sockets but answers nothing.
-    pub async fn pause(&self) {
-        self.signal("-STOP").await;
-    }
-
-    /// Resumes a paused process (SIGCONT).
-    pub async fn resume(&self) {
-        self.signal("-CONT").await;
-    }
-
-    async fn signal(&self, signal: &str) {
-        let pid = self.child.id().expect("the process is running");
+    /// Sends a signal (`STOP`, `CONT`, ...) to the process.
+    pub async fn signal(&self, signal: &str) {
+        let pid = self.child.id().expect("service still running");
         let status = Command::new("kill")
-            .arg(signal)
+            .arg(format!("-{signal}"))
             .arg(pid.to_string())
             .status()
             .await
-            .expect("kill runs");
-        assert!(status.success(), "kill {signal} {pid}");
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} {pid}");
+    }
+
+    /// Freezes the process (SIGSTOP): it keeps its port but answers nothing until [`Self::resume`].
+    pub async fn pause(&self) {
+        self.signal("STOP").await;
+    }
+
+    /// Lets a paused process run again (SIGCONT).
+    pub async fn resume(&self) {
+        self.signal("CONT").await;
     }
 
     /// Kills the process and waits for it to exit.

@@ -85,10 +85,7 @@ async fn guide_turn_streams_and_is_durable(backend: Backend) {
     let conversation = s(&answer, "conversation_id");
     let (status, list) = stack.get("/api/conversations", &token).await;
     assert_eq!(status, StatusCode::OK, "{list}");
-    assert_eq!(
-        list["conversations"][0]["conversation_id"],
-        conversation.as_str()
-    );
+    assert_eq!(list["items"][0]["conversation_id"], conversation.as_str());
     let (status, messages) = stack
         .get(
             &format!("/api/conversations/{conversation}/messages"),
@@ -96,14 +93,16 @@ async fn guide_turn_streams_and_is_durable(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let roles: Vec<_> = messages["messages"]
+    // Newest first (SPEC §7): the answer, then the question.
+    let roles: Vec<_> = messages["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|m| s(m, "role"))
         .collect();
-    assert_eq!(roles, vec!["user", "assistant"]);
-    assert_eq!(messages["messages"][1]["content"], answer["message"]);
+    assert_eq!(roles, vec!["assistant", "user"]);
+    assert_eq!(messages["items"][0]["content"], answer["message"]);
+    assert_eq!(messages["next_cursor"], Value::Null);
 
     // Another user cannot read it.
     let (_, _, other) = stack.register().await;

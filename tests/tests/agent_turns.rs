@@ -189,7 +189,7 @@ async fn same_client_message_id_runs_once(backend: Backend) {
         )
         .await;
     assert_eq!(
-        messages["messages"].as_array().unwrap().len(),
+        messages["items"].as_array().unwrap().len(),
         2,
         "one user message, one answer"
     );

@@ -373,7 +373,7 @@ async fn the_catalog_resolves_or_refuses_raw_agent_names(backend: Backend) {
         ),
     )
     .await;
-    assert_eq!(list["conversations"], json!([]));
+    assert_eq!(list["items"], json!([]));
     let (_, page) = read(
         &stack,
         &format!(

@@ -128,11 +128,7 @@ async fn identity_comes_from_the_token_and_refusals_keep_the_request_id(backend:
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{list}");
-    assert_eq!(
-        list["conversations"],
-        json!([]),
-        "the attacker sees only their own"
-    );
+    assert_eq!(list["items"], json!([]), "the attacker sees only their own");
     // The runtime's refusal (404 for someone else's conversation) comes back as it was, with the
     // caller's request id; an id that needs encoding is one path segment, not a new path.
     for (path, request_id) in [

@@ -40,10 +40,10 @@ async fn user_messages(stack: &Stack, token: &str) -> usize {
     let (status, list) = stack.get("/api/conversations", token).await;
     assert_eq!(status, StatusCode::OK, "{list}");
     let mut n = 0;
-    for c in list["conversations"].as_array().unwrap() {
+    for c in list["items"].as_array().unwrap() {
         let path = format!("/api/conversations/{}/messages", s(c, "conversation_id"));
         let (_, messages) = stack.get(&path, token).await;
-        n += messages["messages"]
+        n += messages["items"]
             .as_array()
             .unwrap()
             .iter()

@@ -218,18 +218,22 @@ pub struct MessageRecord {
     pub created_at: String,
 }
 
-/// `GET /api/conversations`.
+/// `GET /api/conversations`: one page (SPEC §7 list convention, see [`crate::page`]).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ConversationList {
-    /// Newest first.
-    pub conversations: Vec<ConversationRecord>,
+    /// Most recently active first.
+    pub items: Vec<ConversationRecord>,
+    /// The `cursor` of the next page; `null` on the last one.
+    pub next_cursor: Option<String>,
 }
 
-/// `GET /api/conversations/{id}/messages`.
+/// `GET /api/conversations/{id}/messages`: one page (SPEC §7 list convention).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MessageList {
-    /// Oldest first.
-    pub messages: Vec<MessageRecord>,
+    /// Newest first.
+    pub items: Vec<MessageRecord>,
+    /// The `cursor` of the next page; `null` on the last one.
+    pub next_cursor: Option<String>,
 }
 
 #[cfg(test)]

@@ -82,6 +82,46 @@ pub async fn request_id_middleware(
     Ok(res)
 }
 
+/// Middleware (use with `actix_web::middleware::from_fn`, inside the request-id layer): refuses a
+/// request whose path or query string carries U+0000 (`%00`), which no id or parameter may
+/// hold and PostgreSQL could not store (docs/adr/0012). A path answers `404 not_found` (it names
+/// nothing that exists, like any malformed id); a query `400 invalid_query` naming the parameter.
+pub async fn refuse_nul_middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, Error> {
+    let uri = req.uri();
+    let refused = if uri.path().contains("%00") {
+        Some(ErrorBody::new("not_found", "no such resource").into_response(StatusCode::NOT_FOUND))
+    } else if uri.query().is_some_and(|q| q.contains("%00")) {
+        let pairs = web::Query::<Vec<(String, String)>>::from_query(uri.query().unwrap_or(""))
+            .map(web::Query::into_inner)
+            .unwrap_or_default();
+        let field = pairs
+            .iter()
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+            .map(|(k, _)| k.replace('\0', "%00"))
+            .unwrap_or_else(|| "query".to_owned());
+        Some(
+            ErrorBody::new("invalid_query", format!("`{field}` must not contain %00"))
+                .with_fields(vec![crate::error::FieldError {
+                    field,
+                    message: crate::json::NUL_MESSAGE.to_owned(),
+                }])
+                .into_response(StatusCode::BAD_REQUEST),
+        )
+    } else {
+        None
+    };
+    match refused {
+        Some(response) => Ok(req.into_response(response).map_into_right_body()),
+        None => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+    }
+}
+
 /// Maps a path-parameter failure to a 404 (a malformed id names nothing that exists).
 pub fn path_error(err: PathError, _req: &HttpRequest) -> Error {
     let response =
@@ -164,13 +204,30 @@ pub fn resource(path: &'static str) -> actix_web::Resource {
     web::resource(path).name(path)
 }
 
-/// The answer for a known path with the wrong method: `405 method_not_allowed`.
-pub async fn method_not_allowed() -> HttpResponse {
-    ErrorBody::new(
+/// The methods of each path pattern (from the service's OpenAPI document), for `Allow`.
+#[derive(Debug, Default)]
+pub struct AllowedMethods(pub std::collections::HashMap<String, String>);
+
+/// The answer for a known path with the wrong method: `405 method_not_allowed`, with the `Allow`
+/// header RFC 9110 requires (the path's methods as documented; `GET` for the undocumented
+/// operational paths, which are all read-only).
+pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    let allow = req
+        .app_data::<web::Data<AllowedMethods>>()
+        .zip(req.match_pattern())
+        .and_then(|(known, pattern)| known.0.get(&pattern).cloned())
+        .unwrap_or_else(|| "GET".to_owned());
+    let mut response = ErrorBody::new(
         "method_not_allowed",
         "this path does not accept that method",
     )
-    .into_response(StatusCode::METHOD_NOT_ALLOWED)
+    .into_response(StatusCode::METHOD_NOT_ALLOWED);
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    response
 }
 
 /// A self-contained `/docs` page: it reads `/openapi.json` and lists every operation with its

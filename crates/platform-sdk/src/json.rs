@@ -4,6 +4,11 @@
 //! is wrong (`{"fields":[{"field":"email","message":"invalid type: integer `5`, expected a
 //! string"}]}`), which serde's own message does not carry. Malformed JSON is `400
 //! malformed_json`, a body over the limit `413 payload_too_large`, a non-JSON content type `415`.
+//!
+//! No text the platform accepts may contain U+0000 (NUL): PostgreSQL cannot store it in `text` or
+//! `jsonb`, SQLite can, and both backends must answer alike (docs/adr/0012). A body holding one
+//! anywhere — in a field the endpoint reads or not, in a key or a value — is `422
+//! validation_failed` naming the field, before any handler runs.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -74,7 +79,68 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, actix_web::Error> {
         )
     })?;
     de.end().map_err(|_| malformed())?;
+    if let Some(field) = nul_field(bytes) {
+        return Err(rejected(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorBody::new("validation_failed", "the request body is invalid").with_fields(vec![
+                FieldError {
+                    field,
+                    message: NUL_MESSAGE.to_owned(),
+                },
+            ]),
+        ));
+    }
     Ok(value)
+}
+
+/// The message of a field refused for holding U+0000.
+pub const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
+
+/// The path (`a.b[2]`, as in shape errors; `body` for the top level) of the first string or key
+/// of a JSON document that holds U+0000, if any. JSON can only carry NUL as the escape `\u0000`,
+/// so a document without that text is answered without being parsed again.
+pub fn nul_field(bytes: &[u8]) -> Option<String> {
+    if !bytes.windows(6).any(|w| w == b"\\u0000") {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    nul_path(&value, String::new())
+}
+
+/// [`nul_field`] over a parsed value.
+pub fn nul_in_value(value: &serde_json::Value) -> Option<String> {
+    nul_path(value, String::new())
+}
+
+fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let here = |path: String| {
+        if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path
+        }
+    };
+    match value {
+        Value::String(text) => text.contains('\0').then(|| here(path)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_path(item, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let child = if path.is_empty() {
+                key.replace('\0', "\\u0000")
+            } else {
+                format!("{path}.{}", key.replace('\0', "\\u0000"))
+            };
+            if key.contains('\0') {
+                Some(child)
+            } else {
+                nul_path(item, child)
+            }
+        }),
+        Value::Null | Value::Bool(_) | Value::Number(_) => None,
+    }
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
@@ -111,6 +177,47 @@ impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     }
 }
 
+/// An optional JSON body: no body at all is `None`; any body must be JSON of the right shape,
+/// refused exactly like [`ApiJson`] (`Option<ApiJson<T>>` would instead turn every refusal —
+/// random bytes, a wrong content type — into `None`).
+#[derive(Debug)]
+pub struct MaybeJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for MaybeJson<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = req
+            .mime_type()
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body.await.map_err(|_| {
+                rejected(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorBody::new("payload_too_large", "the request body is too large"),
+                )
+            })?;
+            if bytes.is_empty() {
+                return Ok(MaybeJson(None));
+            }
+            if !json {
+                return Err(rejected(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    ErrorBody::new(
+                        "unsupported_media_type",
+                        "the request body must be application/json",
+                    ),
+                ));
+            }
+            parse(&bytes).map(|v| MaybeJson(Some(v)))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +246,23 @@ mod tests {
         assert_eq!(field_of("5"), "body");
         let err = parse::<Login>(b"{nope").unwrap_err();
         assert_eq!(err.error_response().status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn refuses_nul_anywhere_naming_the_field() {
+        assert_eq!(
+            field_of(r#"{"email": "a\u0000b", "password": "x"}"#),
+            "email"
+        );
+        assert_eq!(
+            field_of(r#"{"email": "a", "password": "x", "extra": {"list": ["ok", "\u0000"]}}"#),
+            "extra.list[1]"
+        );
+        assert_eq!(nul_field(br#"{"k\u0000": 1}"#).as_deref(), Some("k\\u0000"));
+        assert_eq!(nul_field(br#""\u0000""#).as_deref(), Some("body"));
+        // An escaped backslash followed by `u0000` is six ordinary characters.
+        assert_eq!(nul_field(br#"{"a": "\\u0000"}"#), None);
+        assert!(parse::<Login>(br#"{"email": "\\u0000", "password": "x"}"#).is_ok());
+        assert_eq!(nul_field(br#"{"a": "\u0001\t"}"#), None);
     }
 }

@@ -37,6 +37,12 @@ pub fn configure(
     title: &'static str,
 ) {
     let nope = || web::to(method_not_allowed);
+    // The document is built once: the handlers' own, completed with what the plumbing answers.
+    let doc = crate::openapi::complete(serde_json::to_value(openapi()).unwrap_or_default());
+    cfg.app_data(web::Data::new(crate::http::AllowedMethods(
+        crate::openapi::allowed_methods(&doc),
+    )));
+    let doc = web::Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
     cfg.service(
         resource("/health/live")
             .route(web::get().to(live))
@@ -54,7 +60,14 @@ pub fn configure(
     )
     .service(
         resource("/openapi.json")
-            .route(web::get().to(move || async move { HttpResponse::Ok().json(openapi()) }))
+            .route(web::get().to(move || {
+                let doc = doc.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type("application/json")
+                        .body(doc)
+                }
+            }))
             .default_service(nope()),
     )
     .service(

@@ -174,14 +174,19 @@ pub struct MySessions {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RegisterRequest {
     /// Email (trimmed, case-insensitive).
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Password, 8..=128 characters, not a common one.
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
-    /// Display name.
+    /// Display name: at most 200 characters, no control characters.
     #[serde(default)]
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub name: Option<String>,
-    /// Name of the tenant created for the user (default: derived from the name or email).
+    /// Name of the tenant created for the user (default: derived from the name or email): at
+    /// most 200 characters, no control characters.
     #[serde(default)]
+    #[schema(max_length = 200, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub tenant_name: Option<String>,
     /// An invitation token (SPEC §5): the user joins the inviting tenant with the invited role
     /// instead of creating a tenant. Single use, refused after expiry or for another email.
@@ -193,8 +198,10 @@ pub struct RegisterRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LoginRequest {
     /// Email.
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     /// Password.
+    #[schema(min_length = 1)]
     pub password: String,
     /// The tenant to log into, for a user in several (default: the first joined). Not a
     /// member of it → the same `401 invalid_credentials` as a wrong password.

@@ -224,6 +224,7 @@ impl Application {
         let body_limit = settings.server.body_limit_bytes;
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(platform_sdk::http::refuse_nul_middleware))
                 .wrap(from_fn(metrics_middleware))
                 .wrap(from_fn(request_id_middleware))
                 .app_data(state.clone())

@@ -71,6 +71,9 @@ pub struct SecuritySettings {
     pub previous_service_keys: Option<SecretString>,
     /// Clock-skew allowance for intent windows, milliseconds.
     pub clock_skew_ms: i64,
+    /// The longest service-token lifetime accepted (`exp - iat` and `exp - now`), seconds;
+    /// longer-lived tokens answer `401` (default 300; the SDK mints 60-second tokens).
+    pub service_token_max_lifetime_secs: i64,
 }
 
 impl Default for SecuritySettings {
@@ -80,6 +83,8 @@ impl Default for SecuritySettings {
             service_kid: "svc-1".into(),
             previous_service_keys: None,
             clock_skew_ms: 5_000,
+            service_token_max_lifetime_secs:
+                platform_sdk::security_guard::service::DEFAULT_MAX_SERVICE_TOKEN_LIFETIME_SECS,
         }
     }
 }
@@ -170,7 +175,15 @@ impl Default for LlmSettings {
 impl Settings {
     /// Loads settings from the YAML file (if `APP_CONFIG_FILE` is set) and the environment.
     pub fn load() -> anyhow::Result<Self> {
-        platform_sdk::settings::load()
-            .map_err(|e| anyhow::anyhow!("invalid runtime-service configuration: {e}"))
+        let settings: Self = platform_sdk::settings::load()
+            .map_err(|e| anyhow::anyhow!("invalid runtime-service configuration: {e}"))?;
+        let ttl = platform_sdk::security_guard::service::SERVICE_TOKEN_TTL_SECS;
+        if settings.security.service_token_max_lifetime_secs < ttl {
+            anyhow::bail!(
+                "invalid runtime-service configuration: security.service_token_max_lifetime_secs \
+                 must be at least {ttl} (the lifetime of the tokens the experience plane mints)"
+            );
+        }
+        Ok(settings)
     }
 }

@@ -179,10 +179,14 @@ impl Application {
             })?;
         let addr = listener.local_addr()?;
         let metrics = web::Data::new(metrics);
-        let service_tokens = web::Data::new(platform_sdk::security_guard::service::verifier(&ring));
+        let service_tokens = web::Data::new(crate::auth::ServiceTokens {
+            verifier: platform_sdk::security_guard::service::verifier(&ring),
+            max_lifetime_secs: settings.security.service_token_max_lifetime_secs,
+        });
         let body_limit = settings.server.body_limit_bytes;
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(platform_sdk::http::refuse_nul_middleware))
                 .wrap(from_fn(metrics_middleware))
                 .wrap(from_fn(request_id_middleware))
                 .app_data(state.clone())

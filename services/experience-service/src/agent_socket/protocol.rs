@@ -81,6 +81,17 @@ fn message_id(v: &Value) -> Result<Option<String>, Refusal> {
 pub fn parse(frame: &str) -> Result<ClientMessage, Refusal> {
     let v: Value = serde_json::from_str(frame)
         .map_err(|_| refuse("invalid_json", "the message is not valid JSON"))?;
+    // No text may hold U+0000 (docs/adr/0012): refused here, alike on both backends.
+    if let Some(field) = frame
+        .contains("\\u0000")
+        .then(|| platform_sdk::json::nul_in_value(&v))
+        .flatten()
+    {
+        return Err(refuse(
+            "validation_failed",
+            format!("`{field}` {}", platform_sdk::json::NUL_MESSAGE),
+        ));
+    }
     let kind = v.get("type").and_then(Value::as_str).unwrap_or_default();
     match kind {
         "intent" => {

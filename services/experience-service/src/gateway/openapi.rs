@@ -2,6 +2,7 @@
 //! cannot be served without being documented.
 
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
 use utoipa::Modify;
@@ -14,13 +15,53 @@ pub struct GatewayRows;
 impl Modify for GatewayRows {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for row in ROWS {
-            openapi.paths.add_path_operation(
-                row.path,
-                vec![http_method(row.method)],
-                operation(row),
-            );
+            let mut op = operation(row);
+            if paginated(openapi, row.doc.response) {
+                op.parameters
+                    .get_or_insert_with(Vec::new)
+                    .extend(page_parameters());
+            }
+            openapi
+                .paths
+                .add_path_operation(row.path, vec![http_method(row.method)], op);
         }
     }
+}
+
+/// True when the response schema is a list page (`{items, next_cursor}`, SPEC §7).
+fn paginated(openapi: &utoipa::openapi::OpenApi, schema: &str) -> bool {
+    openapi
+        .components
+        .as_ref()
+        .and_then(|c| c.schemas.get(schema))
+        .and_then(|s| serde_json::to_value(s).ok())
+        .is_some_and(|s| s["properties"]["next_cursor"].is_object())
+}
+
+/// `limit` and `cursor`, as every list takes them (see `platform_sdk::page`).
+fn page_parameters() -> [utoipa::openapi::path::Parameter; 2] {
+    use platform_sdk::page::{DEFAULT_LIMIT, MAX_LIMIT};
+    let limit = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(MAX_LIMIT))
+        .default(Some(DEFAULT_LIMIT.into()));
+    [
+        ParameterBuilder::new()
+            .name("limit")
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some("Page size (default 50, at most 200)."))
+            .schema(Some(limit))
+            .build(),
+        ParameterBuilder::new()
+            .name("cursor")
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some("The `next_cursor` of the previous page."))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build(),
+    ]
 }
 
 fn http_method(verb: Verb) -> HttpMethod {
@@ -59,7 +100,12 @@ fn operation(row: &Row) -> utoipa::openapi::path::Operation {
                 ParameterBuilder::new()
                     .name(name)
                     .parameter_in(ParameterIn::Path)
-                    .required(Required::True),
+                    .required(Required::True)
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .min_length(Some(1)),
+                    )),
             );
         }
     }

@@ -17,6 +17,18 @@ use crate::identity::storage::users::NewAccount;
 use crate::identity::storage::{self, is_unique_violation};
 use crate::tenants::invitations;
 
+/// What is wrong with a user or tenant name, if anything: at most 200 characters, and no
+/// control characters (a name is one line of display text; docs/adr/0012).
+fn display_name_problem(name: &str) -> Option<&'static str> {
+    if name.chars().count() > 200 {
+        Some("must be at most 200 characters")
+    } else if name.chars().any(char::is_control) {
+        Some("must not contain control characters")
+    } else {
+        None
+    }
+}
+
 impl Identity {
     /// Registers a user with a new tenant they own, or into the inviting tenant with the invited
     /// role when an invitation token is given (ADR 0010), and logs them in.
@@ -33,16 +45,16 @@ impl Identity {
             .map_err(|e| fields.push(("password", e.to_string())))
             .ok();
         let name = req.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
-        if name.is_some_and(|n| n.chars().count() > 200) {
-            fields.push(("name", "must be at most 200 characters".into()));
+        if let Some(problem) = name.and_then(display_name_problem) {
+            fields.push(("name", problem.into()));
         }
         let tenant_name = req
             .tenant_name
             .as_deref()
             .map(str::trim)
             .filter(|n| !n.is_empty());
-        if tenant_name.is_some_and(|n| n.chars().count() > 200) {
-            fields.push(("tenant_name", "must be at most 200 characters".into()));
+        if let Some(problem) = tenant_name.and_then(display_name_problem) {
+            fields.push(("tenant_name", problem.into()));
         }
         let (Some(email), Some(password), true) = (email, password, fields.is_empty()) else {
             return Err(ApiError::Validation(
@@ -80,9 +92,7 @@ impl Identity {
             user_id: Some(&user_id),
             session_id: &session_id,
         };
-        self.runtime
-            .create_session(&caller.request_id, actor, caller.session_metadata())
-            .await?;
+        self.create_runtime_session(caller, actor).await?;
         let refresh = refresh_token::generate();
         let now = now_ms();
         let written: Result<bool, sqlx::Error> = async {
@@ -181,9 +191,7 @@ impl Identity {
             user_id: Some(&user.user_id),
             session_id: &session_id,
         };
-        self.runtime
-            .create_session(&caller.request_id, actor, caller.session_metadata())
-            .await?;
+        self.create_runtime_session(caller, actor).await?;
         let refresh = refresh_token::generate();
         let now = now_ms();
         let family = self.new_family(&user.tenant_id, &user.user_id, &session_id, &refresh, now);

@@ -15,6 +15,7 @@
 //!
 //! [`ApiError`]: crate::error::ApiError
 
+mod abandon;
 pub mod domain;
 mod login;
 mod logout;

@@ -1,7 +1,7 @@
 //! `/api/auth/*` (SPEC §2). Handlers only extract, call one identity flow and shape the answer.
 
 use actix_web::{web, HttpResponse};
-use platform_sdk::json::ApiJson;
+use platform_sdk::json::{ApiJson, MaybeJson};
 use platform_sdk::wire::{
     LoginRequest, LoginResponse, LogoutRequest, MeResponse, MeUser, MySessions, RefreshRequest,
     RegisterRequest, TenantView,
@@ -102,9 +102,9 @@ pub async fn logout(
     identity: web::Data<Identity>,
     caller: CallerInfo,
     user: LogoutCaller,
-    body: Option<ApiJson<LogoutRequest>>,
+    body: MaybeJson<LogoutRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let all = body.map(|b| b.all_sessions).unwrap_or(false);
+    let all = body.0.is_some_and(|b| b.all_sessions);
     if !user.already_ended || all {
         identity.logout(&caller.0, &user.claims, all).await?;
     }

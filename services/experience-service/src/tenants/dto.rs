@@ -23,7 +23,11 @@ pub struct TenantInfo {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RenameTenant {
     /// New name: trimmed, 1..=100 characters, no control characters.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
 }
 
@@ -102,7 +106,11 @@ pub struct MemberList {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CreateApiKey {
     /// Display name: trimmed, 1..=100 characters, no control characters.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
     /// Scopes (`resource:action` from the catalogue, or `admin`), 1..=32 of them, none beyond
     /// the creator's role.

@@ -2,10 +2,12 @@
 
 use actix_web::{web, HttpResponse};
 use platform_sdk::agent_wire::{ConversationList, MessageList};
+use platform_sdk::page::PageRequest;
 use serde::Deserialize;
 
 use crate::auth::ServiceCaller;
 use crate::error::RuntimeError;
+use crate::sessions::service::check_id;
 use crate::startup::AppState;
 
 /// Mounts the endpoints.
@@ -23,27 +25,53 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Owner selector.
+/// Owner selector and page (SPEC §7: `limit` 1..=200, default 50; `cursor` from the previous
+/// page's `next_cursor`).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct OwnerQuery {
     /// Tenant.
+    #[param(format = Uuid)]
     pub tenant_id: String,
     /// User.
+    #[param(format = Uuid)]
     pub user_id: String,
+    /// Page size, 1..=200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
-/// A user's conversations, newest first.
+impl OwnerQuery {
+    /// The page, once the owner ids are known to be well-formed (UUIDs, as documented).
+    fn page(&self) -> Result<PageRequest, RuntimeError> {
+        check_id("tenant_id", &self.tenant_id)?;
+        check_id("user_id", &self.user_id)?;
+        PageRequest::parse(self.limit.as_deref(), self.cursor.as_deref()).map_err(|e| {
+            RuntimeError::Validation {
+                field: e.field,
+                message: e.message,
+            }
+        })
+    }
+}
+
+/// One page of a user's conversations, most recently active first.
 #[utoipa::path(get, path = "/api/conversations", params(OwnerQuery), responses((status = 200, body = ConversationList), (status = 401)), security(("service_token" = [])))]
 pub async fn conversations(
     _: ServiceCaller,
     state: web::Data<AppState>,
     q: web::Query<OwnerQuery>,
 ) -> Result<HttpResponse, RuntimeError> {
-    let conversations = state.conversations.list(&q.tenant_id, &q.user_id).await?;
-    Ok(HttpResponse::Ok().json(ConversationList { conversations }))
+    let page = q.page()?;
+    let list = state
+        .conversations
+        .list(&q.tenant_id, &q.user_id, &page)
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
 }
 
-/// Messages of one of the user's conversations, oldest first.
+/// One page of the messages of one of the user's conversations, newest first.
 #[utoipa::path(get, path = "/api/conversations/{id}/messages", params(OwnerQuery), responses((status = 200, body = MessageList), (status = 401), (status = 404)), security(("service_token" = [])))]
 pub async fn messages(
     _: ServiceCaller,
@@ -51,9 +79,10 @@ pub async fn messages(
     id: web::Path<String>,
     q: web::Query<OwnerQuery>,
 ) -> Result<HttpResponse, RuntimeError> {
-    let messages = state
+    let page = q.page()?;
+    let list = state
         .conversations
-        .messages(&q.tenant_id, &q.user_id, &id)
+        .messages(&q.tenant_id, &q.user_id, &id, &page)
         .await?;
-    Ok(HttpResponse::Ok().json(MessageList { messages }))
+    Ok(HttpResponse::Ok().json(list))
 }

@@ -2,7 +2,8 @@
 //! caller's, otherwise the turn gets a fresh conversation; a conversation remembers the agent of
 //! its last turn; history is readable only by its owner.
 
-use platform_sdk::agent_wire::{ConversationRecord, MessageRecord};
+use platform_sdk::agent_wire::{ConversationList, MessageList};
+use platform_sdk::page::{Cursor, PageRequest};
 use sqlx::AnyPool;
 
 use super::storage as store;
@@ -142,24 +143,56 @@ impl Conversations {
         Ok(store::recent_messages(&self.pool, conversation_id, limit).await?)
     }
 
-    /// A user's conversations, newest first.
+    /// One page of a user's conversations, most recently active first.
     pub async fn list(
         &self,
         tenant_id: &str,
         user_id: &str,
-    ) -> Result<Vec<ConversationRecord>, RuntimeError> {
-        Ok(store::conversations(&self.pool, tenant_id, user_id).await?)
+        page: &PageRequest,
+    ) -> Result<ConversationList, RuntimeError> {
+        let mut rows = store::conversations(
+            &self.pool,
+            tenant_id,
+            user_id,
+            page.after.as_ref(),
+            page.fetch(),
+        )
+        .await?;
+        let next_cursor = page.finish(&mut rows, |(c, key)| Cursor {
+            key: *key,
+            id: c.conversation_id.clone(),
+        });
+        Ok(ConversationList {
+            items: rows.into_iter().map(|(c, _)| c).collect(),
+            next_cursor,
+        })
     }
 
-    /// Messages of one of the user's conversations, oldest first.
+    /// One page of the messages of one of the user's conversations, newest first.
     pub async fn messages(
         &self,
         tenant_id: &str,
         user_id: &str,
         conversation_id: &str,
-    ) -> Result<Vec<MessageRecord>, RuntimeError> {
-        store::messages(&self.pool, tenant_id, user_id, conversation_id)
-            .await?
-            .ok_or(RuntimeError::NotFound("conversation"))
+        page: &PageRequest,
+    ) -> Result<MessageList, RuntimeError> {
+        let mut rows = store::messages(
+            &self.pool,
+            tenant_id,
+            user_id,
+            conversation_id,
+            page.after.as_ref(),
+            page.fetch(),
+        )
+        .await?
+        .ok_or(RuntimeError::NotFound("conversation"))?;
+        let next_cursor = page.finish(&mut rows, |(m, key)| Cursor {
+            key: *key,
+            id: m.message_id.clone(),
+        });
+        Ok(MessageList {
+            items: rows.into_iter().map(|(m, _)| m).collect(),
+            next_cursor,
+        })
     }
 }

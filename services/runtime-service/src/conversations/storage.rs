@@ -2,6 +2,7 @@
 //! the conversation).
 
 use platform_sdk::agent_wire::{ConversationRecord, MessageRecord};
+use platform_sdk::page::Cursor;
 use platform_sdk::time_util::rfc3339_ms;
 use sqlx::{AnyPool, Row as _};
 
@@ -120,65 +121,91 @@ pub async fn recent_messages(
     Ok(rows)
 }
 
-/// A user's conversations in a tenant, newest first.
+/// One page of a user's conversations in a tenant, most recently active first, each with its
+/// sort key (`updated_at`, epoch ms); `fetch` rows at most, after `after` when given.
 pub async fn conversations(
     pool: &AnyPool,
     tenant_id: &str,
     user_id: &str,
-) -> Result<Vec<ConversationRecord>, sqlx::Error> {
+    after: Option<&Cursor>,
+    fetch: i64,
+) -> Result<Vec<(ConversationRecord, i64)>, sqlx::Error> {
+    // The first page starts after a key no row has.
+    let (key, id) = after.map_or((i64::MAX, ""), |c| (c.key, c.id.as_str()));
     sqlx::query(
         "SELECT id, agent_id, title, session_id, created_at, updated_at FROM conversations \
-         WHERE tenant_id = $1 AND user_id = $2 ORDER BY updated_at DESC LIMIT 200",
+         WHERE tenant_id = $1 AND user_id = $2 AND (updated_at < $3 OR (updated_at = $3 AND id < $4)) \
+         ORDER BY updated_at DESC, id DESC LIMIT $5",
     )
     .bind(tenant_id)
     .bind(user_id)
+    .bind(key)
+    .bind(id)
+    .bind(fetch)
     .fetch_all(pool)
     .await?
     .iter()
     .map(|r| {
-        Ok(ConversationRecord {
-            conversation_id: r.try_get(0)?,
-            agent_id: r.try_get(1)?,
-            title: r.try_get(2)?,
-            session_id: r.try_get(3)?,
-            created_at: rfc3339_ms(r.try_get(4)?),
-            updated_at: rfc3339_ms(r.try_get(5)?),
-        })
+        let updated_at: i64 = r.try_get(5)?;
+        Ok((
+            ConversationRecord {
+                conversation_id: r.try_get(0)?,
+                agent_id: r.try_get(1)?,
+                title: r.try_get(2)?,
+                session_id: r.try_get(3)?,
+                created_at: rfc3339_ms(r.try_get(4)?),
+                updated_at: rfc3339_ms(updated_at),
+            },
+            updated_at,
+        ))
     })
     .collect()
 }
 
-/// Messages of a user's conversation, oldest first; `None` when it is not theirs.
+/// One page of the messages of a user's conversation, newest first, each with its sort key
+/// (`created_at`, epoch ms); `None` when the conversation is not theirs.
 pub async fn messages(
     pool: &AnyPool,
     tenant_id: &str,
     user_id: &str,
     conversation_id: &str,
-) -> Result<Option<Vec<MessageRecord>>, sqlx::Error> {
+    after: Option<&Cursor>,
+    fetch: i64,
+) -> Result<Option<Vec<(MessageRecord, i64)>>, sqlx::Error> {
     if conversation_agent(pool, tenant_id, Some(user_id), conversation_id)
         .await?
         .is_none()
     {
         return Ok(None);
     }
+    // The first page starts after a key no row has.
+    let (key, id) = after.map_or((i64::MAX, ""), |c| (c.key, c.id.as_str()));
     sqlx::query(
         "SELECT id, role, content, agent_id, execution_id, created_at FROM messages \
-         WHERE conversation_id = $1 AND tenant_id = $2 ORDER BY created_at, id",
+         WHERE conversation_id = $1 AND tenant_id = $2 AND (created_at < $3 OR (created_at = $3 AND id < $4)) \
+         ORDER BY created_at DESC, id DESC LIMIT $5",
     )
     .bind(conversation_id)
     .bind(tenant_id)
+    .bind(key)
+    .bind(id)
+    .bind(fetch)
     .fetch_all(pool)
     .await?
     .iter()
     .map(|r| {
-        Ok(MessageRecord {
-            message_id: r.try_get(0)?,
-            role: r.try_get(1)?,
-            content: r.try_get(2)?,
-            agent_id: r.try_get(3)?,
-            execution_id: r.try_get(4)?,
-            created_at: rfc3339_ms(r.try_get(5)?),
-        })
+        let created_at: i64 = r.try_get(5)?;
+        Ok((
+            MessageRecord {
+                message_id: r.try_get(0)?,
+                role: r.try_get(1)?,
+                content: r.try_get(2)?,
+                agent_id: r.try_get(3)?,
+                execution_id: r.try_get(4)?,
+                created_at: rfc3339_ms(created_at),
+            },
+            created_at,
+        ))
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()
     .map(Some)

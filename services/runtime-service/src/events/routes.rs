@@ -44,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct LogQuery {
     /// Tenant that owns the session or execution.
+    #[param(format = Uuid)]
     pub tenant_id: String,
     /// Only events with a larger id.
     #[serde(default)]
@@ -136,7 +137,7 @@ async fn stream(
 }
 
 /// The session's durable events after `after` (at most 1000).
-#[utoipa::path(get, path = "/api/session/{id}/events", params(LogQuery), responses((status = 200, body = EventPage), (status = 401), (status = 404)), security(("service_token" = [])))]
+#[utoipa::path(get, path = "/api/session/{id}/events", params(("id" = uuid::Uuid, Path, description = "Session id"), LogQuery), responses((status = 200, body = EventPage), (status = 401), (status = 404)), security(("service_token" = [])))]
 pub async fn session_events(
     _: ServiceCaller,
     state: web::Data<AppState>,
@@ -161,7 +162,7 @@ pub async fn session_stream(
 }
 
 /// The durable events of an execution after `after`.
-#[utoipa::path(get, path = "/api/execution/{id}/events", params(LogQuery), responses((status = 200, body = EventPage), (status = 401), (status = 404)), security(("service_token" = [])))]
+#[utoipa::path(get, path = "/api/execution/{id}/events", params(("id" = uuid::Uuid, Path, description = "Execution id"), LogQuery), responses((status = 200, body = EventPage), (status = 401), (status = 404)), security(("service_token" = [])))]
 pub async fn execution_events(
     _: ServiceCaller,
     state: web::Data<AppState>,

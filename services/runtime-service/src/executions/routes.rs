@@ -39,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ReadQuery {
     /// Tenant that owns the execution.
+    #[param(format = Uuid)]
     pub tenant_id: String,
 }
 
@@ -77,7 +78,7 @@ pub async fn submit(
 }
 
 /// An execution (service token).
-#[utoipa::path(get, path = "/api/execution/{id}", params(ReadQuery), responses((status = 200, body = ExecutionRecord), (status = 401), (status = 404)), security(("service_token" = [])))]
+#[utoipa::path(get, path = "/api/execution/{id}", params(("id" = uuid::Uuid, Path, description = "Execution id"), ReadQuery), responses((status = 200, body = ExecutionRecord), (status = 401), (status = 404)), security(("service_token" = [])))]
 pub async fn get_one(
     _: ServiceCaller,
     state: web::Data<AppState>,

@@ -57,6 +57,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct TenantQuery {
     /// Tenant that owns the session.
+    #[param(format = Uuid)]
     pub tenant_id: String,
 }
 
@@ -64,8 +65,10 @@ pub struct TenantQuery {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct UserQuery {
     /// Tenant.
+    #[param(format = Uuid)]
     pub tenant_id: String,
     /// User.
+    #[param(format = Uuid)]
     pub user_id: String,
 }
 
@@ -144,7 +147,7 @@ pub async fn end(
 }
 
 /// Reads a session of a tenant (service token).
-#[utoipa::path(get, path = "/api/session/{id}", params(TenantQuery),
+#[utoipa::path(get, path = "/api/session/{id}", params(("id" = uuid::Uuid, Path, description = "Session id"), TenantQuery),
     responses((status = 200, body = SessionRecord), (status = 401), (status = 404)), security(("service_token" = [])))]
 pub async fn get_one(
     _: ServiceCaller,
