@@ -2,10 +2,10 @@
 //! a token), reading one's own sessions (through the runtime, tenant- and user-checked), and the
 //! upgrade of an anonymous session at login (SPEC §3 "Experience session routes").
 
-use actix_web::http::StatusCode;
-use actix_web::{web, FromRequest as _, HttpMessage as _, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest as _, HttpRequest, HttpResponse};
 use platform_sdk::error::ErrorBody;
-use platform_sdk::http::{bearer, Rendered};
+use platform_sdk::http::bearer;
+use platform_sdk::json::MaybeJson;
 use platform_sdk::wire::{AnonymousSession, SessionRecord};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -101,28 +101,12 @@ pub struct UpgradeRequest {
     ),
     security(("bearer" = [])))]
 pub async fn upgrade(
-    req: HttpRequest,
-    body: web::Bytes,
+    _body: MaybeJson<Option<UpgradeRequest>>,
     sessions: web::Data<Sessions>,
     caller: CallerInfo,
     auth: AuthUser,
     id: web::Path<String>,
 ) -> actix_web::Result<HttpResponse> {
-    if !body.is_empty() {
-        let json = req
-            .mime_type()
-            .ok()
-            .flatten()
-            .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
-        if !json {
-            let refusal = ErrorBody::new(
-                "unsupported_media_type",
-                "the request body must be application/json",
-            );
-            return Err(Rendered(StatusCode::UNSUPPORTED_MEDIA_TYPE, refusal).into());
-        }
-        platform_sdk::json::parse::<UpgradeRequest>(&body)?;
-    }
     let record = sessions.upgrade(&caller.0, &auth.0, &id).await?;
     Ok(HttpResponse::Ok().json(record))
 }
