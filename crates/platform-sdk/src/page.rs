@@ -4,7 +4,8 @@
 //!
 //! A cursor is opaque to clients: base64url of `{sort_key}|{id}` of the last item of the page,
 //! so the next page is a keyset query (`(sort_key, id) < (cursor)`), stable under inserts and
-//! cheap at any depth. A limit or cursor that does not parse is refused, naming the parameter.
+//! cheap at any depth. A limit or cursor that does not parse is refused, naming the parameter: each service answers it as
+//! `400 invalid_query` with the parameter in `fields`.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -13,6 +14,8 @@ use base64::Engine as _;
 pub const DEFAULT_LIMIT: u32 = 50;
 /// The largest page size.
 pub const MAX_LIMIT: u32 = 200;
+/// What a `limit` must be.
+const LIMIT_RULE: &str = "must be an integer from 1 to 200";
 
 /// Where a page starts: after the item with this sort key and id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +36,7 @@ impl Cursor {
     pub fn decode(text: &str) -> Result<Self, PageError> {
         let bad = || PageError {
             field: "cursor",
-            message: "is not a cursor this endpoint issued".into(),
+            message: "is not a cursor this endpoint issued",
         };
         if text.len() > 400 {
             return Err(bad());
@@ -59,7 +62,7 @@ pub struct PageError {
     /// `limit` or `cursor`.
     pub field: &'static str,
     /// What is wrong.
-    pub message: String,
+    pub message: &'static str,
 }
 
 /// A parsed page request.
@@ -82,7 +85,7 @@ impl PageRequest {
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
                 .ok_or_else(|| PageError {
                     field: "limit",
-                    message: format!("must be an integer from 1 to {MAX_LIMIT}"),
+                    message: LIMIT_RULE,
                 })?,
         };
         let after = cursor

@@ -185,6 +185,15 @@ impl From<RuntimeClientError> for ApiError {
     }
 }
 
+impl From<platform_sdk::page::PageError> for ApiError {
+    fn from(e: platform_sdk::page::PageError) -> Self {
+        Self::InvalidQuery {
+            parameter: e.field,
+            message: e.message,
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {

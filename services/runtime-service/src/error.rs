@@ -43,6 +43,14 @@ pub enum RuntimeError {
         /// What is wrong.
         message: String,
     },
+    /// A query parameter is malformed (`400 invalid_query`, naming the parameter).
+    #[error("query parameter `{parameter}` {message}")]
+    InvalidQuery {
+        /// The parameter.
+        parameter: &'static str,
+        /// What is wrong with it.
+        message: &'static str,
+    },
     /// The state store is unreachable (`503 state_unavailable`).
     #[error("state store unavailable")]
     StateUnavailable(#[source] StateError),
@@ -86,8 +94,18 @@ impl RuntimeError {
             Self::UnknownPillar(_) => "unknown_pillar",
             Self::Conflict(_) => "conflict",
             Self::Validation { .. } => "validation_failed",
+            Self::InvalidQuery { .. } => "invalid_query",
             Self::StateUnavailable(_) => "state_unavailable",
             Self::Internal(_) => "internal_error",
+        }
+    }
+}
+
+impl From<platform_sdk::page::PageError> for RuntimeError {
+    fn from(e: platform_sdk::page::PageError) -> Self {
+        Self::InvalidQuery {
+            parameter: e.field,
+            message: e.message,
         }
     }
 }
@@ -99,6 +117,7 @@ impl ResponseError for RuntimeError {
             Self::InvalidIntent(_) => StatusCode::FORBIDDEN,
             Self::IntentInProgress | Self::Conflict(_) => StatusCode::CONFLICT,
             Self::NotFound(_) | Self::UnknownHook => StatusCode::NOT_FOUND,
+            Self::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
             Self::Validation { .. } | Self::UnknownAgent(_) | Self::UnknownPillar(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -121,10 +140,15 @@ impl ResponseError for RuntimeError {
             other => other.to_string(),
         };
         let mut body = ErrorBody::new(self.code(), message);
-        if let Self::Validation { field, message } = self {
+        let field = match self {
+            Self::Validation { field, message } => Some((*field, message.as_str())),
+            Self::InvalidQuery { parameter, message } => Some((*parameter, *message)),
+            _ => None,
+        };
+        if let Some((field, message)) = field {
             body = body.with_fields(vec![platform_sdk::error::FieldError {
-                field: (*field).to_owned(),
-                message: message.clone(),
+                field: field.to_owned(),
+                message: message.to_owned(),
             }]);
         }
         body.into_response(status)

@@ -1,6 +1,7 @@
 //! Request and response bodies of `/api/tenants/current/*` (SPEC §5), with their validation
 //! rules in the schemas. Times are RFC 3339 UTC with `Z`.
 
+use platform_sdk::page::{PageError, PageRequest};
 use platform_sdk::security_guard::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -180,8 +181,15 @@ pub struct ApiKeyList {
 #[into_params(parameter_in = Query)]
 pub struct Page {
     /// Items per page, 1..=200 (default 50).
-    #[param(minimum = 1, maximum = 200)]
-    pub limit: Option<i64>,
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+}
+
+impl Page {
+    /// The parsed page (`400 invalid_query` naming `limit` or `cursor` otherwise).
+    pub fn request(&self) -> Result<PageRequest, PageError> {
+        PageRequest::parse(self.limit.as_deref(), self.cursor.as_deref())
+    }
 }

@@ -16,13 +16,13 @@ use time::format_description::well_known::Rfc3339;
 
 use super::domain::bucket::KeyBuckets;
 use super::domain::changes::{AccessChanges, Change, Dated, Standing};
-use super::domain::cursor::Cursor;
 use super::domain::names::Name;
 use super::domain::secrets;
 use super::dto::{ApiKey, ApiKeyList, CreateApiKey, NewApiKey};
 use super::storage::{self, api_keys::KeyRow};
 use crate::error::ApiError;
 use crate::extractors::AuthUser;
+use platform_sdk::page::{Cursor, PageRequest};
 
 /// A cached key (or its absence) is re-read after this long, milliseconds.
 pub const CACHE_MS: i64 = 60_000;
@@ -220,21 +220,13 @@ impl ApiKeys {
     }
 
     /// A page of the tenant's keys, newest first (no key material).
-    pub async fn list(
-        &self,
-        tenant_id: &str,
-        after: Option<&Cursor>,
-        limit: i64,
-    ) -> Result<ApiKeyList, ApiError> {
-        let mut rows = storage::api_keys::list(&self.pool, tenant_id, after, limit + 1).await?;
-        let more = rows.len() as i64 > limit;
-        rows.truncate(limit as usize);
-        let next_cursor = more.then(|| rows.last()).flatten().map(|r| {
-            Cursor {
-                at: r.created_at,
-                id: r.id.clone(),
-            }
-            .encode()
+    pub async fn list(&self, tenant_id: &str, page: &PageRequest) -> Result<ApiKeyList, ApiError> {
+        let mut rows =
+            storage::api_keys::list(&self.pool, tenant_id, page.after.as_ref(), page.fetch())
+                .await?;
+        let next_cursor = page.finish(&mut rows, |r| Cursor {
+            key: r.created_at,
+            id: r.id.clone(),
         });
         Ok(ApiKeyList {
             items: rows.iter().map(view).collect(),

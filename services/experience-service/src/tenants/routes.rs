@@ -6,7 +6,6 @@
 use actix_web::{web, HttpResponse};
 use platform_sdk::json::ApiJson;
 
-use super::domain::cursor::Cursor;
 use super::dto::{
     AddMember, Added, ApiKeyList, ChangeRole, CreateApiKey, Member, MemberList, NewApiKey, Page,
     RenameTenant, TenantInfo,
@@ -47,19 +46,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::delete().to(revoke_key))
             .default_service(nope()),
     );
-}
-
-/// `limit` clamped to 1..=200 (default 50) and the decoded cursor (`400` when it is not one of
-/// ours).
-fn page(query: &Page) -> Result<(Option<Cursor>, i64), ApiError> {
-    let cursor = match query.cursor.as_deref() {
-        None => None,
-        Some(raw) => Some(Cursor::decode(raw).ok_or(ApiError::InvalidQuery {
-            parameter: "cursor",
-            message: "not a cursor this list issued",
-        })?),
-    };
-    Ok((cursor, query.limit.unwrap_or(50).clamp(1, 200)))
 }
 
 /// The caller's tenant and role.
@@ -110,8 +96,8 @@ pub async fn members(
     if user.api_key().is_some() {
         require_scope(&user, "admin")?;
     }
-    let (cursor, limit) = page(&query)?;
-    Ok(HttpResponse::Ok().json(tenants.members(&user, cursor.as_ref(), limit).await?))
+    let page = query.request()?;
+    Ok(HttpResponse::Ok().json(tenants.members(&user, &page).await?))
 }
 
 /// Adds a registered user as a member (`201` member), or invites an unknown email (`201`
@@ -215,8 +201,7 @@ pub async fn list_keys(
     auth: RequireScope<Admin>,
     query: web::Query<Page>,
 ) -> Result<HttpResponse, ApiError> {
-    let (cursor, limit) = page(&query)?;
-    let list = keys.list(&auth.user.0.tid, cursor.as_ref(), limit).await?;
+    let list = keys.list(&auth.user.0.tid, &query.request()?).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 

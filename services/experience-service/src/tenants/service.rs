@@ -9,7 +9,6 @@ use platform_sdk::time_util::{now_ms, rfc3339_ms};
 use sqlx::AnyPool;
 
 use super::domain::changes::{Change, Dated};
-use super::domain::cursor::Cursor;
 use super::domain::names::Name;
 use super::domain::rules::{self, Refusal};
 use super::domain::secrets;
@@ -21,6 +20,7 @@ use crate::extractors::{AuthUser, Caller};
 use crate::identity::domain::email::Email;
 use crate::identity::storage::is_unique_violation;
 use crate::identity::Identity;
+use platform_sdk::page::{Cursor, PageRequest};
 
 /// The tenant service; one per process.
 pub struct Tenants {
@@ -190,18 +190,14 @@ impl Tenants {
     pub async fn members(
         &self,
         who: &AuthUser,
-        after: Option<&Cursor>,
-        limit: i64,
+        page: &PageRequest,
     ) -> Result<MemberList, ApiError> {
-        let mut rows = storage::members::list(&self.pool, &who.0.tid, after, limit + 1).await?;
-        let more = rows.len() as i64 > limit;
-        rows.truncate(limit as usize);
-        let next_cursor = more.then(|| rows.last()).flatten().map(|r| {
-            Cursor {
-                at: r.joined_at,
-                id: r.user_id.clone(),
-            }
-            .encode()
+        let mut rows =
+            storage::members::list(&self.pool, &who.0.tid, page.after.as_ref(), page.fetch())
+                .await?;
+        let next_cursor = page.finish(&mut rows, |r| Cursor {
+            key: r.joined_at,
+            id: r.user_id.clone(),
         });
         let items = rows
             .into_iter()

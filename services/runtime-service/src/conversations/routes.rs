@@ -47,12 +47,10 @@ impl OwnerQuery {
     fn page(&self) -> Result<PageRequest, RuntimeError> {
         check_id("tenant_id", &self.tenant_id)?;
         check_id("user_id", &self.user_id)?;
-        PageRequest::parse(self.limit.as_deref(), self.cursor.as_deref()).map_err(|e| {
-            RuntimeError::Validation {
-                field: e.field,
-                message: e.message,
-            }
-        })
+        Ok(PageRequest::parse(
+            self.limit.as_deref(),
+            self.cursor.as_deref(),
+        )?)
     }
 }
 

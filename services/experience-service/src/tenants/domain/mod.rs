@@ -7,11 +7,9 @@
 //! - [`changes`]: the in-memory mirror of role changes, removals and key revocations that every
 //!   replica applies to live credentials (ADR 0010).
 //! - [`bucket`]: the per-key request throttle.
-//! - [`cursor`]: the opaque cursor of the member list.
 
 pub mod bucket;
 pub mod changes;
-pub mod cursor;
 pub mod names;
 pub mod rules;
 pub mod secrets;

@@ -2,7 +2,7 @@
 
 use sqlx::{AnyPool, Row as _};
 
-use crate::tenants::domain::cursor::Cursor;
+use platform_sdk::page::Cursor;
 
 /// A new key.
 pub struct NewKey<'a> {
@@ -124,7 +124,7 @@ pub async fn list(
                  ORDER BY k.created_at DESC, k.id DESC LIMIT $4"
             ))
             .bind(tenant_id)
-            .bind(c.at)
+            .bind(c.key)
             .bind(&c.id)
             .bind(limit)
             .fetch_all(pool)

@@ -3,7 +3,7 @@
 use sqlx::{AnyPool, Row as _};
 
 use super::Tx;
-use crate::tenants::domain::cursor::Cursor;
+use platform_sdk::page::Cursor;
 
 /// A tenant.
 #[derive(Debug, Clone)]
@@ -122,7 +122,7 @@ pub async fn list(
                  ORDER BY m.created_at DESC, m.user_id DESC LIMIT $4"
             ))
             .bind(tenant_id)
-            .bind(c.at)
+            .bind(c.key)
             .bind(&c.id)
             .bind(limit)
             .fetch_all(pool)
