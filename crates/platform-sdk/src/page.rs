@@ -83,7 +83,7 @@ impl PageRequest {
                 .parse::<u32>()
                 .ok()
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
-                .ok_or_else(|| PageError {
+                .ok_or(PageError {
                     field: "limit",
                     message: LIMIT_RULE,
                 })?,
