@@ -143,37 +143,50 @@ fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
     }
 }
 
+/// True when the request says its body is JSON (`application/json` or a `+json` type).
+fn is_json(req: &HttpRequest) -> bool {
+    req.mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"))
+}
+
+fn not_json() -> actix_web::Error {
+    rejected(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorBody::new(
+            "unsupported_media_type",
+            "the request body must be application/json",
+        ),
+    )
+}
+
+/// The whole body, within the configured payload limit (`413 payload_too_large` over it).
+fn body_of(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<web::Bytes, actix_web::Error>> + 'static {
+    let body = web::Bytes::from_request(req, payload);
+    async move {
+        body.await.map_err(|_| {
+            rejected(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorBody::new("payload_too_large", "the request body is too large"),
+            )
+        })
+    }
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = req
-            .mime_type()
-            .ok()
-            .flatten()
-            .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
-        if !json {
-            return Box::pin(async {
-                Err(rejected(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    ErrorBody::new(
-                        "unsupported_media_type",
-                        "the request body must be application/json",
-                    ),
-                ))
-            });
+        if !is_json(req) {
+            return Box::pin(async { Err(not_json()) });
         }
-        let body = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            let bytes = body.await.map_err(|_| {
-                rejected(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    ErrorBody::new("payload_too_large", "the request body is too large"),
-                )
-            })?;
-            parse(&bytes).map(ApiJson)
-        })
+        let body = body_of(req, payload);
+        Box::pin(async move { parse(&body.await?).map(ApiJson) })
     }
 }
 
@@ -188,30 +201,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for MaybeJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = req
-            .mime_type()
-            .ok()
-            .flatten()
-            .is_some_and(|m| m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"));
-        let body = web::Bytes::from_request(req, payload);
+        let json = is_json(req);
+        let body = body_of(req, payload);
         Box::pin(async move {
-            let bytes = body.await.map_err(|_| {
-                rejected(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    ErrorBody::new("payload_too_large", "the request body is too large"),
-                )
-            })?;
+            let bytes = body.await?;
             if bytes.is_empty() {
                 return Ok(MaybeJson(None));
             }
             if !json {
-                return Err(rejected(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    ErrorBody::new(
-                        "unsupported_media_type",
-                        "the request body must be application/json",
-                    ),
-                ));
+                return Err(not_json());
             }
             parse(&bytes).map(|v| MaybeJson(Some(v)))
         })
