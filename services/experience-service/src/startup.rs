@@ -183,7 +183,7 @@ impl Application {
         let runtime = web::Data::from(runtime);
 
         let listener = server::bind(&settings.server)?;
-        let port = listener.local_addr()?.port();
+        let addr = listener.local_addr()?;
         let closer = sockets.get_ref().clone();
         let trust = web::Data::new(TrustForwardedFor(settings.server.trust_forwarded_for));
         let options = ServerOptions::new("experience-service", &settings.server, metrics)
@@ -205,8 +205,9 @@ impl Application {
                 .configure(agent_socket::route::configure)
                 .configure(gateway::routes::configure);
         })?;
+        tracing::info!(service = "experience-service", addr = %addr, "listening");
         Ok(Self {
-            port,
+            port: addr.port(),
             server,
             poller,
         })

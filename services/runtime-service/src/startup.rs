@@ -173,7 +173,7 @@ impl Application {
         });
 
         let listener = server::bind(&settings.server)?;
-        let port = listener.local_addr()?.port();
+        let addr = listener.local_addr()?;
         let service_tokens = web::Data::new(platform_sdk::security_guard::service::verifier(&ring));
         let options = ServerOptions::new("runtime-service", &settings.server, metrics);
         let server = server::serve(listener, options, move |cfg| {
@@ -185,7 +185,11 @@ impl Application {
                 .configure(conversations::routes::configure)
                 .configure(executions::routes::configure);
         })?;
-        Ok(Self { port, server })
+        tracing::info!(service = "runtime-service", addr = %addr, "listening");
+        Ok(Self {
+            port: addr.port(),
+            server,
+        })
     }
 
     /// The bound port.
