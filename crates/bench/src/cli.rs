@@ -24,7 +24,8 @@ OPTIONS:
   --seconds S            length of each measurement window, seconds (default 3)
   --warmup S             warm-up before each target's first window, seconds (default 1)
   --only NAME[,NAME]     run only these: me, login, latency, refresh, session, sockets,
-                         turn-latency, turn-latency-pg, turns (or 1-8, 7b)
+                         turn-latency, turn-latency-pg, turns, turn-c1, turn-c1-pg, me-c1,
+                         me-c1-pg (or their numbers 1-10, 7b, 9b, 10b)
   --skip-postgres        do not use PostgreSQL (targets 4 and 7b are reported as skipped)
   --postgres-url URL     default postgres://postgres@127.0.0.1:5432/test
   --redis-url URL        default redis://127.0.0.1:6379
@@ -211,6 +212,16 @@ mod tests {
                 turn_rate: 20.0,
                 turn_clients: 8
             }
+        );
+        let options = parse(&["--only", "turn-c1,10b,9b,me-c1"]).unwrap();
+        assert_eq!(
+            options.only,
+            vec![
+                Which::TurnSerial,
+                Which::TurnSerialProduction,
+                Which::MeSerial,
+                Which::MeSerialProduction
+            ]
         );
         assert!(parse(&["--turn-rate", "0"]).is_err());
         assert!(parse(&["--sockets", "0"]).is_err());

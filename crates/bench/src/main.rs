@@ -156,8 +156,15 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
         }
     }
 
-    // Targets 6-8 (agent WebSocket) on the embedded default, on a stack of their own.
-    let agent = selected(&[Which::Sockets, Which::TurnLatency, Which::Turns]);
+    // Targets 6-8 (agent WebSocket) and the concurrency-1 targets 9-10 on the embedded default,
+    // on a stack of their own.
+    let agent = selected(&[
+        Which::Sockets,
+        Which::TurnLatency,
+        Which::Turns,
+        Which::TurnSerial,
+        Which::MeSerial,
+    ]);
     if !agent.is_empty() {
         let spec = StackSpec {
             bin_dir: bin_dir.clone(),
@@ -169,8 +176,13 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
         run_on_stack(&spec, janitor, &agent, &bench, &mut sections).await;
     }
 
-    // Target 7 again on the production backends (optional: only when both are reachable).
-    let agent_production = selected(&[Which::TurnLatencyProduction]);
+    // Targets 7, 9 and 10 again on the production backends (optional: only when both are
+    // reachable).
+    let agent_production = selected(&[
+        Which::TurnLatencyProduction,
+        Which::TurnSerialProduction,
+        Which::MeSerialProduction,
+    ]);
     if !agent_production.is_empty() {
         match (postgres_check(&options).await, redis_check(&options).await) {
             (Err(reason), _) | (_, Err(reason)) => sections.extend(

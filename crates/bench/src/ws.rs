@@ -115,6 +115,8 @@ pub struct AgentSocket {
 pub struct Turn {
     /// When its first `AGENT_RESPONSE_DELTA` arrived.
     pub first_delta: Instant,
+    /// When its `AGENT_RESPONSE` (the whole answer) arrived.
+    pub response: Instant,
     /// Frames read for it (its events, plus any leftovers skipped).
     pub frames: usize,
 }
@@ -174,6 +176,7 @@ impl AgentSocket {
         let deadline = Instant::now() + TURN_TIMEOUT;
         let mut started = false;
         let mut first_delta = None;
+        let mut response = None;
         let mut frames = 0;
         loop {
             let frame = self.frame(deadline).await?;
@@ -188,14 +191,17 @@ impl AgentSocket {
                     first_delta.get_or_insert_with(Instant::now);
                 }
                 "AGENT_RESPONSE" => {
+                    response.get_or_insert_with(Instant::now);
                     if let Some(conversation) = data.conversation_id {
                         self.conversation = Some(conversation);
                     }
                 }
                 "EXECUTION_COMPLETED" => {
                     let first_delta = first_delta.context("the turn streamed no delta")?;
+                    let response = response.context("the turn sent no AGENT_RESPONSE")?;
                     return Ok(Turn {
                         first_delta,
+                        response,
                         frames,
                     });
                 }

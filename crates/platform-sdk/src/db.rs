@@ -104,6 +104,12 @@ pub async fn connect(
     Ok(pool)
 }
 
+/// True when `e` is a unique-constraint violation (on either backend): the caller lost a race
+/// for a key and may retry or report a conflict.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
 /// Readiness probe: one round trip.
 pub async fn ping(pool: &AnyPool) -> Result<(), sqlx::Error> {
     pool.execute("SELECT 1").await.map(|_| ())

@@ -15,10 +15,10 @@
 //!   is described in [`runtime_call`]), and
 //!   [`runtime_stream`]: the runtime's session event stream, parsed.
 //! - [`idempotency`]: claim → act → record-or-release over the State Surface, in one place.
-//! - [`settings`], [`db`], [`http`], [`json`], [`operational`], [`metrics`],
+//! - [`settings`], [`db`], [`http`], [`json`], [`operational`], [`server`], [`metrics`],
 //!   [`telemetry`]: plumbing both services share (settings sections, database connection and
 //!   migrations, request ids and the bearer token, JSON error mapping, health/docs endpoints,
-//!   Prometheus metrics, log set-up).
+//!   server assembly, socket options and graceful shutdown, Prometheus metrics, log set-up).
 
 pub mod agent_wire;
 pub mod db;
@@ -34,6 +34,7 @@ pub mod runtime_call;
 pub mod runtime_client;
 pub mod runtime_stream;
 pub mod security_guard;
+pub mod server;
 pub mod settings;
 pub mod state_surface;
 pub mod telemetry;

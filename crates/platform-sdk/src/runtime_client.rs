@@ -50,8 +50,11 @@ impl RuntimeClient {
         timeout: Duration,
         service_ring: KeyRing,
     ) -> Result<Self, RuntimeClientError> {
+        // TCP_NODELAY is reqwest's default; said here so it stays on (ADR 0009): a signed
+        // intent is one small write whose answer the caller is waiting for.
         let built = |b: reqwest::ClientBuilder| {
             b.connect_timeout(timeout)
+                .tcp_nodelay(true)
                 .build()
                 .map_err(|e| RuntimeClientError::Protocol(e.to_string()))
         };

@@ -1,21 +1,20 @@
 //! Building and running the experience plane: `Application::build` resolves secrets, opens the
 //! database (running the embedded migrations) and the state store, builds the shared runtime
 //! client and the services over it (identity, sessions, gateway), starts the revocation poller
-//! and binds the listener;
-//! `run_until_stopped` serves until SIGTERM / Ctrl-C, letting in-flight requests finish.
+//! and hands its routes and state to the SDK's server builder (`platform_sdk::server`);
+//! `run_until_stopped` serves until SIGTERM / Ctrl-C: agent sockets are closed with 1001 first,
+//! then in-flight requests finish.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
+use actix_web::web;
 use anyhow::Context as _;
-use platform_sdk::http::{configure_extractors, not_found, request_id_middleware};
-use platform_sdk::metrics::{metrics_middleware, Metrics};
+use platform_sdk::metrics::Metrics;
 use platform_sdk::runtime_client::RuntimeClient;
 use platform_sdk::security_guard::{KeyRing, TokenIssuer};
+use platform_sdk::server::{self, ServerOptions};
 use platform_sdk::settings::resolve_secret;
 use platform_sdk::state_surface::{self, StateStore};
 use platform_sdk::time_util::now_ms;
@@ -213,54 +212,32 @@ impl Application {
         });
         let runtime = web::Data::from(runtime);
 
-        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| {
-                format!("binding {}:{}", settings.server.host, settings.server.port)
-            })?;
+        let listener = server::bind(&settings.server)?;
         let addr = listener.local_addr()?;
         let closer = sockets.get_ref().clone();
-        let metrics = web::Data::new(metrics);
         let trust = web::Data::new(TrustForwardedFor(settings.server.trust_forwarded_for));
-        let body_limit = settings.server.body_limit_bytes;
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .wrap(from_fn(platform_sdk::http::refuse_nul_middleware))
-                .wrap(from_fn(metrics_middleware))
-                .wrap(from_fn(request_id_middleware))
-                .app_data(state.clone())
+        let options = ServerOptions::new("experience-service", &settings.server, metrics)
+            .on_shutdown(move || {
+                tracing::info!(open_sockets = closer.count(), "closing agent sockets");
+                closer.close_all(GOING_AWAY);
+            });
+        let server = server::serve(listener, options, move |cfg| {
+            cfg.app_data(state.clone())
                 .app_data(identity.clone())
                 .app_data(sessions.clone())
                 .app_data(gateway.clone())
                 .app_data(tenants.clone())
                 .app_data(api_keys.clone())
                 .app_data(runtime.clone())
-                .app_data(metrics.clone())
                 .app_data(trust.clone())
                 .app_data(sockets.clone())
-                .configure(|cfg| configure_extractors(cfg, body_limit))
                 .configure(health::configure)
                 .configure(identity::routes::configure)
                 .configure(sessions::routes::configure)
                 .configure(agent_socket::route::configure)
                 .configure(gateway::routes::configure)
-                .configure(tenants::routes::configure)
-                .default_service(web::to(not_found))
-        })
-        .shutdown_timeout(settings.server.shutdown_timeout_secs);
-        if let Some(bytes) = settings.server.socket_send_buffer_bytes {
-            server = server.on_connect(move |conn, _| {
-                if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
-                    if let Err(e) = socket2::SockRef::from(stream).set_send_buffer_size(bytes) {
-                        tracing::warn!(error = %e, "could not set the socket send buffer");
-                    }
-                }
-            });
-        }
-        if let Some(workers) = settings.server.workers {
-            server = server.workers(workers);
-        }
-        let server = server.listen(listener)?.disable_signals().run();
-        tokio::spawn(stop_on_signal(server.handle(), closer));
+                .configure(tenants::routes::configure);
+        })?;
         tracing::info!(service = "experience-service", addr = %addr, "listening");
         Ok(Self {
             port: addr.port(),
@@ -310,31 +287,4 @@ async fn poll_revocations(pool: AnyPool, revoked: RevokedSessions, every: Durati
             last_prune = now;
         }
     }
-}
-
-/// On SIGTERM or Ctrl-C: close every agent socket with 1001, then stop accepting and let
-/// in-flight requests finish (`server.shutdown_timeout_secs`).
-async fn stop_on_signal(server: actix_web::dev::ServerHandle, sockets: Sockets) {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate => {}
-    }
-    tracing::info!(
-        open_sockets = sockets.count(),
-        "shutting down: closing agent sockets"
-    );
-    sockets.close_all(GOING_AWAY);
-    server.stop(true).await;
 }

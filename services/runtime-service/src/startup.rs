@@ -1,18 +1,17 @@
 //! Building and running the runtime plane: `Application::build` opens the database (running the
-//! embedded migrations), the state store and the listener, then `run_until_stopped` serves until
-//! SIGTERM / Ctrl-C, letting in-flight requests finish.
+//! embedded migrations), the state store and the listener, then hands its routes and state to
+//! the SDK's server builder (`platform_sdk::server`); `run_until_stopped` serves until SIGTERM /
+//! Ctrl-C, letting in-flight requests finish.
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
+use actix_web::web;
 use anyhow::Context as _;
-use platform_sdk::http::{configure_extractors, not_found, request_id_middleware};
-use platform_sdk::metrics::{metrics_middleware, Metrics};
+use platform_sdk::metrics::Metrics;
 use platform_sdk::security_guard::KeyRing;
+use platform_sdk::server::{self, ServerOptions};
 use platform_sdk::settings::resolve_secret;
 use platform_sdk::state_surface::{self, StateSurface};
 use platform_sdk::traffic_cop::IntentVerifier;
@@ -173,38 +172,22 @@ impl Application {
             executions,
         });
 
-        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .with_context(|| {
-                format!("binding {}:{}", settings.server.host, settings.server.port)
-            })?;
+        let listener = server::bind(&settings.server)?;
         let addr = listener.local_addr()?;
-        let metrics = web::Data::new(metrics);
         let service_tokens = web::Data::new(crate::auth::ServiceTokens {
             verifier: platform_sdk::security_guard::service::verifier(&ring),
             max_lifetime_secs: settings.security.service_token_max_lifetime_secs,
         });
-        let body_limit = settings.server.body_limit_bytes;
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .wrap(from_fn(platform_sdk::http::refuse_nul_middleware))
-                .wrap(from_fn(metrics_middleware))
-                .wrap(from_fn(request_id_middleware))
-                .app_data(state.clone())
-                .app_data(metrics.clone())
+        let options = ServerOptions::new("runtime-service", &settings.server, metrics);
+        let server = server::serve(listener, options, move |cfg| {
+            cfg.app_data(state.clone())
                 .app_data(service_tokens.clone())
-                .configure(|cfg| configure_extractors(cfg, body_limit))
                 .configure(health::configure)
                 .configure(session_routes::routes::configure)
                 .configure(events::routes::configure)
                 .configure(conversations::routes::configure)
-                .configure(executions::routes::configure)
-                .default_service(web::to(not_found))
-        })
-        .shutdown_timeout(settings.server.shutdown_timeout_secs);
-        if let Some(workers) = settings.server.workers {
-            server = server.workers(workers);
-        }
-        let server = server.listen(listener)?.run();
+                .configure(executions::routes::configure);
+        })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {
             port: addr.port(),

@@ -290,9 +290,13 @@ fn render_method(out: &mut String, context: &Context) {
          generator runs on the same {cores} cores as the servers; it costs the same per request on \
          both sides of a comparison, which makes a throughput ratio lean towards 1, never away \
          from it.\n\
-         - Targets 6–8 (agent WebSocket) run on their own embedded stack (SQLite + in-memory \
-         state, builtin agent provider; 7b: the same on PostgreSQL + Redis, when both are \
-         reachable) whose experience service has the per-socket message \
+         - Targets 9–10 are **one client alone** (concurrency 1, closed loop): the load targets \
+         keep many requests in flight and hide per-request stalls such as Nagle's algorithm \
+         meeting a delayed ACK; a single client pays each one in full.\n\
+         - Targets 6–10 (agent WebSocket, and the concurrency-1 targets) run on their own \
+         embedded stack (SQLite + in-memory state, builtin agent provider; 7b, 9b, 10b: the same \
+         on PostgreSQL + Redis, when both are reachable) whose experience service has the \
+         per-socket message \
          limit lifted and Argon2id lowered to m={argon_m} KiB, t={argon_t}: their sessions come \
          from logins, and hashing is not what they measure. The sockets are \
          `tokio-tungstenite` clients in this process; each latency or throughput socket has its \

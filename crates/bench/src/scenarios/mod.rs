@@ -13,12 +13,15 @@
 //! | 7 | [`turn_latency`] | intent → first delta p50 ≤ 5 ms, p99 ≤ 25 ms at 200 turns/s over 1,000 sockets |
 //! | 7b | [`turn_latency`] | the same on PostgreSQL + Redis (optional: when both are reachable) |
 //! | 8 | [`turns`] | agent turns/s at 64 sockets beside a bare actix-ws echo |
+//! | 9, 9b | [`serial`] | one client alone: intent → first delta p50 ≤ 3 ms, p99 ≤ 10 ms |
+//! | 10, 10b | [`serial`] | one client alone: `GET /api/auth/me` p50 ≤ 0.5 ms |
 
 pub mod agent;
 pub mod latency;
 pub mod login;
 pub mod me;
 pub mod refresh;
+pub mod serial;
 pub mod session;
 pub mod sockets;
 pub mod turn_latency;
@@ -60,11 +63,19 @@ pub enum Which {
     TurnLatencyProduction,
     /// 8. agent turns/s vs a bare actix-ws echo.
     Turns,
+    /// 9. one client's agent turns, closed loop at concurrency 1.
+    TurnSerial,
+    /// 9b. the same on PostgreSQL + Redis.
+    TurnSerialProduction,
+    /// 10. one client's `GET /api/auth/me`, closed loop at concurrency 1.
+    MeSerial,
+    /// 10b. the same on PostgreSQL + Redis.
+    MeSerialProduction,
 }
 
 impl Which {
     /// All targets, in report order.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 13] = [
         Self::Me,
         Self::Login,
         Self::Latency,
@@ -74,6 +85,10 @@ impl Which {
         Self::TurnLatency,
         Self::TurnLatencyProduction,
         Self::Turns,
+        Self::TurnSerial,
+        Self::TurnSerialProduction,
+        Self::MeSerial,
+        Self::MeSerialProduction,
     ];
 
     /// The `--only` name.
@@ -88,6 +103,10 @@ impl Which {
             Self::TurnLatency => "turn-latency",
             Self::TurnLatencyProduction => "turn-latency-pg",
             Self::Turns => "turns",
+            Self::TurnSerial => "turn-c1",
+            Self::TurnSerialProduction => "turn-c1-pg",
+            Self::MeSerial => "me-c1",
+            Self::MeSerialProduction => "me-c1-pg",
         }
     }
 
@@ -103,6 +122,10 @@ impl Which {
             Self::TurnLatency => "7",
             Self::TurnLatencyProduction => "7b",
             Self::Turns => "8",
+            Self::TurnSerial => "9",
+            Self::TurnSerialProduction => "9b",
+            Self::MeSerial => "10",
+            Self::MeSerialProduction => "10b",
         }
     }
 
@@ -120,6 +143,14 @@ impl Which {
                 "Agent turn latency at 200 turns/s on PostgreSQL + Redis"
             }
             Self::Turns => "Agent turns/s at saturation vs a bare actix-ws echo",
+            Self::TurnSerial => "One client alone: agent turn latency at concurrency 1",
+            Self::TurnSerialProduction => {
+                "One client alone: agent turn latency at concurrency 1 on PostgreSQL + Redis"
+            }
+            Self::MeSerial => "One client alone: `GET /api/auth/me` at concurrency 1",
+            Self::MeSerialProduction => {
+                "One client alone: `GET /api/auth/me` at concurrency 1 on PostgreSQL + Redis"
+            }
         }
     }
 
@@ -134,6 +165,8 @@ impl Which {
             Self::Sockets => "all held, ≤ 32 KB (32,768 B) RSS per socket",
             Self::TurnLatency | Self::TurnLatencyProduction => "p50 ≤ 5 ms, p99 ≤ 25 ms",
             Self::Turns => "reported beside the echo (no numeric goal)",
+            Self::TurnSerial | Self::TurnSerialProduction => "first delta p50 ≤ 3 ms, p99 ≤ 10 ms",
+            Self::MeSerial | Self::MeSerialProduction => "p50 ≤ 0.5 ms",
         }
     }
 
@@ -209,6 +242,8 @@ pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> 
             turn_latency::run(which, stack, bench).await
         }
         Which::Turns => turns::run(stack, bench).await,
+        Which::TurnSerial | Which::TurnSerialProduction => serial::turn(which, stack, bench).await,
+        Which::MeSerial | Which::MeSerialProduction => serial::me(which, stack, bench).await,
     }
 }
 
@@ -287,7 +322,8 @@ pub struct Series {
 }
 
 impl Series {
-    fn new(name: &str, samples: Vec<Sample>) -> Self {
+    /// A series of `name` made of `samples`.
+    pub fn new(name: &str, samples: Vec<Sample>) -> Self {
         Self {
             name: name.to_owned(),
             samples,

@@ -40,6 +40,7 @@ impl OpenAiProvider {
     pub fn new(settings: OpenAiSettings) -> Result<Self, ProviderError> {
         let http = reqwest::Client::builder()
             .connect_timeout(settings.connect_timeout)
+            .tcp_nodelay(true)
             .build()
             .map_err(|e| ProviderError::Protocol(e.to_string()))?;
         Ok(Self { http, settings })

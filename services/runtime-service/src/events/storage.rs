@@ -2,14 +2,10 @@
 //! primary key: a concurrent writer that loses the race gets a unique violation and retries.
 
 use platform_sdk::agent_wire::SessionEvent;
+use platform_sdk::db::is_unique_violation;
 use platform_sdk::time_util::rfc3339_ms;
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row as _};
-
-/// True when the error is a unique-constraint violation (a lost race for the next id).
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
-}
 
 fn event(r: &AnyRow) -> Result<SessionEvent, sqlx::Error> {
     let data: String = r.try_get(3)?;

@@ -5,7 +5,4 @@ pub mod refresh;
 pub mod revocations;
 pub mod users;
 
-/// True when the error is a unique-constraint violation.
-pub fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
-}
+pub use platform_sdk::db::is_unique_violation;
