@@ -18,6 +18,7 @@
 //! - [`startup`]: `Application::build` (binds first, runs later), background tasks, middleware.
 //! - [`extractors`]: `AuthUser` (access tokens and API keys), `RequireScope<S>`, `CallerInfo`.
 //! - [`error`]: the one error enum of this service, mapped to HTTP in one place.
+//! - [`polled`]: the tables every replica mirrors in memory (revocations, access changes).
 //! - [`openapi`], [`health`]: `/openapi.json` and the readiness check.
 
 pub mod agent_socket;
@@ -28,6 +29,7 @@ pub mod gateway;
 pub mod health;
 pub mod identity;
 pub mod openapi;
+pub mod polled;
 pub mod sessions;
 pub mod startup;
 pub mod tenants;

@@ -33,7 +33,7 @@ use crate::identity::storage;
 use crate::identity::{Identity, IdentityParts};
 use crate::sessions::Sessions;
 use crate::tenants::{ApiKeys, Tenants};
-use crate::{agent_socket, gateway, health, identity, sessions, tenants};
+use crate::{agent_socket, gateway, health, identity, polled, sessions, tenants};
 
 /// What the operational handlers share.
 pub struct AppState {
@@ -149,7 +149,7 @@ impl Application {
         metrics.sample("password_hash_queue", move || queue.queued() as i64);
         let revoked = RevokedSessions::new();
         revoked.extend(storage::revocations::since(&pool, 0, now_ms()).await?);
-        let poller = tokio::spawn(poll_revocations(
+        let poller = tokio::spawn(polled::poll(
             pool.clone(),
             revoked.clone(),
             Duration::from_millis(auth.revocation_poll_ms.max(10)),
@@ -181,7 +181,7 @@ impl Application {
         );
         let access = identity.access().clone();
         tenants::load_changes(&pool, &access).await?;
-        let changes_poller = tokio::spawn(tenants::poll_changes(
+        let changes_poller = tokio::spawn(polled::poll(
             pool.clone(),
             access.clone(),
             Duration::from_millis(settings.auth.revocation_poll_ms.max(10)),
@@ -259,32 +259,5 @@ impl Application {
         self.changes_poller.abort();
         tracing::info!(service = "experience-service", "stopped");
         Ok(result?)
-    }
-}
-
-/// Reads revocations written by any replica; re-reads a 5-second overlap so a row committed
-/// late is not missed. Prunes expired entries once a minute.
-async fn poll_revocations(pool: AnyPool, revoked: RevokedSessions, every: Duration) {
-    let mut ticker = tokio::time::interval(every);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last = now_ms();
-    let mut last_prune = last;
-    loop {
-        ticker.tick().await;
-        let now = now_ms();
-        match storage::revocations::since(&pool, last - 5_000, now).await {
-            Ok(rows) => {
-                revoked.extend(rows);
-                last = now;
-            }
-            Err(e) => tracing::warn!(error = %e, "could not poll session revocations"),
-        }
-        if now - last_prune > 60_000 {
-            revoked.prune(now);
-            if let Err(e) = storage::revocations::prune(&pool, now).await {
-                tracing::warn!(error = %e, "could not prune session revocations");
-            }
-            last_prune = now;
-        }
     }
 }

@@ -2,6 +2,9 @@
 
 use sqlx::{AnyPool, Row as _};
 
+use crate::identity::domain::revocation::RevokedSessions;
+use crate::polled::Mirror;
+
 /// Records that a session ended; its tokens are refused until `forget_after`.
 pub async fn insert(
     pool: &AnyPool,
@@ -46,4 +49,18 @@ pub async fn prune(pool: &AnyPool, now: i64) -> Result<u64, sqlx::Error> {
         .execute(pool)
         .await
         .map(|r| r.rows_affected())
+}
+
+impl Mirror for RevokedSessions {
+    const WHAT: &'static str = "session revocations";
+
+    async fn refresh(&self, pool: &AnyPool, from: i64, now: i64) -> Result<(), sqlx::Error> {
+        self.extend(since(pool, from, now).await?);
+        Ok(())
+    }
+
+    async fn forget_expired(&self, pool: &AnyPool, now: i64) -> Result<(), sqlx::Error> {
+        self.prune(now);
+        prune(pool, now).await.map(|_| ())
+    }
 }

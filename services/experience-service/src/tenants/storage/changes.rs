@@ -6,7 +6,8 @@ use platform_sdk::time_util::now_ms;
 use sqlx::{AnyPool, Row as _};
 
 use super::Tx;
-use crate::tenants::domain::changes::{Change, Dated};
+use crate::polled::Mirror;
+use crate::tenants::domain::changes::{AccessChanges, Change, Dated};
 
 /// The next `changed_at` for a subject: now, or one past its latest change (so the order of a
 /// member's changes never depends on which replica's clock wrote them).
@@ -95,4 +96,18 @@ pub async fn prune(pool: &AnyPool, now: i64) -> Result<u64, sqlx::Error> {
         .execute(pool)
         .await
         .map(|r| r.rows_affected())
+}
+
+impl Mirror for AccessChanges {
+    const WHAT: &'static str = "access changes";
+
+    async fn refresh(&self, pool: &AnyPool, from: i64, now: i64) -> Result<(), sqlx::Error> {
+        self.apply(since(pool, from, now).await?);
+        Ok(())
+    }
+
+    async fn forget_expired(&self, pool: &AnyPool, now: i64) -> Result<(), sqlx::Error> {
+        self.prune(now);
+        prune(pool, now).await.map(|_| ())
+    }
 }
