@@ -55,6 +55,13 @@ impl Cursor {
     }
 }
 
+/// The keyset start of a page as `(sort_key, id)`: the rows wanted are those with
+/// `(key < sort_key) OR (key = sort_key AND id < id)`. The first page starts after a key no row
+/// has, so one query serves every page.
+pub fn start_after(after: Option<&Cursor>) -> (i64, &str) {
+    after.map_or((i64::MAX, ""), |c| (c.key, c.id.as_str()))
+}
+
 /// A refused pagination parameter.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{field}` {message}")]

@@ -2,7 +2,7 @@
 //! the conversation).
 
 use platform_sdk::agent_wire::{ConversationRecord, MessageRecord};
-use platform_sdk::page::Cursor;
+use platform_sdk::page::{self, Cursor};
 use platform_sdk::time_util::rfc3339_ms;
 use sqlx::{AnyPool, Row as _};
 
@@ -130,8 +130,7 @@ pub async fn conversations(
     after: Option<&Cursor>,
     fetch: i64,
 ) -> Result<Vec<(ConversationRecord, i64)>, sqlx::Error> {
-    // The first page starts after a key no row has.
-    let (key, id) = after.map_or((i64::MAX, ""), |c| (c.key, c.id.as_str()));
+    let (key, id) = page::start_after(after);
     sqlx::query(
         "SELECT id, agent_id, title, session_id, created_at, updated_at FROM conversations \
          WHERE tenant_id = $1 AND user_id = $2 AND (updated_at < $3 OR (updated_at = $3 AND id < $4)) \
@@ -178,8 +177,7 @@ pub async fn messages(
     {
         return Ok(None);
     }
-    // The first page starts after a key no row has.
-    let (key, id) = after.map_or((i64::MAX, ""), |c| (c.key, c.id.as_str()));
+    let (key, id) = page::start_after(after);
     sqlx::query(
         "SELECT id, role, content, agent_id, execution_id, created_at FROM messages \
          WHERE conversation_id = $1 AND tenant_id = $2 AND (created_at < $3 OR (created_at = $3 AND id < $4)) \

@@ -2,7 +2,7 @@
 
 use sqlx::{AnyPool, Row as _};
 
-use platform_sdk::page::Cursor;
+use platform_sdk::page::{self, Cursor};
 
 /// A new key.
 pub struct NewKey<'a> {
@@ -107,30 +107,18 @@ pub async fn list(
     after: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<KeyRow>, sqlx::Error> {
-    let rows = match after {
-        None => {
-            sqlx::query(&format!(
-                "{COLUMNS} WHERE k.tenant_id = $1 ORDER BY k.created_at DESC, k.id DESC LIMIT $2"
-            ))
-            .bind(tenant_id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
-        }
-        Some(c) => {
-            sqlx::query(&format!(
-                "{COLUMNS} WHERE k.tenant_id = $1 \
-                 AND (k.created_at < $2 OR (k.created_at = $2 AND k.id < $3)) \
-                 ORDER BY k.created_at DESC, k.id DESC LIMIT $4"
-            ))
-            .bind(tenant_id)
-            .bind(c.key)
-            .bind(&c.id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
-        }
-    };
+    let (key, id) = page::start_after(after);
+    let rows = sqlx::query(&format!(
+        "{COLUMNS} WHERE k.tenant_id = $1 \
+         AND (k.created_at < $2 OR (k.created_at = $2 AND k.id < $3)) \
+         ORDER BY k.created_at DESC, k.id DESC LIMIT $4"
+    ))
+    .bind(tenant_id)
+    .bind(key)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
     rows.iter().map(key_row).collect()
 }
 

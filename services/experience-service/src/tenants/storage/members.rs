@@ -3,7 +3,7 @@
 use sqlx::{AnyPool, Row as _};
 
 use super::Tx;
-use platform_sdk::page::Cursor;
+use platform_sdk::page::{self, Cursor};
 
 /// A tenant.
 #[derive(Debug, Clone)]
@@ -104,31 +104,18 @@ pub async fn list(
     after: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<MemberRow>, sqlx::Error> {
-    let rows = match after {
-        None => {
-            sqlx::query(&format!(
-                "{MEMBER_COLUMNS} WHERE m.tenant_id = $1 \
-                 ORDER BY m.created_at DESC, m.user_id DESC LIMIT $2"
-            ))
-            .bind(tenant_id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
-        }
-        Some(c) => {
-            sqlx::query(&format!(
-                "{MEMBER_COLUMNS} WHERE m.tenant_id = $1 \
-                 AND (m.created_at < $2 OR (m.created_at = $2 AND m.user_id < $3)) \
-                 ORDER BY m.created_at DESC, m.user_id DESC LIMIT $4"
-            ))
-            .bind(tenant_id)
-            .bind(c.key)
-            .bind(&c.id)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
-        }
-    };
+    let (key, id) = page::start_after(after);
+    let rows = sqlx::query(&format!(
+        "{MEMBER_COLUMNS} WHERE m.tenant_id = $1 \
+         AND (m.created_at < $2 OR (m.created_at = $2 AND m.user_id < $3)) \
+         ORDER BY m.created_at DESC, m.user_id DESC LIMIT $4"
+    ))
+    .bind(tenant_id)
+    .bind(key)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
     rows.iter().map(member_row).collect()
 }
 
