@@ -262,7 +262,34 @@ async fn idle_sockets_are_closed_and_shutdown_says_going_away(backend: Backend) 
     assert_eq!(live.next_or_end().await.err(), Some(Ended::Closed(1001)));
 }
 
+/// A runtime asked to stop does not wait on its live event streams: every open socket holds one
+/// (its session's stream), and such a stream never ends by itself, so the graceful shutdown
+/// would otherwise last until its timeout (30 s) or the next keep-alive write noticed a gone peer.
+async fn the_runtime_stops_promptly_while_sockets_follow_it(backend: Backend) {
+    let mut stack = Stack::start(backend).await;
+    let (_, _, login) = stack.register().await;
+    let mut ws = connect(
+        &stack,
+        &format!("access_token={}", s(&login, "access_token")),
+    )
+    .await
+    .unwrap();
+    ws.next().await;
+    ws.send(json!({"type": "intent", "intent": "hello", "agent_type": "guide"}))
+        .await;
+    ws.until_finished().await;
+    let started = std::time::Instant::now();
+    let status = stack.runtime.as_mut().unwrap().terminate().await;
+    assert!(status.success(), "graceful exit: {status:?}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "the runtime took {:?} to stop",
+        started.elapsed()
+    );
+}
+
 both_backends!(
+    the_runtime_stops_promptly_while_sockets_follow_it,
     idle_sockets_are_closed_and_shutdown_says_going_away,
     guide_turn_streams_and_is_durable,
     liaisons_per_pillar_and_both_formats,

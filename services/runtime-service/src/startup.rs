@@ -178,7 +178,9 @@ impl Application {
             verifier: platform_sdk::security_guard::service::verifier(&ring),
             max_lifetime_secs: settings.security.service_token_max_lifetime_secs,
         });
-        let options = ServerOptions::new("runtime-service", &settings.server, metrics);
+        let follows = state.events.clone();
+        let options = ServerOptions::new("runtime-service", &settings.server, metrics)
+            .on_shutdown(move || follows.close_follows());
         let server = server::serve(listener, options, move |cfg| {
             cfg.app_data(state.clone())
                 .app_data(service_tokens.clone())

@@ -199,9 +199,13 @@ impl EventLog {
             tx,
             cursor,
         };
+        let closed = self.closed();
         tokio::spawn(async move {
-            if let Err(e) = feed.run(live).await {
-                tracing::warn!(error = %e, "event stream ended with an error");
+            tokio::select! {
+                ended = feed.run(live) => if let Err(e) = ended {
+                    tracing::warn!(error = %e, "event stream ended with an error");
+                },
+                () = closed => {}
             }
         });
         Ok(rx)

@@ -13,7 +13,7 @@ use std::time::Duration;
 use platform_sdk::agent_wire::SessionEvent;
 use platform_sdk::time_util::now_ms;
 use sqlx::AnyPool;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use super::{storage, StreamScope};
 use crate::error::RuntimeError;
@@ -30,6 +30,9 @@ pub struct EventLog {
     pub(super) pool: AnyPool,
     channels: Mutex<HashMap<String, broadcast::Sender<SessionEvent>>>,
     locks: Vec<tokio::sync::Mutex<()>>,
+    /// Flips to `true` when the service shuts down: every live follow ends, so the graceful
+    /// shutdown does not wait on streams that would otherwise stay open for good.
+    closing: watch::Sender<bool>,
 }
 
 impl EventLog {
@@ -39,7 +42,21 @@ impl EventLog {
             pool,
             channels: Mutex::new(HashMap::new()),
             locks: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+            closing: watch::channel(false).0,
         })
+    }
+
+    /// Ends every live follow (shutdown); appends and reads keep working.
+    pub fn close_follows(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Completes once [`Self::close_follows`] was called.
+    pub(super) fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut closing = self.closing.subscribe();
+        async move {
+            let _ = closing.wait_for(|closed| *closed).await;
+        }
     }
 
     fn stripe(&self, session_id: &str) -> &tokio::sync::Mutex<()> {
