@@ -75,14 +75,14 @@ impl Application {
         )
         .context("setting `security.service_secret`")?;
 
-        let pool =
-            platform_sdk::db::connect(&settings.database, &settings.data_dir.join("runtime.db"))
-                .await
-                .context("setting `database.url`")?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .context("running runtime migrations")?;
+        let pool = platform_sdk::db::open(
+            &settings.database,
+            &settings.data_dir.join("runtime.db"),
+            "runtime-service",
+            &sqlx::migrate!("./migrations"),
+        )
+        .await
+        .context("opening the runtime database (settings `database.*`)")?;
         let store = state_surface::connect_journaled(
             settings.state.backend,
             Some(settings.redis.url.as_str()),
