@@ -75,6 +75,10 @@ impl Application {
         )
         .context("setting `security.service_secret`")?;
 
+        anyhow::ensure!(
+            settings.executions.lease_ms >= 300,
+            "setting `executions.lease_ms` must be at least 300"
+        );
         let pool = platform_sdk::db::open(
             &settings.database,
             &settings.data_dir.join("runtime.db"),
@@ -139,17 +143,24 @@ impl Application {
             surface: surface.clone(),
             sessions: sessions.clone(),
             metrics: metrics.clone(),
+            lease: Duration::from_millis(settings.executions.lease_ms),
         });
-        let recovered = executions
-            .recover()
+        let swept = executions
+            .sweep_expired()
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        if recovered > 0 {
+        if swept > 0 {
             tracing::warn!(
-                count = recovered,
-                "marked executions left unfinished by a previous run as failed"
+                count = swept,
+                "failed executions whose runtime was lost (their lease expired)"
             );
         }
+        executions.keep_leases();
+        tracing::info!(
+            owner_id = executions.owner_id(),
+            lease_ms = settings.executions.lease_ms,
+            "execution leases"
+        );
         let retention = Duration::from_secs(settings.agents.event_retention_secs.max(1));
         if retention < Duration::from_secs(3600) {
             tracing::warn!(
