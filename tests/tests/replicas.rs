@@ -233,6 +233,36 @@ mod production {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stopping_runtime_fails_its_executions_without_waiting_for_the_lease() {
+        // The default 15 s lease: the failure must come from the stop, not from a sweep.
+        let options = Options {
+            runtime_env: vec![("APP__SERVER__SHUTDOWN_TIMEOUT_SECS".into(), "1".into())],
+            ..Options::default()
+        };
+        let mut stack = Stack::start_with(Backend::Production, options).await;
+        let other = stack.another_runtime().await;
+        let (_, _, login) = stack.register().await;
+        let tenant = s(&login, "tenant_id");
+        let (_ws, execution) = waiting_execution(&stack, &login).await;
+        let stopping = tokio::time::Instant::now();
+        let status = stack.runtime.as_mut().unwrap().terminate().await;
+        assert!(status.success(), "{status:?}");
+        assert!(stopping.elapsed() < Duration::from_secs(10));
+        let path = format!("/api/execution/{execution}");
+        let record = read(&stack, &other, &path, &tenant).await;
+        assert_eq!(record["status"], "failed", "{record}");
+        let page = read(&stack, &other, &format!("{path}/events"), &tenant).await;
+        let failed: Vec<&Value> = page["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["event_type"] == "EXECUTION_FAILED")
+            .collect();
+        assert_eq!(failed.len(), 1, "{page}");
+        assert_eq!(failed[0]["data"]["reason"], "owner_stopped");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn restarting_a_replica_leaves_live_executions_alone() {
         let stack = Stack::start_with(Backend::Production, short_leases()).await;
         let mut other = stack.another_runtime().await;

@@ -56,6 +56,7 @@ pub struct AppState {
 pub struct Application {
     port: u16,
     server: Server,
+    executions: Arc<Executions>,
 }
 
 impl Application {
@@ -181,7 +182,7 @@ impl Application {
             audit,
             events,
             conversations,
-            executions,
+            executions: executions.clone(),
         });
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
@@ -220,6 +221,7 @@ impl Application {
         Ok(Self {
             port: addr.port(),
             server,
+            executions,
         })
     }
 
@@ -231,6 +233,15 @@ impl Application {
     /// Serves until stopped.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.server.await?;
+        // Executions still running here cannot finish now: fail them instead of leaving their
+        // clients to wait for the lease (docs/adr/0013-replicas-and-leases.md).
+        match self.executions.release_owned().await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(count = n, "failed the executions still running at shutdown"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not fail the executions still running at shutdown")
+            }
+        }
         tracing::info!(service = "runtime-service", "stopped");
         Ok(())
     }

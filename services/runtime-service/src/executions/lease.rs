@@ -4,13 +4,14 @@
 //! lease has expired lost its process (killed, partitioned, stopped), so it is failed with
 //! `EXECUTION_FAILED` — by exactly one replica, because the failing update is conditional on the
 //! lease still being expired. The same sweep runs at start-up, so a restarting replica fails only
-//! executions nobody renews, never another live replica's.
+//! executions nobody renews, never another live replica's. A replica that stops gracefully fails
+//! its own unfinished executions on the way out, so their clients need not wait for the lease.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use platform_sdk::agent_wire::event_types;
+use platform_sdk::agent_wire::{event_types, ExecutionRecord};
 use platform_sdk::time_util::now_ms;
 use tokio::time::MissedTickBehavior;
 
@@ -43,28 +44,46 @@ impl Executions {
         let now = now_ms();
         let mut failed = 0;
         for e in store::expired(&self.pool, now).await? {
-            if !store::fail_expired(&self.pool, &e.execution_id, OWNER_LOST, now).await? {
-                continue;
+            if store::fail_expired(&self.pool, &e.execution_id, OWNER_LOST, now).await? {
+                failed += 1;
+                self.metrics.incr("executions_owner_lost");
+                self.report_lost(&e, "owner_lost").await?;
             }
-            failed += 1;
-            self.metrics.incr("executions_owner_lost");
-            self.events
-                .append(
-                    &e.tenant_id,
-                    &e.session_id,
-                    Some(&e.execution_id),
-                    event_types::EXECUTION_FAILED,
-                    serde_json::json!({
-                        "execution_id": e.execution_id,
-                        "conversation_id": e.conversation_id,
-                        "agent_id": e.agent_id,
-                        "error": OWNER_LOST,
-                        "reason": "owner_lost",
-                    }),
-                )
-                .await?;
         }
         Ok(failed)
+    }
+
+    /// Fails the executions this process still runs, when it stops: their clients learn it now
+    /// instead of when the lease expires. Returns how many.
+    pub async fn release_owned(&self) -> Result<usize, RuntimeError> {
+        let mut failed = 0;
+        for e in store::owned(&self.pool, &self.owner_id).await? {
+            let id = &e.execution_id;
+            if store::fail_owned(&self.pool, id, &self.owner_id, OWNER_LOST, now_ms()).await? {
+                failed += 1;
+                self.report_lost(&e, "owner_stopped").await?;
+            }
+        }
+        Ok(failed)
+    }
+
+    async fn report_lost(&self, e: &ExecutionRecord, reason: &str) -> Result<(), RuntimeError> {
+        self.events
+            .append(
+                &e.tenant_id,
+                &e.session_id,
+                Some(&e.execution_id),
+                event_types::EXECUTION_FAILED,
+                serde_json::json!({
+                    "execution_id": e.execution_id,
+                    "conversation_id": e.conversation_id,
+                    "agent_id": e.agent_id,
+                    "error": OWNER_LOST,
+                    "reason": reason,
+                }),
+            )
+            .await?;
+        Ok(())
     }
 
     /// Renews the leases of the executions running here. One whose lease could not be renewed is

@@ -181,3 +181,38 @@ pub async fn fail_expired(
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Unfinished executions of `owner` (this process, when it stops).
+pub async fn owned(pool: &AnyPool, owner: &str) -> Result<Vec<ExecutionRecord>, sqlx::Error> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM executions WHERE owner_id = $1 AND status IN {UNFINISHED}");
+    sqlx::query(&sql)
+        .bind(owner)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(execution)
+        .collect()
+}
+
+/// Fails an unfinished execution of `owner`; false when it finished meanwhile.
+pub async fn fail_owned(
+    pool: &AnyPool,
+    id: &str,
+    owner: &str,
+    error: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "UPDATE executions SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3 \
+         AND owner_id = $4 AND status IN {UNFINISHED}"
+    );
+    let done = sqlx::query(&sql)
+        .bind(error)
+        .bind(now)
+        .bind(id)
+        .bind(owner)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
