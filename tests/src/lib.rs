@@ -161,6 +161,33 @@ impl Service {
         }
     }
 
+    /// Starts a binary that is expected to refuse to start: waits (up to 60 s) for it to exit and
+    /// returns its exit status and everything it wrote (stdout and stderr).
+    pub async fn start_expecting_exit(
+        name: &'static str,
+        env: Vec<(String, String)>,
+    ) -> (std::process::ExitStatus, String) {
+        let mut cmd = Command::new(bin(name));
+        cmd.envs(env)
+            .env("APP__LOG__FORMAT", "json")
+            .env("APP__LOG__LEVEL", "warn")
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let child = cmd.spawn().expect("spawn service");
+        let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .unwrap_or_else(|_| panic!("{name} kept running; expected it to refuse to start"))
+            .expect("wait for the service");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status, text)
+    }
+
     /// Base URL.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
@@ -246,6 +273,7 @@ pub struct Stack {
     /// The temp dir holding this stack's files.
     pub dir: PathBuf,
     experience_env: Vec<(String, String)>,
+    runtime_env: Vec<(String, String)>,
 }
 
 fn storage_env(
@@ -298,14 +326,12 @@ impl Stack {
                 service_secret.clone(),
             ),
         ];
+        let mut runtime_env = common.clone();
+        runtime_env.extend(storage_env(backend, &dir, &id, "runtime"));
+        runtime_env.extend(options.runtime_env.iter().cloned());
         let runtime = match options.runtime_url {
             Some(_) => None,
-            None => {
-                let mut env = common.clone();
-                env.extend(storage_env(backend, &dir, &id, "runtime"));
-                env.extend(options.runtime_env.iter().cloned());
-                Some(Service::start("runtime-service", env).await)
-            }
+            None => Some(Service::start("runtime-service", runtime_env.clone()).await),
         };
         let runtime_url = options
             .runtime_url
@@ -336,6 +362,7 @@ impl Stack {
             service_secret,
             dir,
             experience_env: env,
+            runtime_env,
         }
     }
 
@@ -345,6 +372,21 @@ impl Stack {
         env.retain(|(k, _)| k != "APP__SERVER__PORT");
         env.push(("APP__SERVER__PORT".into(), "0".into()));
         Service::start("experience-service", env).await
+    }
+
+    /// Starts another runtime replica sharing this stack's database and store (on port 0).
+    pub async fn another_runtime(&self) -> Service {
+        Service::start("runtime-service", self.runtime_env()).await
+    }
+
+    /// The environment the runtime was started with (port 0), to start variants of it.
+    pub fn runtime_env(&self) -> Vec<(String, String)> {
+        with_port_zero(&self.runtime_env)
+    }
+
+    /// The environment experience was started with (port 0), to start variants of it.
+    pub fn experience_env(&self) -> Vec<(String, String)> {
+        with_port_zero(&self.experience_env)
     }
 
     /// An experience URL.
@@ -449,6 +491,23 @@ impl Stack {
         let (s, _, b) = self.call(Method::GET, &url, Some(&token), None).await;
         (s, b)
     }
+}
+
+fn with_port_zero(env: &[(String, String)]) -> Vec<(String, String)> {
+    let mut env: Vec<_> = env
+        .iter()
+        .filter(|(k, _)| k != "APP__SERVER__PORT")
+        .cloned()
+        .collect();
+    env.push(("APP__SERVER__PORT".into(), "0".into()));
+    env
+}
+
+/// `env` with `key` set to `value` (replaced if present).
+pub fn with_env(env: &[(String, String)], key: &str, value: &str) -> Vec<(String, String)> {
+    let mut env: Vec<_> = env.iter().filter(|(k, _)| k != key).cloned().collect();
+    env.push((key.to_owned(), value.to_owned()));
+    env
 }
 
 impl Drop for Stack {

@@ -282,7 +282,12 @@ async fn old_cursors_get_events_lost(backend: Backend) {
 
 async fn runtime_killed_mid_turn_fails_the_execution(backend: Backend) {
     let llm = FakeLlm::start().await;
-    let mut stack = Stack::start_with(backend, llm_options(&llm)).await;
+    let mut options = llm_options(&llm);
+    // The restarted runtime fails it once its lease (not renewed by anyone) expires.
+    options
+        .runtime_env
+        .push(("APP__EXECUTIONS__LEASE_MS".into(), "1500".into()));
+    let mut stack = Stack::start_with(backend, options).await;
     let (_, _, login) = stack.register().await;
     let mut ws = open(&stack, &login).await;
     ws.send(turn("this will be interrupted [slow]")).await;

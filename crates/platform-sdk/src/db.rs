@@ -4,12 +4,19 @@
 //! instants, nullable columns instead of booleans, `$n` placeholders which SQLite also accepts), so
 //! there is one storage implementation and one test suite for both. See
 //! `docs/adr/0002-storage-backends.md`.
+//!
+//! [`open`] also runs a service's migrations. Replicas starting together on one PostgreSQL schema
+//! serialise schema creation, the ownership check and the migrations under an advisory lock, and
+//! a schema belongs to one service (see [`ownership`] and `docs/adr/0013-replicas-and-leases.md`).
+
+pub mod ownership;
 
 use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Executor as _};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyConnection, AnyPool, Connection as _, Executor as _};
 
 use crate::settings::DatabaseSettings;
 
@@ -25,6 +32,17 @@ pub enum DbError {
     /// The data directory could not be created.
     #[error("could not create the data directory: {0}")]
     DataDir(#[from] std::io::Error),
+    /// The schema holds another service's tables.
+    #[error("{where_} holds the migrations of another service ({owner}); give each service its own `database.schema` (or database)")]
+    ForeignSchema {
+        /// `schema X` or `the database`.
+        where_: String,
+        /// The service that owns it, as far as known.
+        owner: String,
+    },
+    /// A migration failed.
+    #[error("running the migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
 fn valid_schema(name: &str) -> bool {
@@ -47,7 +65,60 @@ pub fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-/// Opens the pool (creating the SQLite file or the PostgreSQL schema if needed).
+/// The advisory-lock key of a schema: FNV-1a of its name, so every replica of every version
+/// derives the same key.
+pub fn schema_lock_key(schema: &str) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in format!("symphainy-schema:{schema}").bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    i64::from_ne_bytes(hash.to_ne_bytes())
+}
+
+/// Opens the pool of `service` and brings its schema up to date: on PostgreSQL, under an advisory
+/// lock on the schema held on one dedicated connection, it creates the schema, checks that the
+/// schema is this service's ([`ownership::claim`]) and runs `migrator`, so replicas starting at
+/// once take turns instead of racing.
+pub async fn open(
+    settings: &DatabaseSettings,
+    default_sqlite: &Path,
+    service: &str,
+    migrator: &Migrator,
+) -> Result<AnyPool, DbError> {
+    sqlx::any::install_default_drivers();
+    let url = effective_url(settings, default_sqlite);
+    let schema_name = settings.schema.clone().unwrap_or_else(|| "public".into());
+    let mut lock = None;
+    if is_postgres(&url) {
+        let mut conn = AnyConnection::connect(&url).await?;
+        let key = schema_lock_key(&schema_name);
+        // `pg_advisory_lock` returns `void`, which the Any driver cannot decode: select around it.
+        sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_lock($1)) AS l")
+            .bind(key)
+            .execute(&mut conn)
+            .await?;
+        lock = Some((conn, key));
+    }
+    let pool = connect(settings, default_sqlite).await?;
+    let where_ = match (&settings.schema, lock.is_some()) {
+        (Some(schema), true) => format!("schema `{schema}`"),
+        _ => "the database".to_owned(),
+    };
+    ownership::claim(&pool, service, migrator, &where_).await?;
+    migrator.run(&pool).await?;
+    if let Some((mut conn, key)) = lock {
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(key)
+            .execute(&mut conn)
+            .await?;
+        conn.close().await?;
+    }
+    Ok(pool)
+}
+
+/// Opens the pool (creating the SQLite file or the PostgreSQL schema if needed). Services use
+/// [`open`], which also serialises replicas and runs the migrations.
 pub async fn connect(
     settings: &DatabaseSettings,
     default_sqlite: &Path,

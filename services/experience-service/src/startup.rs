@@ -97,13 +97,14 @@ impl Application {
             "setting `security.refresh_secret` must be at least 32 bytes"
         );
 
-        let pool = platform_sdk::db::connect(&settings.database, &dir.join("experience.db"))
-            .await
-            .context("setting `database.url`")?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .context("running experience migrations")?;
+        let pool = platform_sdk::db::open(
+            &settings.database,
+            &dir.join("experience.db"),
+            "experience-service",
+            &sqlx::migrate!("./migrations"),
+        )
+        .await
+        .context("opening the experience database (settings `database.*`)")?;
         let store = state_surface::connect_journaled(
             settings.state.backend,
             Some(settings.redis.url.as_str()),

@@ -35,6 +35,8 @@ pub struct Settings {
     pub agents: AgentSettings,
     /// The OpenAI-compatible model endpoint (provider `openai`).
     pub llm: LlmSettings,
+    /// Execution ownership across replicas.
+    pub executions: ExecutionSettings,
 }
 
 impl Default for Settings {
@@ -55,6 +57,7 @@ impl Default for Settings {
             sessions: SessionSettings::default(),
             agents: AgentSettings::default(),
             llm: LlmSettings::default(),
+            executions: ExecutionSettings::default(),
         }
     }
 }
@@ -105,6 +108,21 @@ impl Default for SessionSettings {
             idle_ttl_secs: 24 * 3600,
             absolute_ttl_secs: 30 * 24 * 3600,
         }
+    }
+}
+
+/// Execution ownership across replicas (docs/adr/0013-replicas-and-leases.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ExecutionSettings {
+    /// How long an execution's lease lasts, milliseconds (default 15 000). Its runtime renews it
+    /// every third of that; any replica fails an unfinished execution whose lease has expired.
+    pub lease_ms: u64,
+}
+
+impl Default for ExecutionSettings {
+    fn default() -> Self {
+        Self { lease_ms: 15_000 }
     }
 }
 

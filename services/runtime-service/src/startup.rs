@@ -55,6 +55,7 @@ pub struct AppState {
 pub struct Application {
     port: u16,
     server: Server,
+    executions: Arc<Executions>,
 }
 
 impl Application {
@@ -74,14 +75,18 @@ impl Application {
         )
         .context("setting `security.service_secret`")?;
 
-        let pool =
-            platform_sdk::db::connect(&settings.database, &settings.data_dir.join("runtime.db"))
-                .await
-                .context("setting `database.url`")?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .context("running runtime migrations")?;
+        anyhow::ensure!(
+            settings.executions.lease_ms >= 300,
+            "setting `executions.lease_ms` must be at least 300"
+        );
+        let pool = platform_sdk::db::open(
+            &settings.database,
+            &settings.data_dir.join("runtime.db"),
+            "runtime-service",
+            &sqlx::migrate!("./migrations"),
+        )
+        .await
+        .context("opening the runtime database (settings `database.*`)")?;
         let store = state_surface::connect_journaled(
             settings.state.backend,
             Some(settings.redis.url.as_str()),
@@ -138,17 +143,24 @@ impl Application {
             surface: surface.clone(),
             sessions: sessions.clone(),
             metrics: metrics.clone(),
+            lease: Duration::from_millis(settings.executions.lease_ms),
         });
-        let recovered = executions
-            .recover()
+        let swept = executions
+            .sweep_expired()
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        if recovered > 0 {
+        if swept > 0 {
             tracing::warn!(
-                count = recovered,
-                "marked executions left unfinished by a previous run as failed"
+                count = swept,
+                "failed executions whose runtime was lost (their lease expired)"
             );
         }
+        executions.keep_leases();
+        tracing::info!(
+            owner_id = executions.owner_id(),
+            lease_ms = settings.executions.lease_ms,
+            "execution leases"
+        );
         let retention = Duration::from_secs(settings.agents.event_retention_secs.max(1));
         if retention < Duration::from_secs(3600) {
             tracing::warn!(
@@ -169,7 +181,7 @@ impl Application {
             audit,
             events,
             conversations,
-            executions,
+            executions: executions.clone(),
         });
 
         let listener = server::bind(&settings.server)?;
@@ -194,6 +206,7 @@ impl Application {
         Ok(Self {
             port: addr.port(),
             server,
+            executions,
         })
     }
 
@@ -205,6 +218,15 @@ impl Application {
     /// Serves until stopped.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.server.await?;
+        // Executions still running here cannot finish now: fail them instead of leaving their
+        // clients to wait for the lease (docs/adr/0013-replicas-and-leases.md).
+        match self.executions.release_owned().await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(count = n, "failed the executions still running at shutdown"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not fail the executions still running at shutdown")
+            }
+        }
         tracing::info!(service = "runtime-service", "stopped");
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! The live controls of running executions: each one started here has a cancel signal and, while
 //! it waits for a human, one pending safety hook. A cancel or a safety answer reaches the running
-//! turn through these; an execution not running in this process (its process died) is settled
-//! directly in storage.
+//! turn through these; an execution not running in this process (its process died, or another
+//! replica runs it) is settled directly in storage, and its runner, if alive, stops at its next
+//! lease renewal.
 
 use std::sync::{Arc, Mutex};
 
@@ -68,7 +69,7 @@ impl Executions {
         });
     }
 
-    fn control(&self, execution_id: &str) -> Option<Arc<Control>> {
+    pub(super) fn control(&self, execution_id: &str) -> Option<Arc<Control>> {
         self.active
             .lock()
             .ok()
@@ -96,7 +97,8 @@ impl Executions {
                 let _ = control.cancel.send(true);
             }
             None => {
-                // Not running here (its process died): settle it now.
+                // Not running here (its process died, or another replica runs it and stops it
+                // when its lease renewal finds it settled): settle it now.
                 if store::transition(
                     &self.pool,
                     execution_id,

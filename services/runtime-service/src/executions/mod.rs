@@ -7,9 +7,11 @@
 //! - [`control`]: the live controls of running executions (cancel, pending safety hooks).
 //! - [`runner`]: one turn, start to finish.
 //! - [`progress`]: the runner's status changes and the events they emit.
+//! - [`lease`]: ownership across replicas: lease renewal and the sweep of lost executions.
 //! - [`storage`]: the `executions` table.
 
 pub mod control;
+pub mod lease;
 mod progress;
 pub mod routes;
 pub mod runner;

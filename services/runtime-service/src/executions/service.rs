@@ -1,17 +1,15 @@
 //! Accepting a turn (`submit`) and reading executions. The controls of a running one (cancel,
 //! safety answers) are in [`super::control`]; the turn itself runs in [`super::runner`].
 //!
-//! An execution belongs to the runtime process that started it. At start-up every execution a
-//! previous process left unfinished is marked `failed` with an `EXECUTION_FAILED` event, so
-//! nothing stays `executing` forever.
+//! An execution belongs to the runtime process that started it, under a lease that process renews
+//! ([`super::lease`]); when the lease expires, any replica fails it, so nothing stays `executing`
+//! forever.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use platform_sdk::agent_wire::{
-    event_types, ExecutionRecord, ExecutionStatus, SubmitIntentPayload,
-};
+use platform_sdk::agent_wire::{ExecutionRecord, ExecutionStatus, SubmitIntentPayload};
 use platform_sdk::idempotency::{self, Claim, Outcome};
 use platform_sdk::runtime_client::ANONYMOUS_TENANT;
 use platform_sdk::state_surface::StateSurface;
@@ -60,6 +58,8 @@ pub struct ExecutionsDeps {
     pub sessions: Sessions,
     /// Metrics.
     pub metrics: platform_sdk::metrics::Metrics,
+    /// How long an execution's lease lasts.
+    pub lease: Duration,
 }
 
 /// A submitted turn.
@@ -84,6 +84,8 @@ pub struct Executions {
     sessions: Sessions,
     pub(super) active: Mutex<HashMap<String, Arc<Control>>>,
     pub(super) metrics: platform_sdk::metrics::Metrics,
+    pub(super) owner_id: String,
+    pub(super) lease: Duration,
 }
 
 fn fingerprint(payload: &SubmitIntentPayload) -> Result<String, RuntimeError> {
@@ -107,30 +109,9 @@ impl Executions {
             sessions: deps.sessions,
             active: Mutex::new(HashMap::new()),
             metrics: deps.metrics,
+            owner_id: uuid::Uuid::new_v4().to_string(),
+            lease: deps.lease,
         })
-    }
-
-    /// Marks executions a previous process left unfinished as failed.
-    pub async fn recover(&self) -> Result<usize, RuntimeError> {
-        let orphans = store::unfinished(&self.pool).await?;
-        let error = "the runtime restarted while this execution was running";
-        for e in &orphans {
-            let (from, to) = (e.status, ExecutionStatus::Failed);
-            if store::transition(&self.pool, &e.execution_id, from, to, Some(error), now_ms())
-                .await?
-            {
-                self.events
-                    .append(
-                        &e.tenant_id,
-                        &e.session_id,
-                        Some(&e.execution_id),
-                        event_types::EXECUTION_FAILED,
-                        serde_json::json!({"execution_id": e.execution_id, "conversation_id": e.conversation_id, "error": error}),
-                    )
-                    .await?;
-            }
-        }
-        Ok(orphans.len())
     }
 
     /// Accepts a turn: checks the session, resolves the agent through the catalog, records the
@@ -260,6 +241,8 @@ impl Executions {
                 pillar,
                 input: text,
                 now,
+                owner_id: &self.owner_id,
+                lease_expires_at: self.lease_until(),
             },
         )
         .await?;

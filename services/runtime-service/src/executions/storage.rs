@@ -1,5 +1,6 @@
 //! Executions in SQL. Status changes are conditional updates (`WHERE status = $expected`), so a
-//! forbidden or racing transition changes nothing.
+//! forbidden or racing transition changes nothing. Each unfinished execution carries its owner (a
+//! runtime process) and a lease that owner renews (docs/adr/0013-replicas-and-leases.md).
 
 use platform_sdk::agent_wire::{ExecutionRecord, ExecutionStatus};
 use sqlx::any::AnyRow;
@@ -27,6 +28,10 @@ pub struct NewExecution<'a> {
     pub input: &'a str,
     /// Now.
     pub now: i64,
+    /// The runtime process that runs it.
+    pub owner_id: &'a str,
+    /// When its lease ends unless renewed (epoch ms).
+    pub lease_expires_at: i64,
 }
 
 const COLUMNS: &str = "id, tenant_id, session_id, conversation_id, agent_id, agent_type, pillar, status, error, created_at, updated_at";
@@ -52,7 +57,8 @@ fn execution(r: &AnyRow) -> Result<ExecutionRecord, sqlx::Error> {
 pub async fn insert(pool: &AnyPool, e: &NewExecution<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO executions (id, tenant_id, session_id, user_id, conversation_id, agent_id, agent_type, \
-         pillar, input, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'created', $10, $10)",
+         pillar, input, status, created_at, updated_at, owner_id, lease_expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'created', $10, $10, $11, $12)",
     )
     .bind(e.id)
     .bind(e.tenant_id)
@@ -64,6 +70,8 @@ pub async fn insert(pool: &AnyPool, e: &NewExecution<'_>) -> Result<(), sqlx::Er
     .bind(e.pillar)
     .bind(e.input)
     .bind(e.now)
+    .bind(e.owner_id)
+    .bind(e.lease_expires_at)
     .execute(pool)
     .await
     .map(|_| ())
@@ -106,13 +114,105 @@ pub async fn transition(
     Ok(done.rows_affected() == 1)
 }
 
-/// Executions left unfinished by a previous process (they can never finish now).
-pub async fn unfinished(pool: &AnyPool) -> Result<Vec<ExecutionRecord>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM executions WHERE status IN ('created', 'executing', 'awaiting_approval')");
+/// The statuses of an execution that has not finished.
+const UNFINISHED: &str = "('created', 'executing', 'awaiting_approval')";
+
+/// Extends the leases of `ids` owned by `owner` (unfinished ones only) to `until`; returns the ids
+/// renewed. One missing from the answer is no longer this owner's to run (finished, or failed by
+/// another replica's sweep).
+pub async fn renew(
+    pool: &AnyPool,
+    owner: &str,
+    ids: &[String],
+    until: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut renewed = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "UPDATE executions SET lease_expires_at = $1 WHERE owner_id = $2 AND status IN {UNFINISHED} \
+             AND id IN ({}) RETURNING id",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(until).bind(owner);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for row in query.fetch_all(pool).await? {
+            renewed.push(row.try_get(0)?);
+        }
+    }
+    Ok(renewed)
+}
+
+/// Unfinished executions whose lease ended before `now` (or that never had one): their owner is
+/// gone.
+pub async fn expired(pool: &AnyPool, now: i64) -> Result<Vec<ExecutionRecord>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM executions WHERE status IN {UNFINISHED} \
+         AND (lease_expires_at IS NULL OR lease_expires_at < $1)"
+    );
     sqlx::query(&sql)
+        .bind(now)
         .fetch_all(pool)
         .await?
         .iter()
         .map(execution)
         .collect()
+}
+
+/// Fails an execution whose lease has expired; false when it finished or was renewed meanwhile,
+/// or another replica failed it first (the update is conditional, so exactly one caller wins).
+pub async fn fail_expired(
+    pool: &AnyPool,
+    id: &str,
+    error: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "UPDATE executions SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3 \
+         AND status IN {UNFINISHED} AND (lease_expires_at IS NULL OR lease_expires_at < $2)"
+    );
+    let done = sqlx::query(&sql)
+        .bind(error)
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Unfinished executions of `owner` (this process, when it stops).
+pub async fn owned(pool: &AnyPool, owner: &str) -> Result<Vec<ExecutionRecord>, sqlx::Error> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM executions WHERE owner_id = $1 AND status IN {UNFINISHED}");
+    sqlx::query(&sql)
+        .bind(owner)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(execution)
+        .collect()
+}
+
+/// Fails an unfinished execution of `owner`; false when it finished meanwhile.
+pub async fn fail_owned(
+    pool: &AnyPool,
+    id: &str,
+    owner: &str,
+    error: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "UPDATE executions SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3 \
+         AND owner_id = $4 AND status IN {UNFINISHED}"
+    );
+    let done = sqlx::query(&sql)
+        .bind(error)
+        .bind(now)
+        .bind(id)
+        .bind(owner)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
