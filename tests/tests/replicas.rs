@@ -258,7 +258,7 @@ mod production {
             .iter()
             .filter(|e| e["event_type"] == "EXECUTION_FAILED")
             .collect();
-        assert_eq!(failed.len(), 1, "{page}");
+        assert_eq!(failed.len(), 1, "{record} {page}");
         assert_eq!(failed[0]["data"]["reason"], "owner_stopped");
     }
 
