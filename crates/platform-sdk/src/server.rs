@@ -37,8 +37,10 @@ use crate::settings::ServerSettings;
 /// A future that, when it completes, starts a graceful shutdown.
 pub type Shutdown = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
-/// What to run once shutdown has begun, before the server stops accepting.
-pub type OnShutdown = Box<dyn FnOnce() + Send + 'static>;
+/// What to run once shutdown has begun, before the server stops accepting: it is awaited, so it
+/// may do I/O (everything the service owns is still alive while it runs).
+pub type OnShutdown =
+    Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + 'static>;
 
 /// The socket options the kernel reports for an accepted connection, read once when it is
 /// accepted. Available to handlers as `req.conn_data::<AcceptedSocket>()`.
@@ -80,9 +82,12 @@ impl ServerOptions {
         self
     }
 
-    /// Runs `hook` once shutdown has begun, before the server stops accepting.
-    pub fn on_shutdown(mut self, hook: impl FnOnce() + Send + 'static) -> Self {
-        self.on_shutdown = Some(Box::new(hook));
+    /// Runs `hook` once shutdown has begun and awaits it, before the server stops accepting.
+    pub fn on_shutdown<F>(mut self, hook: impl FnOnce() -> F + Send + 'static) -> Self
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.on_shutdown = Some(Box::new(move || Box::pin(hook())));
         self
     }
 }
@@ -171,7 +176,7 @@ where
         shutdown.await;
         tracing::info!(service, "shutting down");
         if let Some(hook) = on_shutdown {
-            hook();
+            hook().await;
         }
         handle.stop(true).await;
     });

@@ -94,7 +94,7 @@ async fn injected_shutdown_runs_the_hook_lets_in_flight_requests_finish_and_stop
         .shutdown_on(async move {
             let _ = stopped.await;
         })
-        .on_shutdown(move || {
+        .on_shutdown(move || async move {
             let _ = hook_ran.send(());
         });
     let running = tokio::spawn(

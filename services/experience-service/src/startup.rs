@@ -218,7 +218,7 @@ impl Application {
         let closer = sockets.get_ref().clone();
         let trust = web::Data::new(TrustForwardedFor(settings.server.trust_forwarded_for));
         let options = ServerOptions::new("experience-service", &settings.server, metrics)
-            .on_shutdown(move || {
+            .on_shutdown(move || async move {
                 tracing::info!(open_sockets = closer.count(), "closing agent sockets");
                 closer.close_all(GOING_AWAY);
             });

@@ -55,7 +55,6 @@ pub struct AppState {
 pub struct Application {
     port: u16,
     server: Server,
-    executions: Arc<Executions>,
 }
 
 impl Application {
@@ -190,9 +189,9 @@ impl Application {
             verifier: platform_sdk::security_guard::service::verifier(&ring),
             max_lifetime_secs: settings.security.service_token_max_lifetime_secs,
         });
-        let follows = state.events.clone();
+        let stopping = state.clone();
         let options = ServerOptions::new("runtime-service", &settings.server, metrics)
-            .on_shutdown(move || follows.close_follows());
+            .on_shutdown(move || async move { stop_owned_work(&stopping).await });
         let server = server::serve(listener, options, move |cfg| {
             cfg.app_data(state.clone())
                 .app_data(service_tokens.clone())
@@ -206,7 +205,6 @@ impl Application {
         Ok(Self {
             port: addr.port(),
             server,
-            executions,
         })
     }
 
@@ -215,19 +213,26 @@ impl Application {
         self.port
     }
 
-    /// Serves until stopped.
+    /// Serves until stopped (see [`stop_owned_work`] for what happens when shutdown begins).
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.server.await?;
-        // Executions still running here cannot finish now: fail them instead of leaving their
-        // clients to wait for the lease (docs/adr/0013-replicas-and-leases.md).
-        match self.executions.release_owned().await {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(count = n, "failed the executions still running at shutdown"),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not fail the executions still running at shutdown")
-            }
-        }
         tracing::info!(service = "runtime-service", "stopped");
         Ok(())
     }
+}
+
+/// When shutdown begins, while everything this process owns is still alive: executions still
+/// running here cannot finish now, so they are failed (their clients learn it at once instead
+/// of when the lease expires, docs/adr/0013-replicas-and-leases.md; the `EXECUTION_FAILED`
+/// reaches live followers), then every live follow ends so the drain does not wait on streams
+/// that never end by themselves.
+async fn stop_owned_work(state: &AppState) {
+    match state.executions.release_owned().await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(count = n, "failed the executions still running at shutdown"),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not fail the executions still running at shutdown")
+        }
+    }
+    state.events.close_follows();
 }

@@ -22,30 +22,6 @@ use crate::error::RuntimeError;
 /// The error of an execution whose runtime went away.
 pub const OWNER_LOST: &str = "the runtime that ran this execution stopped (restarted or lost)";
 
-/// How often a shutdown step is tried (see [`Executions::release_owned`]).
-const SHUTDOWN_ATTEMPTS: usize = 5;
-
-/// Runs `step` until it succeeds, at most [`SHUTDOWN_ATTEMPTS`] times; the last error otherwise.
-async fn attempts<T, E, F, Fut>(mut step: F) -> Result<T, RuntimeError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, E>>,
-    E: Into<RuntimeError>,
-{
-    let mut tried = 1;
-    loop {
-        match step().await {
-            Ok(value) => return Ok(value),
-            Err(e) if tried >= SHUTDOWN_ATTEMPTS => return Err(e.into()),
-            Err(e) => {
-                let e: RuntimeError = e.into();
-                tracing::debug!(error = %e, tried, "shutdown step failed; trying again");
-                tried += 1;
-            }
-        }
-    }
-}
-
 /// Milliseconds as a signed epoch offset.
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
@@ -79,24 +55,13 @@ impl Executions {
 
     /// Fails the executions this process still runs, when it stops: their clients learn it now
     /// instead of when the lease expires. Returns how many.
-    ///
-    /// This runs after the HTTP workers stopped, and the pool may still hold connections that
-    /// their (now shut down) runtimes opened and can no longer drive. The pool discards a
-    /// connection that fails, so each step is tried a few times: a later attempt gets a fresh
-    /// connection of this runtime. The failing update is conditional, so a retried step never
-    /// fails an execution twice, and its `EXECUTION_FAILED` is appended once it has won.
     pub async fn release_owned(&self) -> Result<usize, RuntimeError> {
-        let owned = attempts(|| store::owned(&self.pool, &self.owner_id)).await?;
         let mut failed = 0;
-        for e in owned {
+        for e in store::owned(&self.pool, &self.owner_id).await? {
             let id = &e.execution_id;
-            let won = attempts(|| {
-                store::fail_owned(&self.pool, id, &self.owner_id, OWNER_LOST, now_ms())
-            })
-            .await?;
-            if won {
+            if store::fail_owned(&self.pool, id, &self.owner_id, OWNER_LOST, now_ms()).await? {
                 failed += 1;
-                attempts(|| self.report_lost(&e, "owner_stopped")).await?;
+                self.report_lost(&e, "owner_stopped").await?;
             }
         }
         Ok(failed)
