@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::http::{docs_page, method_not_allowed, resource};
 use crate::metrics::metrics_endpoint;
+use crate::server::Draining;
 
 /// The process is up.
 #[utoipa::path(get, path = "/health/live", responses((status = 200, description = "alive")))]
@@ -13,14 +14,21 @@ pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// Answers a readiness check: 200 when every named check passed, 503 otherwise.
-pub fn readiness(checks: &[(&str, bool)]) -> HttpResponse {
-    let ok = checks.iter().all(|(_, passed)| *passed);
+/// Answers a readiness check: 200 when every named check passed and the server is not
+/// draining, 503 otherwise (`status` says `draining` or `unavailable`).
+pub fn readiness(draining: &Draining, checks: &[(&str, bool)]) -> HttpResponse {
+    let passed = checks.iter().all(|(_, passed)| *passed);
+    let ok = passed && !draining.is_set();
     let detail: serde_json::Map<String, serde_json::Value> = checks
         .iter()
         .map(|(name, passed)| ((*name).to_owned(), json!(passed)))
         .collect();
-    let body = json!({"status": if ok { "ok" } else { "unavailable" }, "checks": detail});
+    let status = match (draining.is_set(), passed) {
+        (true, _) => "draining",
+        (false, true) => "ok",
+        (false, false) => "unavailable",
+    };
+    let body = json!({"status": status, "checks": detail});
     if ok {
         HttpResponse::Ok().json(body)
     } else {

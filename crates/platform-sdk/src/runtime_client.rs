@@ -7,9 +7,14 @@
 //! [`RuntimeClientError::Unavailable`]. The typed methods are the calls whose answers the
 //! experience plane itself reads (sessions, the socket's commands); the experience gateway sends
 //! its table rows through `send` as they are. The session event stream is in
-//! [`crate::runtime_stream`]. Nothing is retried here: the caller decides (a retry of the same
-//! signed intent is safe, the runtime answers it with the original result).
+//! [`crate::runtime_stream`].
+//!
+//! The client may know several runtime replicas (a comma-separated URL list): calls go round
+//! robin, and a call that could not be delivered at all (connection refused: a replica stopped
+//! or not there) goes to the next replica. Nothing else is retried here: the caller decides (a
+//! retry of the same signed intent is safe, the runtime answers it with the original result).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -37,14 +42,18 @@ pub struct RuntimeClient {
     http: reqwest::Client,
     /// Without a total timeout: event streams stay open as long as the socket they feed.
     pub(crate) stream_http: reqwest::Client,
-    pub(crate) base_url: String,
+    /// The runtime replicas, without trailing `/`.
+    base_urls: Vec<String>,
+    /// Round-robin position.
+    next: AtomicUsize,
     signer: IntentSigner,
     service_ring: KeyRing,
     token: Mutex<Option<(String, i64)>>,
 }
 
 impl RuntimeClient {
-    /// A client for `base_url` (`http://127.0.0.1:8000`), with a per-call timeout.
+    /// A client for `base_url` (`http://127.0.0.1:8000`, or several replicas separated by
+    /// commas), with a per-call timeout.
     pub fn new(
         base_url: &str,
         timeout: Duration,
@@ -65,7 +74,18 @@ impl RuntimeClient {
                     .pool_max_idle_per_host(64),
             )?,
             stream_http: built(reqwest::Client::builder())?,
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            base_urls: {
+                let urls: Vec<String> = base_url
+                    .split(',')
+                    .map(|u| u.trim().trim_end_matches('/').to_owned())
+                    .filter(|u| !u.is_empty())
+                    .collect();
+                if urls.is_empty() {
+                    return Err(RuntimeClientError::Protocol("no runtime URL".into()));
+                }
+                urls
+            },
+            next: AtomicUsize::new(0),
             signer: IntentSigner::new(service_ring.clone(), 30_000),
             service_ring,
             token: Mutex::new(None),
@@ -89,33 +109,51 @@ impl RuntimeClient {
         Ok(token)
     }
 
+    /// The replicas in the order this call tries them: round robin, then the others.
+    pub(crate) fn rotation(&self) -> impl Iterator<Item = &str> {
+        let n = self.base_urls.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
+        (0..n).map(move |i| self.base_urls[(start + i) % n].as_str())
+    }
+
     /// Sends one call: signs it when it is an intent, forwards the request id, reads the answer.
+    /// A call no replica could be reached for fails with the last replica's error.
     pub async fn send(&self, call: RuntimeCall<'_>) -> Result<RuntimeAnswer, RuntimeClientError> {
-        let mut req = self
-            .http
-            .request(call.method, format!("{}{}", self.base_url, call.path))
-            .header(REQUEST_ID_HEADER, call.request_id)
-            .bearer_auth(self.service_token()?);
-        if !call.query.is_empty() {
-            req = req.query(&call.query);
-        }
-        if let Some(key) = call.idempotency_key {
-            req = req.header("idempotency-key", key);
-        }
-        req = match (call.credential, call.body) {
-            (Credential::Service, None) => req,
-            (Credential::Service, Some(body)) => req.json(&body),
+        let token = self.service_token()?;
+        let body = match (call.credential, call.body) {
+            (Credential::Service, body) => body,
             (Credential::Intent { action, actor }, payload) => {
-                req.json(&self.signer.sign(IntentRequest {
+                Some(to_value(&self.signer.sign(IntentRequest {
                     action,
                     tenant_id: actor.tenant_id,
                     user_id: actor.user_id,
                     session_id: actor.session_id,
                     payload: payload.unwrap_or_else(|| serde_json::json!({})),
-                }))
+                }))?)
             }
         };
-        read(req.send().await).await
+        let mut last = None;
+        for base in self.rotation() {
+            let mut req = self
+                .http
+                .request(call.method.clone(), format!("{base}{}", call.path))
+                .header(REQUEST_ID_HEADER, call.request_id)
+                .bearer_auth(&token);
+            if !call.query.is_empty() {
+                req = req.query(&call.query);
+            }
+            if let Some(key) = call.idempotency_key {
+                req = req.header("idempotency-key", key);
+            }
+            if let Some(body) = &body {
+                req = req.json(body);
+            }
+            match read(req.send().await).await {
+                Err(e) if e.not_delivered() => last = Some(e),
+                answer => return answer,
+            }
+        }
+        Err(last.unwrap_or_else(|| RuntimeClientError::Unavailable("no runtime".into())))
     }
 
     async fn call<T: DeserializeOwned>(
@@ -304,13 +342,17 @@ impl RuntimeClient {
         self.call(call).await
     }
 
-    /// `GET /health/live` on the runtime (used by experience readiness).
+    /// `GET /health/live` on the runtime replicas: fine when one of them is live (used by
+    /// experience readiness).
     pub async fn live(&self) -> Result<(), RuntimeClientError> {
-        let sent = self
-            .http
-            .get(format!("{}/health/live", self.base_url))
-            .send()
-            .await;
-        read(sent).await.map(|_| ())
+        let mut last = None;
+        for base in self.rotation() {
+            let sent = self.http.get(format!("{base}/health/live")).send().await;
+            match read(sent).await {
+                Ok(_) => return Ok(()),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| RuntimeClientError::Unavailable("no runtime".into())))
     }
 }

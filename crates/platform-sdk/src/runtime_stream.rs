@@ -74,19 +74,36 @@ impl RuntimeClient {
         session_id: &str,
         after: i64,
     ) -> Result<SessionStream, RuntimeClientError> {
-        let res = self
-            .stream_http
-            .get(format!(
-                "{}/api/session/{}/stream",
-                self.base_url,
-                encode_segment(session_id)
-            ))
-            .query(&[("tenant_id", tenant_id), ("after", &after.to_string())])
-            .header(REQUEST_ID_HEADER, request_id)
-            .bearer_auth(self.service_token()?)
-            .send()
-            .await
-            .map_err(|e| RuntimeClientError::Unavailable(e.to_string()))?;
+        let token = self.service_token()?;
+        let mut last = None;
+        let mut answered = None;
+        for base in self.rotation() {
+            let sent = self
+                .stream_http
+                .get(format!(
+                    "{base}/api/session/{}/stream",
+                    encode_segment(session_id)
+                ))
+                .query(&[("tenant_id", tenant_id), ("after", &after.to_string())])
+                .header(REQUEST_ID_HEADER, request_id)
+                .bearer_auth(&token)
+                .send()
+                .await;
+            match sent {
+                Ok(res) => {
+                    answered = Some(res);
+                    break;
+                }
+                // Not reached at all: the next replica serves the same log.
+                Err(e) if e.is_connect() => last = Some(e.to_string()),
+                Err(e) => return Err(RuntimeClientError::Unavailable(e.to_string())),
+            }
+        }
+        let Some(res) = answered else {
+            return Err(RuntimeClientError::Unavailable(
+                last.unwrap_or_else(|| "no runtime".into()),
+            ));
+        };
         if !res.status().is_success() {
             read(Ok(res)).await?;
             return Err(RuntimeClientError::Protocol("stream refused".into()));

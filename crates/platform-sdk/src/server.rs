@@ -19,11 +19,17 @@
 //! test can read it back from the server side.
 //!
 //! Shutdown is a future the caller passes in: [`os_signal`] (SIGTERM or Ctrl-C) in the binaries,
-//! anything else — a oneshot, say — in a test that wants to stop an app and watch it stop.
+//! anything else — a oneshot, say — in a test that wants to stop an app and watch it stop. When
+//! it completes the server first drains (`server.drain_secs`): [`Draining`] is set, so readiness
+//! answers 503 and a load balancer takes the replica out, while every request is still served;
+//! then the service's hook runs and the server stops.
 
 use std::future::Future;
 use std::net::TcpListener;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
@@ -48,6 +54,22 @@ pub type OnShutdown =
 pub struct AcceptedSocket {
     /// `TCP_NODELAY` is on.
     pub nodelay: bool,
+}
+
+/// Set once shutdown has begun (app data of every app [`serve`] runs): readiness fails from then
+/// on. Available to handlers as `web::Data<Draining>`.
+#[derive(Debug, Clone, Default)]
+pub struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    /// Shutdown has begun.
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn set(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// How to run one plane's server: the shared settings, its metrics, and when to stop.
@@ -141,14 +163,17 @@ where
         on_shutdown,
     } = options;
     let metrics = web::Data::new(metrics);
+    let draining = web::Data::new(Draining::default());
     let body_limit = settings.body_limit_bytes;
     let send_buffer = settings.socket_send_buffer_bytes;
+    let draining_app = draining.clone();
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(crate::http::refuse_nul_middleware))
             .wrap(from_fn(metrics_middleware))
             .wrap(from_fn(request_id_middleware))
             .app_data(metrics.clone())
+            .app_data(draining_app.clone())
             .configure(|cfg| configure_extractors(cfg, body_limit))
             .configure(configure.clone())
             .default_service(web::to(not_found))
@@ -172,8 +197,18 @@ where
     }
     let server = server.listen(listener)?.disable_signals().run();
     let handle = server.handle();
+    let drain = Duration::from_secs(settings.drain_secs);
     tokio::spawn(async move {
         shutdown.await;
+        draining.set();
+        if !drain.is_zero() {
+            tracing::info!(
+                service,
+                secs = drain.as_secs(),
+                "draining: not ready, still serving"
+            );
+            tokio::time::sleep(drain).await;
+        }
         tracing::info!(service, "shutting down");
         if let Some(hook) = on_shutdown {
             hook().await;

@@ -40,6 +40,10 @@ pub struct ServerSettings {
     pub workers: Option<usize>,
     /// Seconds in-flight requests get to finish on SIGTERM.
     pub shutdown_timeout_secs: u64,
+    /// Seconds between SIGTERM and the start of the shutdown during which `/health/ready`
+    /// answers 503 `draining` while everything is still served, so a load balancer stops sending
+    /// new work first (default 0: stop at once).
+    pub drain_secs: u64,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     /// Kernel send buffer per accepted connection, bytes (default: the OS's auto-tuning). A
@@ -57,6 +61,7 @@ impl ServerSettings {
             body_limit_bytes: 64 * 1024,
             workers: None,
             shutdown_timeout_secs: 30,
+            drain_secs: 0,
             trust_forwarded_for: false,
             socket_send_buffer_bytes: None,
         }

@@ -142,3 +142,64 @@ async fn injected_shutdown_runs_the_hook_lets_in_flight_requests_finish_and_stop
         "still accepting after it stopped"
     );
 }
+
+async fn ready(draining: web::Data<server::Draining>) -> HttpResponse {
+    platform_sdk::operational::readiness(&draining, &[("database", true)])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draining_server_is_not_ready_but_still_serves_then_stops() {
+    let drain = ServerSettings {
+        drain_secs: 2,
+        ..settings()
+    };
+    let listener = server::bind(&drain).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (hook_ran, mut hook) = oneshot::channel::<()>();
+    let options = ServerOptions::new("test", &drain, Metrics::new("test"))
+        .shutdown_on(async move {
+            let _ = stopped.await;
+        })
+        .on_shutdown(move || async move {
+            let _ = hook_ran.send(());
+        });
+    let running = tokio::spawn(
+        server::serve(listener, options, |cfg| {
+            cfg.route("/ready", web::get().to(ready))
+                .route("/nodelay", web::get().to(nodelay));
+        })
+        .unwrap(),
+    );
+    let url = format!("http://{addr}/ready");
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
+    let asked = tokio::time::Instant::now();
+    stop.send(()).unwrap();
+    // Readiness turns to 503 `draining` (at once: poll until it does) ...
+    let body: serde_json::Value = loop {
+        let response = reqwest::get(&url).await.unwrap();
+        if response.status() == 503 {
+            break response.json().await.unwrap();
+        }
+        assert!(asked.elapsed() < DEADLINE, "readiness never failed");
+        tokio::task::yield_now().await;
+    };
+    assert_eq!(body["status"], "draining", "{body}");
+    // ... while other requests are still served and the hook has not run yet.
+    let served = reqwest::get(format!("http://{addr}/nodelay"))
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200);
+    assert!(
+        hook.try_recv().is_err(),
+        "the hook ran before the drain ended"
+    );
+    // Then the drain ends: the hook runs and the server stops, no earlier than the drain time.
+    tokio::time::timeout(DEADLINE, running)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(asked.elapsed() >= Duration::from_secs(2));
+    assert!(hook.try_recv().is_ok());
+}

@@ -65,7 +65,8 @@ impl Default for Settings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct RuntimeSettings {
-    /// Base URL.
+    /// Base URL; several runtime replicas separated by commas (calls go round robin and move
+    /// to the next replica when one cannot be reached).
     pub url: String,
     /// Timeout of every call, milliseconds.
     pub timeout_ms: u64,

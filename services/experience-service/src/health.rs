@@ -2,6 +2,7 @@
 //! check: database, state store and the runtime.
 
 use actix_web::{web, HttpResponse};
+use platform_sdk::server::Draining;
 use utoipa::OpenApi as _;
 
 use crate::startup::AppState;
@@ -17,16 +18,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Database, state store and runtime answer.
-#[utoipa::path(get, path = "/health/ready", responses((status = 200, description = "ready"), (status = 503, description = "a dependency is down")))]
-pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
+#[utoipa::path(get, path = "/health/ready", responses((status = 200, description = "ready"), (status = 503, description = "a dependency is down, or the replica is draining")))]
+pub async fn ready(state: web::Data<AppState>, draining: web::Data<Draining>) -> HttpResponse {
     let (database, store, runtime) = tokio::join!(
         platform_sdk::db::ping(&state.pool),
         state.store.ping(),
         state.runtime.live()
     );
-    platform_sdk::operational::readiness(&[
-        ("database", database.is_ok()),
-        ("state_store", store.is_ok()),
-        ("runtime", runtime.is_ok()),
-    ])
+    platform_sdk::operational::readiness(
+        &draining,
+        &[
+            ("database", database.is_ok()),
+            ("state_store", store.is_ok()),
+            ("runtime", runtime.is_ok()),
+        ],
+    )
 }

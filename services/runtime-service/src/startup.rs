@@ -13,7 +13,7 @@ use platform_sdk::metrics::Metrics;
 use platform_sdk::security_guard::KeyRing;
 use platform_sdk::server::{self, ServerOptions};
 use platform_sdk::settings::resolve_secret;
-use platform_sdk::state_surface::{self, StateSurface};
+use platform_sdk::state_surface::{self, StateBackend, StateSurface};
 use platform_sdk::traffic_cop::IntentVerifier;
 use sqlx::AnyPool;
 
@@ -155,6 +155,10 @@ impl Application {
             );
         }
         executions.keep_leases();
+        if settings.state.backend == StateBackend::Redis {
+            // Replicas share one Redis: live events travel between them (SPEC §17).
+            events.connect_bus(surface.store().clone(), executions.owner_id().to_owned());
+        }
         tracing::info!(
             owner_id = executions.owner_id(),
             lease_ms = settings.executions.lease_ms,

@@ -6,8 +6,14 @@
 //! `event_id`, so nothing falls between the two. A cursor older than the retained log yields an
 //! `EVENTS_LOST` event (the client reloads history) and the feed continues from the oldest
 //! retained event; a cursor beyond the newest event (an id the session never issued) yields
-//! `EVENTS_LOST` too and the feed continues from the newest event, so nothing after it is lost. A subscriber that lags behind the live buffer re-reads from the log. A
-//! [`FeedItem::Ping`] every 15 s keeps idle connections alive through proxies.
+//! `EVENTS_LOST` too and the feed continues from the newest event, so nothing after it is lost.
+//!
+//! Ids are gap-free per session, and id `n + 1` is only ever stored after `n` is committed, so a
+//! live event beyond `cursor + 1` (another replica's event overtaken by ours, or one the bus
+//! lost) means the ones in between are in the log already: the follower reads them from there
+//! first. A follower that lags behind the live buffer, or is told the bus was down, re-reads
+//! from the log too. A [`FeedItem::Ping`] every 15 s keeps idle connections alive through
+//! proxies.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +22,7 @@ use platform_sdk::agent_wire::{event_types, SessionEvent};
 use platform_sdk::time_util::rfc3339_now;
 use tokio::sync::{broadcast, mpsc};
 
+use super::log::Live;
 use super::{storage, EventLog};
 use crate::error::RuntimeError;
 
@@ -136,7 +143,7 @@ impl Feed {
         Ok(())
     }
 
-    async fn run(mut self, mut live: broadcast::Receiver<SessionEvent>) -> Result<(), sqlx::Error> {
+    async fn run(mut self, mut live: broadcast::Receiver<Live>) -> Result<(), sqlx::Error> {
         self.check_lost().await?;
         if !self.backlog().await? {
             return Ok(());
@@ -146,12 +153,16 @@ impl Feed {
         loop {
             tokio::select! {
                 received = live.recv() => match received {
-                    Ok(event) => {
+                    Ok(Live::Event(event)) => {
+                        let gap = event.event_id > self.cursor + 1;
+                        if gap && !self.backlog().await? {
+                            return Ok(());
+                        }
                         if !self.send(&event).await {
                             return Ok(());
                         }
                     }
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                    Ok(Live::Resync) | Err(broadcast::error::RecvError::Lagged(_)) => {
                         if !self.backlog().await? {
                             return Ok(());
                         }

@@ -1,20 +1,24 @@
 //! The event log service: every event is appended to the durable per-session log first, then
-//! fanned out live to the subscribers of its session in this process. A per-session lock (striped) keeps the
-//! live order equal to the `event_id` order, so a subscriber that reads the log and then the live
-//! feed can de-duplicate by id alone. Reads of the log (pages, and the live follow in
-//! [`super::follow`]) go through here too, so nothing outside this folder touches its SQL.
+//! fanned out live to the subscribers of its session in this process and, through the
+//! [`super::bus`], to the other replicas. A per-session lock (striped) keeps this process's live
+//! order equal to the `event_id` order; events of other replicas may arrive out of that order, so
+//! a follower de-duplicates by id and fills any gap from the log. Reads of the log (pages, and the
+//! live follow in [`super::follow`]) go through here too, so nothing outside this folder touches
+//! its SQL.
 
 use std::collections::HashMap;
 use std::hash::{Hash as _, Hasher as _};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use std::time::Duration;
 
 use platform_sdk::agent_wire::SessionEvent;
+use platform_sdk::state_surface::StateStore;
 use platform_sdk::time_util::now_ms;
 use sqlx::AnyPool;
 use tokio::sync::{broadcast, watch};
 
+use super::bus::{self, Bus};
 use super::{storage, StreamScope};
 use crate::error::RuntimeError;
 
@@ -25,10 +29,21 @@ const CHANNEL_CAPACITY: usize = 1024;
 /// Most events one page of a session's log holds.
 const SESSION_PAGE: i64 = 1000;
 
+/// What a session's live channel carries.
+#[derive(Debug, Clone)]
+pub(super) enum Live {
+    /// An event, just appended here or on another replica.
+    Event(SessionEvent),
+    /// Events may have been missed (the bus was down): read the log.
+    Resync,
+}
+
 /// Appends, fans out and reads events.
 pub struct EventLog {
     pub(super) pool: AnyPool,
-    channels: Mutex<HashMap<String, broadcast::Sender<SessionEvent>>>,
+    channels: Mutex<HashMap<String, broadcast::Sender<Live>>>,
+    /// Fan-out to other replicas; unset in the embedded default (one process).
+    bus: OnceLock<Bus>,
     locks: Vec<tokio::sync::Mutex<()>>,
     /// Flips to `true` when the service shuts down: every live follow ends, so the graceful
     /// shutdown does not wait on streams that would otherwise stay open for good.
@@ -42,8 +57,53 @@ impl EventLog {
             pool,
             channels: Mutex::new(HashMap::new()),
             locks: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+            bus: OnceLock::new(),
             closing: watch::channel(false).0,
         })
+    }
+
+    /// Shares live events with the other replicas over `store`'s publish/subscribe; `origin`
+    /// names this replica. Call once, at start, when the store is shared (Redis).
+    pub fn connect_bus(self: &Arc<Self>, store: Arc<dyn StateStore>, origin: String) {
+        let _ = self.bus.set(bus::start(self, store, origin));
+    }
+
+    /// Delivers an event appended by another replica to this process's followers.
+    pub(super) fn deliver(&self, session_id: &str, event: SessionEvent) {
+        if let Ok(mut channels) = self.channels.lock() {
+            if let Some(tx) = channels.get(session_id) {
+                if tx.send(Live::Event(event)).is_err() {
+                    channels.remove(session_id);
+                }
+            }
+        }
+    }
+
+    /// Tells every follower in this process to re-read the log (events may have been missed).
+    pub(super) fn resync_all(&self) {
+        if let Ok(mut channels) = self.channels.lock() {
+            channels.retain(|_, tx| tx.send(Live::Resync).is_ok());
+        }
+    }
+
+    /// Delivers freshly stored events here and publishes them to the other replicas. Called
+    /// under the session's stripe lock, so both keep the id order.
+    fn fan_out(&self, session_id: &str, stored: &[SessionEvent]) {
+        if let Ok(mut channels) = self.channels.lock() {
+            if let Some(tx) = channels.get(session_id) {
+                for event in stored {
+                    if tx.send(Live::Event(event.clone())).is_err() {
+                        channels.remove(session_id);
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(bus) = self.bus.get() {
+            for event in stored {
+                bus.publish(session_id, Some(event));
+            }
+        }
     }
 
     /// Ends every live follow (shutdown); appends and reads keep working.
@@ -85,13 +145,7 @@ impl EventLog {
             now_ms(),
         )
         .await?;
-        if let Ok(mut channels) = self.channels.lock() {
-            if let Some(tx) = channels.get(session_id) {
-                if tx.send(event.clone()).is_err() {
-                    channels.remove(session_id);
-                }
-            }
-        }
+        self.fan_out(session_id, std::slice::from_ref(&event));
         Ok(event)
     }
 
@@ -113,21 +167,12 @@ impl EventLog {
             now_ms(),
         )
         .await?;
-        if let Ok(mut channels) = self.channels.lock() {
-            if let Some(tx) = channels.get(session_id) {
-                for event in &stored {
-                    if tx.send(event.clone()).is_err() {
-                        channels.remove(session_id);
-                        break;
-                    }
-                }
-            }
-        }
+        self.fan_out(session_id, &stored);
         Ok(stored)
     }
 
     /// Live events of a session from now on.
-    pub(super) fn subscribe(&self, session_id: &str) -> broadcast::Receiver<SessionEvent> {
+    pub(super) fn subscribe(&self, session_id: &str) -> broadcast::Receiver<Live> {
         match self.channels.lock() {
             Ok(mut channels) => channels
                 .entry(session_id.to_owned())
@@ -166,10 +211,18 @@ impl EventLog {
     ) -> Result<(), RuntimeError> {
         let _ordered = self.stripe(session_id).lock().await;
         storage::move_session(&self.pool, session_id, from_tenant, to_tenant).await?;
+        self.end_follows(session_id);
+        if let Some(bus) = self.bus.get() {
+            bus.publish(session_id, None);
+        }
+        Ok(())
+    }
+
+    /// Ends this process's live followers of a session.
+    pub(super) fn end_follows(&self, session_id: &str) {
         if let Ok(mut channels) = self.channels.lock() {
             channels.remove(session_id);
         }
-        Ok(())
     }
 
     /// Deletes events older than the retention, every half retention (at most hourly); runs
