@@ -98,6 +98,8 @@ pub struct Service {
     child: Child,
     /// Its address.
     pub addr: SocketAddr,
+    /// A runtime's replica id (the owner id of its execution leases), from its start-up log.
+    pub replica_id: Option<String>,
     name: &'static str,
     env: Vec<(String, String)>,
 }
@@ -119,6 +121,7 @@ impl Service {
         let mut child = cmd.spawn().expect("spawn service");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
+        let mut replica_id = None;
         let addr = tokio::time::timeout(Duration::from_secs(60), async {
             while let Some(line) = lines.next_line().await.expect("read stdout") {
                 let Ok(v) = serde_json::from_str::<Value>(&line) else {
@@ -129,6 +132,9 @@ impl Service {
                         .or_else(|| v.get("fields").and_then(|f| f.get(k)))
                         .cloned()
                 };
+                if let Some(owner) = field("owner_id").and_then(|o| o.as_str().map(str::to_owned)) {
+                    replica_id = Some(owner);
+                }
                 if field("message")
                     .and_then(|m| m.as_str().map(str::to_owned))
                     .as_deref()
@@ -156,6 +162,7 @@ impl Service {
         Self {
             child,
             addr,
+            replica_id,
             name,
             env,
         }
@@ -371,6 +378,14 @@ impl Stack {
         let mut env = self.experience_env.clone();
         env.retain(|(k, _)| k != "APP__SERVER__PORT");
         env.push(("APP__SERVER__PORT".into(), "0".into()));
+        Service::start("experience-service", env).await
+    }
+
+    /// Starts another experience replica sharing this stack's database and store, calling these
+    /// runtime replicas (a round-robin list, SPEC §17).
+    pub async fn experience_for(&self, runtimes: &[&Service]) -> Service {
+        let urls: Vec<String> = runtimes.iter().map(|r| r.url("")).collect();
+        let env = with_env(&self.experience_env(), "APP__RUNTIME__URL", &urls.join(","));
         Service::start("experience-service", env).await
     }
 

@@ -9,7 +9,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::Stack;
+use crate::{Service, Stack};
 
 /// An open agent socket.
 pub struct Ws {
@@ -27,7 +27,12 @@ pub enum Ended {
 
 /// Opens the agent socket; `Err(status)` when the server refused the upgrade.
 pub async fn connect(stack: &Stack, query: &str) -> Result<Ws, u16> {
-    let url = format!("ws://{}/api/runtime/agent?{query}", stack.experience.addr);
+    connect_to(&stack.experience, query).await
+}
+
+/// Opens the agent socket on one experience replica; `Err(status)` when it refused the upgrade.
+pub async fn connect_to(experience: &Service, query: &str) -> Result<Ws, u16> {
+    let url = format!("ws://{}/api/runtime/agent?{query}", experience.addr);
     match tokio_tungstenite::connect_async(url).await {
         Ok((inner, _)) => Ok(Ws { inner }),
         Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
