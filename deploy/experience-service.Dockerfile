@@ -40,7 +40,8 @@ ENV APP__SERVER__HOST=0.0.0.0 \
 # Numeric user so Kubernetes' runAsNonRoot can verify it.
 USER 10001:10001
 EXPOSE 8001
-# The service drains in-flight requests on SIGTERM; give it ~30s
+# On SIGTERM the service drains (server.drain_secs of 503 readiness), then lets in-flight
+# requests finish (30 s): give it more than drain + 30 s
 # (compose: stop_grace_period, k8s: terminationGracePeriodSeconds).
 STOPSIGNAL SIGTERM
 # No HEALTHCHECK: the image has no curl/wget. Probes are GET /health/live and

@@ -59,3 +59,15 @@ elif [[ "${CI:-}" == "true" ]]; then
 else
   echo "!!! SKIPPING the schema fuzzer: python3 with venv and pip is not installed."
 fi
+
+# Offline check of deploy/: Compose and Kubernetes schemas, cross-file consistency, nginx -t when
+# nginx is installed (scripts/check-deploy.sh; needs python3 + pip).
+if command -v python3 >/dev/null && python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  echo "==> deploy/ files (scripts/check-deploy.sh)"
+  scripts/check-deploy.sh
+elif [[ "${CI:-}" == "true" ]]; then
+  echo "CI=true and python3 with venv/pip is missing: the deploy check cannot run" >&2
+  exit 1
+else
+  echo "!!! SKIPPING the deploy/ check: python3 with venv and pip is not installed."
+fi
