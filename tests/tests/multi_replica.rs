@@ -192,6 +192,45 @@ mod production {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_safety_answer_through_another_runtime_reaches_the_owner() {
+        let replicas = Replicas::start(Options::default()).await;
+        let stack = &replicas.stack;
+        let (experience_a, experience_b) = replicas.pinned_experiences().await;
+        let (_, _, login) = stack.register().await;
+        let token = s(&login, "access_token");
+        let session = s(&login, "session_id");
+        let query = format!("access_token={token}&session_id={session}");
+        let mut on_a = opened(&experience_a, &query).await;
+        let mut on_b = opened(&experience_b, &query).await;
+        // The turn runs on runtime A and waits for a human ...
+        on_a.send(json!({"type": "intent", "intent": "please run the invoice approval workflow", "agent_type": "liaison", "metadata": {"pillar": "operations"}}))
+            .await;
+        let pending = on_b.until("SAFETY_APPROVAL_PENDING").await;
+        let hook = pending.last().unwrap()["data"]["hook_id"].clone();
+        // ... a wrong hook id through runtime B is a definite "unknown" ...
+        on_b.send(json!({"type": "safety_response", "hook_id": "hook-that-is-not-there", "response_type": "approval", "approved": true}))
+            .await;
+        let refused = on_b.next().await;
+        assert_eq!(refused["type"], "error", "{refused}");
+        assert_eq!(refused["code"], "unknown_hook", "{refused}");
+        // ... and the right one, answered through runtime B, reaches the hook on runtime A.
+        on_b.send(json!({"type": "safety_response", "hook_id": hook, "response_type": "approval", "approved": true}))
+            .await;
+        let finished = on_b.until_finished().await;
+        assert!(
+            finished.iter().all(|f| f["type"] != "error"),
+            "{finished:?}"
+        );
+        assert_eq!(
+            finished.last().unwrap()["event_type"],
+            "EXECUTION_COMPLETED",
+            "{finished:?}"
+        );
+        let seen_a = on_a.until_finished().await;
+        assert_eq!(seen_a.last().unwrap()["event_type"], "EXECUTION_COMPLETED");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn logout_on_one_replica_closes_the_sockets_of_the_other_at_once() {
         let replicas = Replicas::start(Options::default()).await;
         let stack = &replicas.stack;

@@ -156,8 +156,13 @@ impl Application {
         }
         executions.keep_leases();
         if settings.state.backend == StateBackend::Redis {
-            // Replicas share one Redis: live events travel between them (SPEC §17).
+            // Replicas share one Redis: live events and safety answers travel between them
+            // (SPEC §17).
             events.connect_bus(surface.store().clone(), executions.owner_id().to_owned());
+            executions
+                .connect_relay(surface.store().clone())
+                .await
+                .map_err(|e| anyhow::anyhow!("subscribing to execution control: {e}"))?;
         }
         tracing::info!(
             owner_id = executions.owner_id(),

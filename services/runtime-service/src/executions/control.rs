@@ -1,8 +1,9 @@
 //! The live controls of running executions: each one started here has a cancel signal and, while
 //! it waits for a human, one pending safety hook. A cancel or a safety answer reaches the running
-//! turn through these; an execution not running in this process (its process died, or another
-//! replica runs it) is settled directly in storage, and its runner, if alive, stops at its next
-//! lease renewal.
+//! turn through these. A cancel of an execution not running in this process (its process died,
+//! or another replica runs it) is settled directly in storage, and its runner, if alive, stops at
+//! its next lease renewal; a safety answer for one another live replica runs is relayed to it
+//! ([`super::relay`]).
 
 use std::sync::{Arc, Mutex};
 
@@ -155,24 +156,60 @@ impl Executions {
                 record.status.as_str()
             )));
         }
-        let control = self
-            .control(execution_id)
-            .ok_or(RuntimeError::NotFound("safety hook"))?;
+        if self.control(execution_id).is_some() {
+            return match self.deliver_answer(execution_id, answer) {
+                true => Ok(record),
+                false => Err(RuntimeError::NotFound("safety hook")),
+            };
+        }
+        let owner = store::owner_of(&self.pool, execution_id).await?;
+        match owner {
+            Some(owner) if self.relay_answer(&owner, execution_id, answer).await => Ok(record),
+            _ => Err(RuntimeError::NotFound("safety hook")),
+        }
+    }
+
+    /// Hands `answer` to the pending hook of an execution running here; false when the hook is
+    /// not there (another id, already answered, or not running here).
+    pub(super) fn deliver_answer(&self, execution_id: &str, answer: SafetyAnswer) -> bool {
+        let Some(control) = self.control(execution_id) else {
+            return false;
+        };
         let sender = {
-            let mut hook = control
-                .hook
-                .lock()
-                .map_err(|_| RuntimeError::Internal(anyhow::anyhow!("hook lock poisoned")))?;
+            let Ok(mut hook) = control.hook.lock() else {
+                return false;
+            };
             match hook.take() {
                 Some((id, tx)) if id == answer.hook_id => tx,
                 other => {
                     *hook = other;
-                    return Err(RuntimeError::NotFound("safety hook"));
+                    return false;
                 }
             }
         };
-        let _ = sender.send(answer);
-        Ok(record)
+        sender.send(answer).is_ok()
+    }
+
+    /// Relays `answer` to the replica `owner` that runs the execution; false when there is no
+    /// relay (one process), the owner is this replica, or it did not take the answer.
+    async fn relay_answer(&self, owner: &str, execution_id: &str, answer: SafetyAnswer) -> bool {
+        match self.relay.get() {
+            Some(relay) if owner != self.owner_id => {
+                relay.answer(owner, execution_id, answer).await
+            }
+            _ => false,
+        }
+    }
+
+    /// Shares safety answers with the other replicas over `store` (call once, at start, when
+    /// the store is shared).
+    pub async fn connect_relay(
+        self: &Arc<Self>,
+        store: Arc<dyn platform_sdk::state_surface::StateStore>,
+    ) -> Result<(), RuntimeError> {
+        let relay = super::relay::Relay::start(self, store).await?;
+        let _ = self.relay.set(relay);
+        Ok(())
     }
 
     async fn answer_hook_in_session(
@@ -196,13 +233,38 @@ impl Executions {
                         .lock()
                         .is_ok_and(|h| h.as_ref().is_some_and(|(id, _)| *id == answer.hook_id))
             })
-            .map(|(id, _)| id.clone())
-            .ok_or(RuntimeError::UnknownHook)?;
+            .map(|(id, _)| id.clone());
+        let Some(execution_id) = execution_id else {
+            return self
+                .answer_remote_hook_in_session(contract, session_id, answer)
+                .await;
+        };
         self.answer_hook(contract, &execution_id, answer)
             .await
             .map_err(|e| match e {
                 RuntimeError::NotFound(_) => RuntimeError::UnknownHook,
                 other => other,
             })
+    }
+
+    /// The hook is not held here: ask the replicas running the session's waiting executions.
+    async fn answer_remote_hook_in_session(
+        &self,
+        contract: &Contract,
+        session_id: &str,
+        answer: SafetyAnswer,
+    ) -> Result<ExecutionRecord, RuntimeError> {
+        let waiting =
+            store::awaiting_in_session(&self.pool, &contract.tenant_id, session_id).await?;
+        for (execution_id, owner) in waiting {
+            let Some(owner) = owner else { continue };
+            if self
+                .relay_answer(&owner, &execution_id, answer.clone())
+                .await
+            {
+                return self.get(&contract.tenant_id, &execution_id).await;
+            }
+        }
+        Err(RuntimeError::UnknownHook)
     }
 }

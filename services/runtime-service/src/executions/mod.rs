@@ -8,11 +8,13 @@
 //! - [`runner`]: one turn, start to finish.
 //! - [`progress`]: the runner's status changes and the events they emit.
 //! - [`lease`]: ownership across replicas: lease renewal and the sweep of lost executions.
+//! - [`relay`]: safety answers for executions another replica runs.
 //! - [`storage`]: the `executions` table.
 
 pub mod control;
 pub mod lease;
 mod progress;
+pub mod relay;
 pub mod routes;
 pub mod runner;
 pub mod service;

@@ -86,6 +86,8 @@ pub struct Executions {
     pub(super) metrics: platform_sdk::metrics::Metrics,
     pub(super) owner_id: String,
     pub(super) lease: Duration,
+    /// Safety answers to and from other replicas; unset in the embedded default.
+    pub(super) relay: std::sync::OnceLock<Arc<super::relay::Relay>>,
 }
 
 fn fingerprint(payload: &SubmitIntentPayload) -> Result<String, RuntimeError> {
@@ -111,6 +113,7 @@ impl Executions {
             metrics: deps.metrics,
             owner_id: uuid::Uuid::new_v4().to_string(),
             lease: deps.lease,
+            relay: std::sync::OnceLock::new(),
         })
     }
 

@@ -216,3 +216,28 @@ pub async fn fail_owned(
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The replica that owns an execution (its lease holder), if any.
+pub async fn owner_of(pool: &AnyPool, id: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar::<_, Option<String>>("SELECT owner_id FROM executions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map(Option::flatten)
+}
+
+/// Executions of a session waiting for a human, with their owners.
+pub async fn awaiting_in_session(
+    pool: &AnyPool,
+    tenant_id: &str,
+    session_id: &str,
+) -> Result<Vec<(String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as::<_, (String, Option<String>)>(
+        "SELECT id, owner_id FROM executions WHERE tenant_id = $1 AND session_id = $2 \
+         AND status = 'awaiting_approval'",
+    )
+    .bind(tenant_id)
+    .bind(session_id)
+    .fetch_all(pool)
+    .await
+}

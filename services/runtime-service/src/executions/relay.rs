@@ -1,0 +1,187 @@
+//! Safety answers for executions another replica runs (SPEC §17): a pending safety hook lives in
+//! the memory of the replica that owns the execution, but the answer may arrive at any replica
+//! (experience calls the runtimes round robin). The receiving replica looks the owner up in SQL
+//! and relays the answer over the State Surface's publish/subscribe (Redis); the owner delivers it
+//! to its hook and replies whether it was there, so the caller still gets a definite `200` or
+//! `404 unknown_hook`. An owner that does not reply in time is gone: its lease expires and a sweep
+//! fails the execution, and the answer is refused as unknown.
+//!
+//! One channel for the whole deployment; each message names the replica it is for. The embedded
+//! default has one process and no relay.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use platform_sdk::agent_wire::SafetyAnswer;
+use platform_sdk::state_surface::StateStore;
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use super::Executions;
+
+/// The channel (the store adds its key prefix).
+const CHANNEL: &str = "execution-control";
+/// How long the asking replica waits for the owner's reply.
+const REPLY_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Message {
+    /// Deliver `answer` to the hook of `execution_id`, which `to` runs.
+    Answer {
+        to: String,
+        from: String,
+        request_id: String,
+        execution_id: String,
+        answer: SafetyAnswer,
+    },
+    /// Whether the hook was there and took the answer.
+    Reply {
+        to: String,
+        request_id: String,
+        delivered: bool,
+    },
+}
+
+/// The relay of one replica.
+pub struct Relay {
+    store: Arc<dyn StateStore>,
+    origin: String,
+    pending: Mutex<HashMap<String, oneshot::Sender<bool>>>,
+}
+
+impl Relay {
+    /// Subscribes (before returning, so no reply can be missed) and starts delivering relayed
+    /// answers to `executions`' hooks.
+    pub async fn start(
+        executions: &Arc<Executions>,
+        store: Arc<dyn StateStore>,
+    ) -> Result<Arc<Self>, platform_sdk::state_surface::StateError> {
+        let relay = Arc::new(Self {
+            store: store.clone(),
+            origin: executions.owner_id().to_owned(),
+            pending: Mutex::new(HashMap::new()),
+        });
+        let subscription = store.subscribe(CHANNEL).await?;
+        tokio::spawn(listen(
+            Arc::downgrade(executions),
+            Arc::downgrade(&relay),
+            store,
+            subscription,
+        ));
+        Ok(relay)
+    }
+
+    /// Asks `owner` to deliver `answer` to the hook of `execution_id`; true when it did.
+    pub async fn answer(&self, owner: &str, execution_id: &str, answer: SafetyAnswer) -> bool {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.insert(request_id.clone(), tx);
+        }
+        let message = Message::Answer {
+            to: owner.to_owned(),
+            from: self.origin.clone(),
+            request_id: request_id.clone(),
+            execution_id: execution_id.to_owned(),
+            answer,
+        };
+        let delivered = match self.send(&message).await {
+            true => matches!(tokio::time::timeout(REPLY_TIMEOUT, rx).await, Ok(Ok(true))),
+            false => false,
+        };
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.remove(&request_id);
+        }
+        delivered
+    }
+
+    async fn send(&self, message: &Message) -> bool {
+        let Ok(text) = serde_json::to_string(message) else {
+            return false;
+        };
+        match self.store.publish(CHANNEL, &text).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not relay a safety answer");
+                false
+            }
+        }
+    }
+
+    fn replied(&self, request_id: &str, delivered: bool) {
+        let waiting = self
+            .pending
+            .lock()
+            .ok()
+            .and_then(|mut p| p.remove(request_id));
+        if let Some(tx) = waiting {
+            let _ = tx.send(delivered);
+        }
+    }
+}
+
+/// Delivers the messages meant for this replica, subscribing again whenever the subscription
+/// ends (meanwhile relayed answers time out and are refused), until the relay is dropped.
+async fn listen(
+    executions: Weak<Executions>,
+    relay: Weak<Relay>,
+    store: Arc<dyn StateStore>,
+    mut subscription: platform_sdk::state_surface::Subscription,
+) {
+    loop {
+        deliver_all(&executions, &relay, &mut subscription).await;
+        tracing::warn!("the execution control subscription ended; subscribing again");
+        let mut backoff = Duration::from_millis(100);
+        subscription = loop {
+            if relay.strong_count() == 0 {
+                return;
+            }
+            match store.subscribe(CHANNEL).await {
+                Ok(subscription) => break subscription,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not subscribe to execution control");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        };
+    }
+}
+
+async fn deliver_all(
+    executions: &Weak<Executions>,
+    relay: &Weak<Relay>,
+    subscription: &mut platform_sdk::state_surface::Subscription,
+) {
+    while let Some(text) = subscription.next().await {
+        let (Some(executions), Some(relay)) = (executions.upgrade(), relay.upgrade()) else {
+            return;
+        };
+        match serde_json::from_str::<Message>(&text) {
+            Ok(Message::Answer {
+                to,
+                from,
+                request_id,
+                execution_id,
+                answer,
+            }) if to == relay.origin => {
+                let delivered = executions.deliver_answer(&execution_id, answer);
+                let reply = Message::Reply {
+                    to: from,
+                    request_id,
+                    delivered,
+                };
+                relay.send(&reply).await;
+            }
+            Ok(Message::Reply {
+                to,
+                request_id,
+                delivered,
+            }) if to == relay.origin => relay.replied(&request_id, delivered),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "dropped an unreadable control message"),
+        }
+    }
+}
