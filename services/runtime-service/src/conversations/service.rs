@@ -4,7 +4,7 @@
 
 use platform_sdk::agent_wire::{ConversationList, MessageList};
 use platform_sdk::page::{Cursor, PageRequest};
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 
 use super::storage as store;
 use crate::error::RuntimeError;
@@ -18,25 +18,6 @@ pub struct Owner<'a> {
     pub user_id: Option<&'a str>,
     /// Session the conversation started in.
     pub session_id: &'a str,
-}
-
-/// One message to append.
-#[derive(Debug, Clone, Copy)]
-pub struct NewMessage<'a> {
-    /// Conversation.
-    pub conversation_id: &'a str,
-    /// Tenant.
-    pub tenant_id: &'a str,
-    /// `user` or `assistant`.
-    pub role: &'a str,
-    /// Text.
-    pub content: &'a str,
-    /// The agent that wrote it (assistant messages).
-    pub agent_id: Option<&'a str>,
-    /// The execution it belongs to.
-    pub execution_id: Option<&'a str>,
-    /// When, epoch ms.
-    pub now: i64,
 }
 
 /// Conversation history over SQL.
@@ -77,9 +58,10 @@ impl Conversations {
     }
 
     /// The conversation a turn is recorded in: the requested one (continued when `known`,
-    /// created when free), else a fresh one; it now sticks to `agent_id`.
+    /// created when free), else a fresh one; it now sticks to `agent_id`. Runs on `conn`, so a
+    /// caller can make it part of its transaction.
     pub async fn open(
-        &self,
+        conn: &mut AnyConnection,
         owner: Owner<'_>,
         requested: Option<&str>,
         known: bool,
@@ -87,27 +69,13 @@ impl Conversations {
         title: &str,
         now: i64,
     ) -> Result<String, RuntimeError> {
-        let create = |id: String| async move {
-            let created = store::create_conversation(
-                &self.pool,
-                &id,
-                owner.tenant_id,
-                owner.user_id,
-                owner.session_id,
-                agent_id,
-                title,
-                now,
-            )
-            .await?;
-            Ok::<_, RuntimeError>(created.then_some(id))
-        };
         match requested {
             Some(id) if known => {
-                store::touch_conversation(&self.pool, owner.tenant_id, id, agent_id, now).await?;
+                store::touch_conversation(&mut *conn, owner.tenant_id, id, agent_id, now).await?;
                 return Ok(id.to_owned());
             }
             Some(id) => {
-                if let Some(id) = create(id.to_owned()).await? {
+                if let Some(id) = create(conn, owner, id.to_owned(), agent_id, title, now).await? {
                     return Ok(id);
                 }
             }
@@ -115,23 +83,8 @@ impl Conversations {
         }
         // No id, or one taken by someone else: a fresh conversation.
         let id = uuid::Uuid::new_v4().to_string();
-        create(id.clone()).await?;
+        create(conn, owner, id.clone(), agent_id, title, now).await?;
         Ok(id)
-    }
-
-    /// Appends a message.
-    pub async fn add_message(&self, m: NewMessage<'_>) -> Result<(), RuntimeError> {
-        Ok(store::add_message(
-            &self.pool,
-            m.conversation_id,
-            m.tenant_id,
-            m.role,
-            m.content,
-            m.agent_id,
-            m.execution_id,
-            m.now,
-        )
-        .await?)
     }
 
     /// The last `limit` `(role, content)` turns of a conversation, oldest first.
@@ -195,4 +148,27 @@ impl Conversations {
             next_cursor,
         })
     }
+}
+
+/// Creates a conversation with this id; `None` when the id is taken.
+async fn create(
+    conn: &mut AnyConnection,
+    owner: Owner<'_>,
+    id: String,
+    agent_id: &str,
+    title: &str,
+    now: i64,
+) -> Result<Option<String>, RuntimeError> {
+    let created = store::create_conversation(
+        &mut *conn,
+        &id,
+        owner.tenant_id,
+        owner.user_id,
+        owner.session_id,
+        agent_id,
+        title,
+        now,
+    )
+    .await?;
+    Ok(created.then_some(id))
 }

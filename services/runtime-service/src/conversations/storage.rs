@@ -26,8 +26,8 @@ pub async fn conversation_agent(
 
 /// Creates a conversation; false when the id is already taken (by anyone).
 #[allow(clippy::too_many_arguments)]
-pub async fn create_conversation(
-    pool: &AnyPool,
+pub async fn create_conversation<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
     id: &str,
     tenant_id: &str,
     user_id: Option<&str>,
@@ -47,14 +47,14 @@ pub async fn create_conversation(
     .bind(agent_id)
     .bind(title)
     .bind(now)
-    .execute(pool)
+    .execute(db)
     .await
     .map(|r| r.rows_affected() == 1)
 }
 
 /// Points a conversation of a tenant at an agent and marks it active.
-pub async fn touch_conversation(
-    pool: &AnyPool,
+pub async fn touch_conversation<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
     tenant_id: &str,
     id: &str,
     agent_id: &str,
@@ -67,15 +67,15 @@ pub async fn touch_conversation(
     .bind(now)
     .bind(id)
     .bind(tenant_id)
-    .execute(pool)
+    .execute(db)
     .await
     .map(|_| ())
 }
 
 /// Appends a message.
 #[allow(clippy::too_many_arguments)]
-pub async fn add_message(
-    pool: &AnyPool,
+pub async fn add_message<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
     conversation_id: &str,
     tenant_id: &str,
     role: &str,
@@ -96,7 +96,7 @@ pub async fn add_message(
     .bind(agent_id)
     .bind(execution_id)
     .bind(now)
-    .execute(pool)
+    .execute(db)
     .await
     .map(|_| ())
 }

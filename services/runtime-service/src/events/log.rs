@@ -12,10 +12,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use platform_sdk::agent_wire::SessionEvent;
+use platform_sdk::db::is_unique_violation;
 use platform_sdk::state_surface::StateStore;
 use platform_sdk::time_util::now_ms;
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{broadcast, watch};
 
 use super::bus::{self, Bus};
@@ -25,6 +27,29 @@ use crate::error::RuntimeError;
 const STRIPES: usize = 256;
 /// Live buffer per session; a subscriber further behind is told it lagged and re-reads the log.
 const CHANNEL_CAPACITY: usize = 1024;
+
+/// How a transaction of the log commits (ADR 0015).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// Durable when the call returns.
+    Durable,
+    /// A turn's progress (its start, its deltas): on PostgreSQL the commit does not wait for the
+    /// WAL flush. The turn's closing commit is durable, and PostgreSQL flushes the WAL in order,
+    /// so once a turn has ended everything before it is durable too; a PostgreSQL crash can lose
+    /// the progress of turns still running, which end failed anyway.
+    Progress,
+}
+
+/// How often an append is retried when another replica took the same event ids.
+const RETRIES: u32 = 20;
+
+/// Statements run in the same transaction as appended events (see [`EventLog::append_with`]);
+/// `Ok(false)` abandons the transaction.
+pub type InTransaction<'w> = Box<
+    dyn for<'c> FnMut(&'c mut AnyConnection) -> BoxFuture<'c, Result<bool, sqlx::Error>>
+        + Send
+        + 'w,
+>;
 
 /// Most events one page of a session's log holds.
 const SESSION_PAGE: i64 = 1000;
@@ -44,6 +69,9 @@ pub struct EventLog {
     channels: Mutex<HashMap<String, broadcast::Sender<Live>>>,
     /// Fan-out to other replicas; unset in the embedded default (one process).
     bus: OnceLock<Bus>,
+    /// Progress commits (see [`Commit::Progress`]) skip the WAL flush: PostgreSQL with
+    /// `synchronous_commit` on. Elsewhere they are ordinary commits.
+    relax_progress: bool,
     locks: Vec<tokio::sync::Mutex<()>>,
     /// Flips to `true` when the service shuts down: every live follow ends, so the graceful
     /// shutdown does not wait on streams that would otherwise stay open for good.
@@ -51,9 +79,11 @@ pub struct EventLog {
 }
 
 impl EventLog {
-    /// A log over its pool.
-    pub fn new(pool: AnyPool) -> Arc<Self> {
+    /// A log over its pool; `relax_progress` on PostgreSQL with `synchronous_commit` on
+    /// (ADR 0015).
+    pub fn new(pool: AnyPool, relax_progress: bool) -> Arc<Self> {
         Arc::new(Self {
+            relax_progress,
             pool,
             channels: Mutex::new(HashMap::new()),
             locks: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
@@ -134,22 +164,44 @@ impl EventLog {
         event_type: &str,
         data: serde_json::Value,
     ) -> Result<SessionEvent, RuntimeError> {
-        let _ordered = self.stripe(session_id).lock().await;
-        let event = storage::append(
-            &self.pool,
+        let mut stored = self
+            .append_batch(tenant_id, session_id, execution_id, &[(event_type, data)])
+            .await?;
+        stored
+            .pop()
+            .ok_or_else(|| RuntimeError::Internal(anyhow::anyhow!("no event stored")))
+    }
+
+    /// Appends a progress event of a running turn ([`Commit::Progress`]).
+    pub async fn append_progress(
+        &self,
+        tenant_id: &str,
+        session_id: &str,
+        execution_id: Option<&str>,
+        event_type: &str,
+        data: serde_json::Value,
+    ) -> Result<(), RuntimeError> {
+        if !self.relax_progress {
+            return self
+                .append(tenant_id, session_id, execution_id, event_type, data)
+                .await
+                .map(|_| ());
+        }
+        let nothing: InTransaction<'_> = Box::new(|_| Box::pin(async { Ok(true) }));
+        let events = [(event_type, data)];
+        self.append_with(
             tenant_id,
             session_id,
             execution_id,
-            event_type,
-            &data,
-            now_ms(),
+            &events,
+            Commit::Progress,
+            nothing,
         )
-        .await?;
-        self.fan_out(session_id, std::slice::from_ref(&event));
-        Ok(event)
+        .await
+        .map(|_| ())
     }
 
-    /// Appends several events of one session in one transaction and delivers them in order.
+    /// Appends several events of one session in one statement and delivers them in order.
     pub async fn append_batch(
         &self,
         tenant_id: &str,
@@ -158,17 +210,61 @@ impl EventLog {
         events: &[(&str, serde_json::Value)],
     ) -> Result<Vec<SessionEvent>, RuntimeError> {
         let _ordered = self.stripe(session_id).lock().await;
-        let stored = storage::append_batch(
-            &self.pool,
-            tenant_id,
-            session_id,
-            execution_id,
-            events,
-            now_ms(),
-        )
-        .await?;
+        let mut attempts = 0;
+        let stored = loop {
+            let mut conn = self.pool.acquire().await?;
+            let now = now_ms();
+            match storage::insert(&mut conn, tenant_id, session_id, execution_id, events, now).await
+            {
+                Ok(stored) => break stored,
+                Err(e) if attempts < RETRIES && is_unique_violation(&e) => attempts += 1,
+                Err(e) => return Err(e.into()),
+            }
+        };
         self.fan_out(session_id, &stored);
         Ok(stored)
+    }
+
+    /// Runs `work` and appends `events` in one transaction (one `commit`), then delivers them.
+    /// `work` returning `false` abandons both (nothing is written); it may run more than once
+    /// (when another replica took the same event ids, everything is retried).
+    pub async fn append_with(
+        &self,
+        tenant_id: &str,
+        session_id: &str,
+        execution_id: Option<&str>,
+        events: &[(&str, serde_json::Value)],
+        commit: Commit,
+        mut work: InTransaction<'_>,
+    ) -> Result<Option<Vec<SessionEvent>>, RuntimeError> {
+        let _ordered = self.stripe(session_id).lock().await;
+        let mut attempts = 0;
+        let stored = loop {
+            let mut tx = self.pool.begin().await?;
+            if commit == Commit::Progress && self.relax_progress {
+                sqlx::query("SET LOCAL synchronous_commit = off")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if !work(&mut tx).await? {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+            let now = now_ms();
+            match storage::insert(&mut tx, tenant_id, session_id, execution_id, events, now).await {
+                Ok(stored) => {
+                    tx.commit().await?;
+                    break stored;
+                }
+                Err(e) if attempts < RETRIES && is_unique_violation(&e) => {
+                    tx.rollback().await?;
+                    attempts += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        self.fan_out(session_id, &stored);
+        Ok(Some(stored))
     }
 
     /// Live events of a session from now on.

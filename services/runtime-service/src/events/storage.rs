@@ -1,11 +1,11 @@
 //! The durable per-session event log. `event_id` is `MAX + 1` within the session, guarded by the
-//! primary key: a concurrent writer that loses the race gets a unique violation and retries.
+//! primary key: a concurrent writer that loses the race gets a unique violation and retries. A
+//! batch of events is one statement (one `VALUES` row per event).
 
 use platform_sdk::agent_wire::SessionEvent;
-use platform_sdk::db::is_unique_violation;
 use platform_sdk::time_util::rfc3339_ms;
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row as _};
+use sqlx::{AnyConnection, AnyPool, Row as _};
 
 fn event(r: &AnyRow) -> Result<SessionEvent, sqlx::Error> {
     let data: String = r.try_get(3)?;
@@ -18,102 +18,51 @@ fn event(r: &AnyRow) -> Result<SessionEvent, sqlx::Error> {
     })
 }
 
-/// Appends an event and returns it with its id.
-pub async fn append(
-    pool: &AnyPool,
-    tenant_id: &str,
-    session_id: &str,
-    execution_id: Option<&str>,
-    event_type: &str,
-    data: &serde_json::Value,
-    now: i64,
-) -> Result<SessionEvent, sqlx::Error> {
-    let text = data.to_string();
-    let mut attempts = 0;
-    loop {
-        let inserted = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO session_events (session_id, event_id, tenant_id, execution_id, event_type, data, created_at) \
-             SELECT $1, COALESCE(MAX(event_id), 0) + 1, $2, $3, $4, $5, $6 FROM session_events WHERE session_id = $1 \
-             RETURNING event_id",
-        )
-        .bind(session_id)
-        .bind(tenant_id)
-        .bind(execution_id)
-        .bind(event_type)
-        .bind(&text)
-        .bind(now)
-        .fetch_one(pool)
-        .await;
-        match inserted {
-            Ok(event_id) => {
-                return Ok(SessionEvent {
-                    event_id,
-                    event_type: event_type.to_owned(),
-                    execution_id: execution_id.map(str::to_owned),
-                    data: data.clone(),
-                    timestamp: rfc3339_ms(now),
-                })
-            }
-            Err(e) if attempts < 20 && is_unique_violation(&e) => attempts += 1,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Appends several events of one session in one transaction (one commit), in order.
-pub async fn append_batch(
-    pool: &AnyPool,
+/// Appends events of one session, in order, with one statement on `conn` (a pooled connection
+/// or an open transaction): ids continue from the session's largest. A concurrent writer that
+/// took the same ids makes this fail with a unique violation; the caller retries.
+pub async fn insert(
+    conn: &mut AnyConnection,
     tenant_id: &str,
     session_id: &str,
     execution_id: Option<&str>,
     events: &[(&str, serde_json::Value)],
     now: i64,
 ) -> Result<Vec<SessionEvent>, sqlx::Error> {
-    let mut attempts = 0;
-    loop {
-        let mut tx = pool.begin().await?;
-        let mut out = Vec::with_capacity(events.len());
-        let mut failed = None;
-        for (event_type, data) in events {
-            let inserted = sqlx::query_scalar::<_, i64>(
-                "INSERT INTO session_events (session_id, event_id, tenant_id, execution_id, event_type, data, created_at) \
-                 SELECT $1, COALESCE(MAX(event_id), 0) + 1, $2, $3, $4, $5, $6 FROM session_events WHERE session_id = $1 \
-                 RETURNING event_id",
-            )
-            .bind(session_id)
-            .bind(tenant_id)
-            .bind(execution_id)
-            .bind(*event_type)
-            .bind(data.to_string())
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await;
-            match inserted {
-                Ok(event_id) => out.push(SessionEvent {
-                    event_id,
-                    event_type: (*event_type).to_owned(),
-                    execution_id: execution_id.map(str::to_owned),
-                    data: data.clone(),
-                    timestamp: rfc3339_ms(now),
-                }),
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
-        }
-        match failed {
-            None => {
-                tx.commit().await?;
-                return Ok(out);
-            }
-            Some(e) if attempts < 20 && is_unique_violation(&e) => {
-                tx.rollback().await?;
-                attempts += 1;
-            }
-            Some(e) => return Err(e),
-        }
+    if events.is_empty() {
+        return Ok(Vec::new());
     }
+    let rows: Vec<String> = (0..events.len())
+        .map(|i| format!("({}, ${}, ${})", i + 1, 2 * i + 5, 2 * i + 6))
+        .collect();
+    let sql = format!(
+        "INSERT INTO session_events (session_id, event_id, tenant_id, execution_id, event_type, data, created_at) \
+         SELECT $1, b.n + v.column1, $2, $3, v.column2, v.column3, $4 \
+         FROM (SELECT COALESCE(MAX(event_id), 0) AS n FROM session_events WHERE session_id = $1) AS b, \
+         (VALUES {}) AS v RETURNING event_id",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query_scalar::<_, i64>(&sql)
+        .bind(session_id)
+        .bind(tenant_id)
+        .bind(execution_id)
+        .bind(now);
+    for (event_type, data) in events {
+        query = query.bind(*event_type).bind(data.to_string());
+    }
+    let mut ids = query.fetch_all(&mut *conn).await?;
+    ids.sort_unstable();
+    Ok(ids
+        .into_iter()
+        .zip(events)
+        .map(|(event_id, (event_type, data))| SessionEvent {
+            event_id,
+            event_type: (*event_type).to_owned(),
+            execution_id: execution_id.map(str::to_owned),
+            data: data.clone(),
+            timestamp: rfc3339_ms(now),
+        })
+        .collect())
 }
 
 /// Events of a session after `after`, in order (at most `limit`).

@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 use super::storage as store;
 use super::Executions;
 use crate::error::RuntimeError;
+use crate::events::log::InTransaction;
+use crate::events::Commit;
 
 impl Executions {
     fn with_ids(record: &ExecutionRecord, mut data: Value) -> Value {
@@ -38,25 +40,22 @@ impl Executions {
         Ok(())
     }
 
-    /// Several events in one transaction (fewer commits on the hot path).
-    pub(super) async fn emit_all(
+    /// Emits a progress event of the running turn ([`Commit::Progress`]).
+    pub(super) async fn emit_progress(
         &self,
         record: &ExecutionRecord,
-        events: Vec<(&str, Value)>,
+        event_type: &str,
+        data: Value,
     ) -> Result<(), RuntimeError> {
-        let events: Vec<(&str, Value)> = events
-            .into_iter()
-            .map(|(t, d)| (t, Self::with_ids(record, d)))
-            .collect();
         self.events
-            .append_batch(
+            .append_progress(
                 &record.tenant_id,
                 &record.session_id,
                 Some(&record.execution_id),
-                &events,
+                event_type,
+                Self::with_ids(record, data),
             )
-            .await?;
-        Ok(())
+            .await
     }
 
     pub(super) async fn set_status(
@@ -76,20 +75,86 @@ impl Executions {
         Ok(store::transition(&self.pool, &record.execution_id, from, to, error, now_ms()).await?)
     }
 
+    /// Moves the execution from `from` to `to` and appends `events` in one transaction (one
+    /// commit), with the agent's `answer` stored in its conversation in the same commit. False,
+    /// and nothing written, when the execution was no longer in `from`.
+    pub(super) async fn transition_with(
+        &self,
+        record: &ExecutionRecord,
+        (from, to): (ExecutionStatus, ExecutionStatus),
+        error: Option<&str>,
+        events: Vec<(&str, Value)>,
+        answer: Option<&str>,
+        commit: Commit,
+    ) -> Result<bool, RuntimeError> {
+        if !from.can_become(to) {
+            return Err(RuntimeError::Conflict(format!(
+                "{} cannot become {}",
+                from.as_str(),
+                to.as_str()
+            )));
+        }
+        let events: Vec<(&str, Value)> = events
+            .into_iter()
+            .map(|(t, d)| (t, Self::with_ids(record, d)))
+            .collect();
+        let (id, error) = (record.execution_id.clone(), error.map(str::to_owned));
+        let answer = answer.map(|content| {
+            (
+                record.conversation_id.clone(),
+                record.tenant_id.clone(),
+                record.agent_id.clone(),
+                content.to_owned(),
+            )
+        });
+        let work: InTransaction<'_> = Box::new(move |conn| {
+            let (id, error, answer) = (id.clone(), error.clone(), answer.clone());
+            Box::pin(async move {
+                let now = now_ms();
+                if !store::transition(&mut *conn, &id, from, to, error.as_deref(), now).await? {
+                    return Ok(false);
+                }
+                if let Some((conversation, tenant, agent, content)) = &answer {
+                    crate::conversations::storage::add_message(
+                        &mut *conn,
+                        conversation,
+                        tenant,
+                        "assistant",
+                        content,
+                        Some(agent),
+                        Some(&id),
+                        now,
+                    )
+                    .await?;
+                }
+                Ok(true)
+            })
+        });
+        let appended = self
+            .events
+            .append_with(
+                &record.tenant_id,
+                &record.session_id,
+                Some(&record.execution_id),
+                &events,
+                commit,
+                work,
+            )
+            .await?;
+        Ok(appended.is_some())
+    }
+
     pub(super) async fn finish_cancelled(
         &self,
         record: &ExecutionRecord,
         from: ExecutionStatus,
         reason: &str,
     ) -> Result<(), RuntimeError> {
-        if self
-            .set_status(record, from, ExecutionStatus::Cancelled, None)
-            .await?
-        {
-            self.emit(record, ev::EXECUTION_CANCELLED, json!({"reason": reason}))
-                .await?;
-        }
-        Ok(())
+        let events = vec![(ev::EXECUTION_CANCELLED, json!({"reason": reason}))];
+        let to = (from, ExecutionStatus::Cancelled);
+        self.transition_with(record, to, None, events, None, Commit::Durable)
+            .await
+            .map(|_| ())
     }
 
     pub(super) async fn finish_failed(
@@ -98,13 +163,10 @@ impl Executions {
         from: ExecutionStatus,
         error: &str,
     ) -> Result<(), RuntimeError> {
-        if self
-            .set_status(record, from, ExecutionStatus::Failed, Some(error))
-            .await?
-        {
-            self.emit(record, ev::EXECUTION_FAILED, json!({"error": error}))
-                .await?;
-        }
-        Ok(())
+        let events = vec![(ev::EXECUTION_FAILED, json!({"error": error}))];
+        let to = (from, ExecutionStatus::Failed);
+        self.transition_with(record, to, Some(error), events, None, Commit::Durable)
+            .await
+            .map(|_| ())
     }
 }

@@ -8,7 +8,6 @@
 use std::sync::Arc;
 
 use platform_sdk::agent_wire::{event_types as ev, ExecutionRecord, ExecutionStatus, SafetyAnswer};
-use platform_sdk::time_util::now_ms;
 use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -16,8 +15,8 @@ use super::control::Control;
 use super::Executions;
 use crate::agents::classifier::classify;
 use crate::agents::{Agent, ModelRequest};
-use crate::conversations::service::NewMessage;
 use crate::error::RuntimeError;
+use crate::events::Commit;
 use crate::governance::ApprovalRequired;
 
 /// Largest delta assembled from chunks that were already waiting, bytes.
@@ -155,27 +154,32 @@ impl Executions {
         mut cancelled: watch::Receiver<bool>,
     ) -> Result<(), RuntimeError> {
         use ExecutionStatus::*;
-        if !self.set_status(&record, Created, Executing, None).await? {
-            return Ok(());
-        }
         let catalog = self.catalog.clone();
         let agent = catalog.get(&record.agent_id).unwrap_or(catalog.guide());
-        // The history read does not depend on the start events: do both at once.
+        // The history read does not depend on the start: do both at once. The status change and
+        // the start events are one commit.
+        let start = vec![
+            (
+                ev::EXECUTION_STARTED,
+                json!({"agent_type": record.agent_type, "pillar": record.pillar, "client_message_id": client_message_id}),
+            ),
+            (ev::STEP_STARTED, json!({"step": "respond"})),
+        ];
         let (started, history) = tokio::join!(
-            self.emit_all(
+            self.transition_with(
                 &record,
-                vec![
-                    (
-                        ev::EXECUTION_STARTED,
-                        json!({"agent_type": record.agent_type, "pillar": record.pillar, "client_message_id": client_message_id}),
-                    ),
-                    (ev::STEP_STARTED, json!({"step": "respond"})),
-                ],
+                (Created, Executing),
+                None,
+                start,
+                None,
+                Commit::Progress
             ),
             self.conversations
                 .recent(&record.conversation_id, HISTORY_MESSAGES)
         );
-        started?;
+        if !started? {
+            return Ok(());
+        }
         let mut history = history?;
         history.pop(); // the current user message, given separately
 
@@ -213,7 +217,7 @@ impl Executions {
                                 Err(_) => break,
                             }
                         }
-                        self.emit(&record, ev::AGENT_RESPONSE_DELTA, json!({"delta": delta})).await?
+                        self.emit_progress(&record, ev::AGENT_RESPONSE_DELTA, json!({"delta": delta})).await?
                     }
                     None => break,
                 },
@@ -240,30 +244,20 @@ impl Executions {
                 .finish_cancelled(&record, Executing, "cancelled by the user")
                 .await;
         }
-        self.conversations
-            .add_message(NewMessage {
-                conversation_id: &record.conversation_id,
-                tenant_id: &record.tenant_id,
-                role: "assistant",
-                content: &answer,
-                agent_id: Some(&record.agent_id),
-                execution_id: Some(&record.execution_id),
-                now: now_ms(),
-            })
-            .await?;
         let mut data = response_data(agent, &record, &text, &answer);
         data["client_message_id"] = json!(client_message_id);
-        if self.set_status(&record, Executing, Completed, None).await? {
+        // The answer, the status and the closing events are one commit.
+        let end = vec![
+            (ev::AGENT_RESPONSE, data),
+            (ev::STEP_COMPLETED, json!({"step": "respond"})),
+            (ev::EXECUTION_COMPLETED, json!({})),
+        ];
+        let to = (Executing, Completed);
+        if self
+            .transition_with(&record, to, None, end, Some(&answer), Commit::Durable)
+            .await?
+        {
             self.metrics.incr("executions_completed");
-            self.emit_all(
-                &record,
-                vec![
-                    (ev::AGENT_RESPONSE, data),
-                    (ev::STEP_COMPLETED, json!({"step": "respond"})),
-                    (ev::EXECUTION_COMPLETED, json!({})),
-                ],
-            )
-            .await?;
         }
         Ok(())
     }

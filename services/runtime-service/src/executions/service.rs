@@ -22,7 +22,7 @@ use sqlx::AnyPool;
 use super::control::Control;
 use super::storage::{self as store, NewExecution};
 use crate::agents::{AgentCatalog, AgentRequest, ModelProvider};
-use crate::conversations::service::{NewMessage, Owner};
+use crate::conversations::service::Owner;
 use crate::conversations::Conversations;
 use crate::error::RuntimeError;
 use crate::events::EventLog;
@@ -206,33 +206,35 @@ impl Executions {
             self.catalog
                 .resolve(AgentRequest::from(payload), existing.as_deref(), anonymous)?;
         let title: String = text.chars().take(80).collect();
-        let conversation_id = self
-            .conversations
-            .open(
-                owner,
-                requested,
-                existing.is_some(),
-                &agent.agent_id,
-                &title,
-                now,
-            )
-            .await?;
         let execution_id = uuid::Uuid::new_v4().to_string();
-        self.conversations
-            .add_message(NewMessage {
-                conversation_id: &conversation_id,
-                tenant_id: &contract.tenant_id,
-                role: "user",
-                content: text,
-                agent_id: None,
-                execution_id: Some(&execution_id),
-                now,
-            })
-            .await?;
         let pillar = agent.pillar.map(|p| p.as_str());
         let agent_type = agent.kind.as_str();
+        // The conversation, the user's message and the execution are one commit: a turn is
+        // accepted whole or not at all.
+        let mut tx = self.pool.begin().await?;
+        let conversation_id = Conversations::open(
+            &mut tx,
+            owner,
+            requested,
+            existing.is_some(),
+            &agent.agent_id,
+            &title,
+            now,
+        )
+        .await?;
+        crate::conversations::storage::add_message(
+            &mut *tx,
+            &conversation_id,
+            &contract.tenant_id,
+            "user",
+            text,
+            None,
+            Some(&execution_id),
+            now,
+        )
+        .await?;
         store::insert(
-            &self.pool,
+            &mut *tx,
             &NewExecution {
                 id: &execution_id,
                 tenant_id: &contract.tenant_id,
@@ -249,6 +251,7 @@ impl Executions {
             },
         )
         .await?;
+        tx.commit().await?;
         Ok(ExecutionRecord {
             execution_id,
             tenant_id: contract.tenant_id.clone(),

@@ -54,7 +54,10 @@ fn execution(r: &AnyRow) -> Result<ExecutionRecord, sqlx::Error> {
 }
 
 /// Inserts an execution in `created`.
-pub async fn insert(pool: &AnyPool, e: &NewExecution<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    e: &NewExecution<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO executions (id, tenant_id, session_id, user_id, conversation_id, agent_id, agent_type, \
          pillar, input, status, created_at, updated_at, owner_id, lease_expires_at) \
@@ -72,7 +75,7 @@ pub async fn insert(pool: &AnyPool, e: &NewExecution<'_>) -> Result<(), sqlx::Er
     .bind(e.now)
     .bind(e.owner_id)
     .bind(e.lease_expires_at)
-    .execute(pool)
+    .execute(db)
     .await
     .map(|_| ())
 }
@@ -95,8 +98,8 @@ pub async fn get(
 }
 
 /// Moves an execution from `from` to `to`; false when it was not in `from`.
-pub async fn transition(
-    pool: &AnyPool,
+pub async fn transition<'c>(
+    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
     id: &str,
     from: ExecutionStatus,
     to: ExecutionStatus,
@@ -109,7 +112,7 @@ pub async fn transition(
         .bind(now)
         .bind(id)
         .bind(from.as_str())
-        .execute(pool)
+        .execute(db)
         .await?;
     Ok(done.rows_affected() == 1)
 }
