@@ -115,14 +115,7 @@ impl Application {
             ),
         };
         let metrics = Metrics::new("runtime");
-        let postgres = platform_sdk::db::is_postgres(&platform_sdk::db::effective_url(
-            &settings.database,
-            &settings.data_dir.join("runtime.db"),
-        ));
-        let events = EventLog::new(
-            pool.clone(),
-            postgres && settings.database.synchronous_commit,
-        );
+        let events = EventLog::new(pool.clone());
         let conversations = Conversations::new(pool.clone());
         let model = match settings.agents.provider {
             ProviderKind::Builtin => "builtin",

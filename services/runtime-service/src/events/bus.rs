@@ -25,7 +25,7 @@ use super::EventLog;
 /// The channel (the store adds its key prefix, so deployments sharing a Redis stay apart).
 const CHANNEL: &str = "session-events";
 
-/// One published event.
+/// One published event. `origin` stays the first field (see `receive_forever`).
 #[derive(Serialize, Deserialize)]
 struct Envelope {
     /// The replica that appended it (which does not deliver it twice).
@@ -75,6 +75,10 @@ pub(super) fn start(log: &Arc<EventLog>, store: Arc<dyn StateStore>, origin: Str
 /// Subscribes, delivers, and subscribes again after a loss (with backoff), until the log is
 /// dropped. After every (re)subscription the local followers re-read the log.
 async fn receive_forever(log: Weak<EventLog>, store: Arc<dyn StateStore>, origin: String) {
+    let own = format!(
+        "{{\"origin\":{},",
+        serde_json::Value::String(origin.clone())
+    );
     let mut backoff = Duration::from_millis(100);
     loop {
         let mut subscription = match store.subscribe(CHANNEL).await {
@@ -95,6 +99,11 @@ async fn receive_forever(log: Weak<EventLog>, store: Arc<dyn StateStore>, origin
             None => return,
         }
         while let Some(text) = subscription.next().await {
+            // This replica's own events (delivered already) are skipped without decoding them:
+            // `origin` is the envelope's first field.
+            if text.starts_with(&own) {
+                continue;
+            }
             let Ok(envelope) = serde_json::from_str::<Envelope>(&text) else {
                 tracing::warn!("dropped an unreadable session event message");
                 continue;

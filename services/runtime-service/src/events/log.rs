@@ -28,18 +28,6 @@ const STRIPES: usize = 256;
 /// Live buffer per session; a subscriber further behind is told it lagged and re-reads the log.
 const CHANNEL_CAPACITY: usize = 1024;
 
-/// How a transaction of the log commits (ADR 0015).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Commit {
-    /// Durable when the call returns.
-    Durable,
-    /// A turn's progress (its start, its deltas): on PostgreSQL the commit does not wait for the
-    /// WAL flush. The turn's closing commit is durable, and PostgreSQL flushes the WAL in order,
-    /// so once a turn has ended everything before it is durable too; a PostgreSQL crash can lose
-    /// the progress of turns still running, which end failed anyway.
-    Progress,
-}
-
 /// How often an append is retried when another replica took the same event ids.
 const RETRIES: u32 = 20;
 
@@ -69,9 +57,6 @@ pub struct EventLog {
     channels: Mutex<HashMap<String, broadcast::Sender<Live>>>,
     /// Fan-out to other replicas; unset in the embedded default (one process).
     bus: OnceLock<Bus>,
-    /// Progress commits (see [`Commit::Progress`]) skip the WAL flush: PostgreSQL with
-    /// `synchronous_commit` on. Elsewhere they are ordinary commits.
-    relax_progress: bool,
     locks: Vec<tokio::sync::Mutex<()>>,
     /// Flips to `true` when the service shuts down: every live follow ends, so the graceful
     /// shutdown does not wait on streams that would otherwise stay open for good.
@@ -79,11 +64,9 @@ pub struct EventLog {
 }
 
 impl EventLog {
-    /// A log over its pool; `relax_progress` on PostgreSQL with `synchronous_commit` on
-    /// (ADR 0015).
-    pub fn new(pool: AnyPool, relax_progress: bool) -> Arc<Self> {
+    /// A log over its pool.
+    pub fn new(pool: AnyPool) -> Arc<Self> {
         Arc::new(Self {
-            relax_progress,
             pool,
             channels: Mutex::new(HashMap::new()),
             locks: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
@@ -172,35 +155,6 @@ impl EventLog {
             .ok_or_else(|| RuntimeError::Internal(anyhow::anyhow!("no event stored")))
     }
 
-    /// Appends a progress event of a running turn ([`Commit::Progress`]).
-    pub async fn append_progress(
-        &self,
-        tenant_id: &str,
-        session_id: &str,
-        execution_id: Option<&str>,
-        event_type: &str,
-        data: serde_json::Value,
-    ) -> Result<(), RuntimeError> {
-        if !self.relax_progress {
-            return self
-                .append(tenant_id, session_id, execution_id, event_type, data)
-                .await
-                .map(|_| ());
-        }
-        let nothing: InTransaction<'_> = Box::new(|_| Box::pin(async { Ok(true) }));
-        let events = [(event_type, data)];
-        self.append_with(
-            tenant_id,
-            session_id,
-            execution_id,
-            &events,
-            Commit::Progress,
-            nothing,
-        )
-        .await
-        .map(|_| ())
-    }
-
     /// Appends several events of one session in one statement and delivers them in order.
     pub async fn append_batch(
         &self,
@@ -225,7 +179,7 @@ impl EventLog {
         Ok(stored)
     }
 
-    /// Runs `work` and appends `events` in one transaction (one `commit`), then delivers them.
+    /// Runs `work` and appends `events` in one transaction (one commit), then delivers them.
     /// `work` returning `false` abandons both (nothing is written); it may run more than once
     /// (when another replica took the same event ids, everything is retried).
     pub async fn append_with(
@@ -234,18 +188,12 @@ impl EventLog {
         session_id: &str,
         execution_id: Option<&str>,
         events: &[(&str, serde_json::Value)],
-        commit: Commit,
         mut work: InTransaction<'_>,
     ) -> Result<Option<Vec<SessionEvent>>, RuntimeError> {
         let _ordered = self.stripe(session_id).lock().await;
         let mut attempts = 0;
         let stored = loop {
             let mut tx = self.pool.begin().await?;
-            if commit == Commit::Progress && self.relax_progress {
-                sqlx::query("SET LOCAL synchronous_commit = off")
-                    .execute(&mut *tx)
-                    .await?;
-            }
             if !work(&mut tx).await? {
                 tx.rollback().await?;
                 return Ok(None);

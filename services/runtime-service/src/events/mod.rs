@@ -14,4 +14,4 @@ pub mod routes;
 pub mod storage;
 
 pub use follow::{FeedItem, StreamScope};
-pub use log::{Commit, EventLog};
+pub use log::EventLog;

@@ -10,7 +10,6 @@ use super::storage as store;
 use super::Executions;
 use crate::error::RuntimeError;
 use crate::events::log::InTransaction;
-use crate::events::Commit;
 
 impl Executions {
     fn with_ids(record: &ExecutionRecord, mut data: Value) -> Value {
@@ -40,24 +39,6 @@ impl Executions {
         Ok(())
     }
 
-    /// Emits a progress event of the running turn ([`Commit::Progress`]).
-    pub(super) async fn emit_progress(
-        &self,
-        record: &ExecutionRecord,
-        event_type: &str,
-        data: Value,
-    ) -> Result<(), RuntimeError> {
-        self.events
-            .append_progress(
-                &record.tenant_id,
-                &record.session_id,
-                Some(&record.execution_id),
-                event_type,
-                Self::with_ids(record, data),
-            )
-            .await
-    }
-
     pub(super) async fn set_status(
         &self,
         record: &ExecutionRecord,
@@ -85,7 +66,6 @@ impl Executions {
         error: Option<&str>,
         events: Vec<(&str, Value)>,
         answer: Option<&str>,
-        commit: Commit,
     ) -> Result<bool, RuntimeError> {
         if !from.can_become(to) {
             return Err(RuntimeError::Conflict(format!(
@@ -137,7 +117,6 @@ impl Executions {
                 &record.session_id,
                 Some(&record.execution_id),
                 &events,
-                commit,
                 work,
             )
             .await?;
@@ -152,7 +131,7 @@ impl Executions {
     ) -> Result<(), RuntimeError> {
         let events = vec![(ev::EXECUTION_CANCELLED, json!({"reason": reason}))];
         let to = (from, ExecutionStatus::Cancelled);
-        self.transition_with(record, to, None, events, None, Commit::Durable)
+        self.transition_with(record, to, None, events, None)
             .await
             .map(|_| ())
     }
@@ -165,7 +144,7 @@ impl Executions {
     ) -> Result<(), RuntimeError> {
         let events = vec![(ev::EXECUTION_FAILED, json!({"error": error}))];
         let to = (from, ExecutionStatus::Failed);
-        self.transition_with(record, to, Some(error), events, None, Commit::Durable)
+        self.transition_with(record, to, Some(error), events, None)
             .await
             .map(|_| ())
     }

@@ -16,7 +16,6 @@ use super::Executions;
 use crate::agents::classifier::classify;
 use crate::agents::{Agent, ModelRequest};
 use crate::error::RuntimeError;
-use crate::events::Commit;
 use crate::governance::ApprovalRequired;
 
 /// Largest delta assembled from chunks that were already waiting, bytes.
@@ -166,14 +165,7 @@ impl Executions {
             (ev::STEP_STARTED, json!({"step": "respond"})),
         ];
         let (started, history) = tokio::join!(
-            self.transition_with(
-                &record,
-                (Created, Executing),
-                None,
-                start,
-                None,
-                Commit::Progress
-            ),
+            self.transition_with(&record, (Created, Executing), None, start, None),
             self.conversations
                 .recent(&record.conversation_id, HISTORY_MESSAGES)
         );
@@ -217,7 +209,7 @@ impl Executions {
                                 Err(_) => break,
                             }
                         }
-                        self.emit_progress(&record, ev::AGENT_RESPONSE_DELTA, json!({"delta": delta})).await?
+                        self.emit(&record, ev::AGENT_RESPONSE_DELTA, json!({"delta": delta})).await?
                     }
                     None => break,
                 },
@@ -254,7 +246,7 @@ impl Executions {
         ];
         let to = (Executing, Completed);
         if self
-            .transition_with(&record, to, None, end, Some(&answer), Commit::Durable)
+            .transition_with(&record, to, None, end, Some(&answer))
             .await?
         {
             self.metrics.incr("executions_completed");
