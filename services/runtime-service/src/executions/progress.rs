@@ -12,7 +12,7 @@ use crate::error::RuntimeError;
 use crate::events::log::InTransaction;
 
 impl Executions {
-    fn with_ids(record: &ExecutionRecord, mut data: Value) -> Value {
+    pub(super) fn with_ids(record: &ExecutionRecord, mut data: Value) -> Value {
         if let Some(map) = data.as_object_mut() {
             map.insert("execution_id".into(), json!(record.execution_id));
             map.insert("conversation_id".into(), json!(record.conversation_id));

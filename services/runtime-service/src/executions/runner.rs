@@ -155,23 +155,11 @@ impl Executions {
         use ExecutionStatus::*;
         let catalog = self.catalog.clone();
         let agent = catalog.get(&record.agent_id).unwrap_or(catalog.guide());
-        // The history read does not depend on the start: do both at once. The status change and
-        // the start events are one commit.
-        let start = vec![
-            (
-                ev::EXECUTION_STARTED,
-                json!({"agent_type": record.agent_type, "pillar": record.pillar, "client_message_id": client_message_id}),
-            ),
-            (ev::STEP_STARTED, json!({"step": "respond"})),
-        ];
-        let (started, history) = tokio::join!(
-            self.transition_with(&record, (Created, Executing), None, start, None),
-            self.conversations
-                .recent(&record.conversation_id, HISTORY_MESSAGES)
-        );
-        if !started? {
-            return Ok(());
-        }
+        // Accepted `executing`, with its start events (`Executions::accept`).
+        let history = self
+            .conversations
+            .recent(&record.conversation_id, HISTORY_MESSAGES)
+            .await;
         let mut history = history?;
         history.pop(); // the current user message, given separately
 

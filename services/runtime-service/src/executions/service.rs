@@ -9,13 +9,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use platform_sdk::agent_wire::{ExecutionRecord, ExecutionStatus, SubmitIntentPayload};
+use platform_sdk::agent_wire::{
+    event_types as ev, ExecutionRecord, ExecutionStatus, SubmitIntentPayload,
+};
 use platform_sdk::idempotency::{self, Claim, Outcome};
 use platform_sdk::runtime_client::ANONYMOUS_TENANT;
 use platform_sdk::state_surface::StateSurface;
 use platform_sdk::time_util::now_ms;
 use platform_sdk::traffic_cop::{canonical_json, Contract};
 use platform_sdk::wire::SessionStatus;
+use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use sqlx::AnyPool;
 
@@ -23,8 +26,10 @@ use super::control::Control;
 use super::storage::{self as store, NewExecution};
 use crate::agents::{AgentCatalog, AgentRequest, ModelProvider};
 use crate::conversations::service::Owner;
+use crate::conversations::storage::add_message;
 use crate::conversations::Conversations;
 use crate::error::RuntimeError;
+use crate::events::log::InTransaction;
 use crate::events::EventLog;
 use crate::governance::Governance;
 use crate::sessions::Sessions;
@@ -207,13 +212,12 @@ impl Executions {
                 .resolve(AgentRequest::from(payload), existing.as_deref(), anonymous)?;
         let title: String = text.chars().take(80).collect();
         let execution_id = uuid::Uuid::new_v4().to_string();
-        let pillar = agent.pillar.map(|p| p.as_str());
-        let agent_type = agent.kind.as_str();
-        // The conversation, the user's message and the execution are one commit: a turn is
-        // accepted whole or not at all.
-        let mut tx = self.pool.begin().await?;
+        // The conversation first (its id is in every event), then the user's message, the
+        // execution (already `executing`) and its start events in one commit: a turn is accepted
+        // and started whole or not at all.
+        let mut conn = self.pool.acquire().await?;
         let conversation_id = Conversations::open(
-            &mut tx,
+            &mut conn,
             owner,
             requested,
             existing.is_some(),
@@ -222,49 +226,83 @@ impl Executions {
             now,
         )
         .await?;
-        crate::conversations::storage::add_message(
-            &mut *tx,
-            &conversation_id,
-            &contract.tenant_id,
-            "user",
-            text,
-            None,
-            Some(&execution_id),
-            now,
-        )
-        .await?;
-        store::insert(
-            &mut *tx,
-            &NewExecution {
-                id: &execution_id,
-                tenant_id: &contract.tenant_id,
-                session_id: &contract.session_id,
-                user_id: owner.user_id,
-                conversation_id: &conversation_id,
-                agent_id: &agent.agent_id,
-                agent_type,
-                pillar,
-                input: text,
-                now,
-                owner_id: &self.owner_id,
-                lease_expires_at: self.lease_until(),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(ExecutionRecord {
+        drop(conn);
+        let record = ExecutionRecord {
             execution_id,
             tenant_id: contract.tenant_id.clone(),
             session_id: contract.session_id.clone(),
             conversation_id,
             agent_id: agent.agent_id.clone(),
-            agent_type: agent_type.to_owned(),
-            pillar: pillar.map(str::to_owned),
-            status: ExecutionStatus::Created,
+            agent_type: agent.kind.as_str().to_owned(),
+            pillar: agent.pillar.map(|p| p.as_str().to_owned()),
+            status: ExecutionStatus::Executing,
             error: None,
             created_at: now,
             updated_at: now,
-        })
+        };
+        let start = vec![
+            (
+                ev::EXECUTION_STARTED,
+                Self::with_ids(
+                    &record,
+                    json!({"agent_type": record.agent_type, "pillar": record.pillar, "client_message_id": payload.client_message_id}),
+                ),
+            ),
+            (
+                ev::STEP_STARTED,
+                Self::with_ids(&record, json!({"step": "respond"})),
+            ),
+        ];
+        let row = (
+            record.clone(),
+            contract.user_id.clone(),
+            text.to_owned(),
+            self.owner_id.clone(),
+            self.lease_until(),
+        );
+        let work: InTransaction<'_> = Box::new(move |conn| {
+            let (record, user_id, text, owner_id, lease_expires_at) = row.clone();
+            Box::pin(async move {
+                add_message(
+                    &mut *conn,
+                    &record.conversation_id,
+                    &record.tenant_id,
+                    "user",
+                    &text,
+                    None,
+                    Some(&record.execution_id),
+                    record.created_at,
+                )
+                .await?;
+                let new = NewExecution {
+                    id: &record.execution_id,
+                    tenant_id: &record.tenant_id,
+                    session_id: &record.session_id,
+                    user_id: user_id.as_deref(),
+                    conversation_id: &record.conversation_id,
+                    agent_id: &record.agent_id,
+                    agent_type: &record.agent_type,
+                    pillar: record.pillar.as_deref(),
+                    input: &text,
+                    now: record.created_at,
+                    owner_id: &owner_id,
+                    lease_expires_at,
+                    status: record.status,
+                };
+                store::insert(&mut *conn, &new).await?;
+                Ok(true)
+            })
+        });
+        self.events
+            .append_with(
+                &record.tenant_id,
+                &record.session_id,
+                Some(&record.execution_id),
+                &start,
+                work,
+            )
+            .await?;
+        Ok(record)
     }
 
     /// Reads an execution of a tenant.

@@ -32,6 +32,8 @@ pub struct NewExecution<'a> {
     pub owner_id: &'a str,
     /// When its lease ends unless renewed (epoch ms).
     pub lease_expires_at: i64,
+    /// Its first status.
+    pub status: ExecutionStatus,
 }
 
 const COLUMNS: &str = "id, tenant_id, session_id, conversation_id, agent_id, agent_type, pillar, status, error, created_at, updated_at";
@@ -53,7 +55,7 @@ fn execution(r: &AnyRow) -> Result<ExecutionRecord, sqlx::Error> {
     })
 }
 
-/// Inserts an execution in `created`.
+/// Inserts an execution in its first status.
 pub async fn insert<'c>(
     db: impl sqlx::Executor<'c, Database = sqlx::Any>,
     e: &NewExecution<'_>,
@@ -61,7 +63,7 @@ pub async fn insert<'c>(
     sqlx::query(
         "INSERT INTO executions (id, tenant_id, session_id, user_id, conversation_id, agent_id, agent_type, \
          pillar, input, status, created_at, updated_at, owner_id, lease_expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'created', $10, $10, $11, $12)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)",
     )
     .bind(e.id)
     .bind(e.tenant_id)
@@ -72,6 +74,7 @@ pub async fn insert<'c>(
     .bind(e.agent_type)
     .bind(e.pillar)
     .bind(e.input)
+    .bind(e.status.as_str())
     .bind(e.now)
     .bind(e.owner_id)
     .bind(e.lease_expires_at)
