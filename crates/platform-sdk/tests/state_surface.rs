@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use platform_sdk::state_surface::{
-    connect, FileRef, IdempotencyBegin, MemoryStore, Progress, RedisStore, StateBackend,
-    StateError, StateStore, StateSurface, Subscription,
+    connect, Channel, Delivery, FileRef, IdempotencyBegin, MemoryStore, Progress, RedisStore,
+    StateBackend, StateError, StateStore, StateSurface, Subscription,
 };
 use platform_sdk::time_util::now_ms;
 use platform_sdk::wire::{SessionRecord, SessionStatus};
@@ -763,4 +763,20 @@ mod production {
         let missing_url = connect(StateBackend::Redis, None, "test:").await;
         assert!(matches!(missing_url, Err(StateError::Unavailable(_))));
     }
+}
+
+#[tokio::test]
+async fn a_channel_opened_later_says_it_subscribed_then_delivers_in_order() {
+    let store: Arc<dyn platform_sdk::state_surface::StateStore> =
+        Arc::new(MemoryStore::new("channel-test:"));
+    let mut channel = Channel::later(store.clone(), "news");
+    assert_eq!(channel.next().await, Delivery::Resubscribed);
+    store.publish("news", "one").await.unwrap();
+    store.publish("news", "two").await.unwrap();
+    assert_eq!(channel.next().await, Delivery::Message("one".into()));
+    assert_eq!(channel.next().await, Delivery::Message("two".into()));
+    // An opened channel is subscribed when `open` returns: nothing published after it is lost.
+    let mut opened = Channel::open(store.clone(), "news").await.unwrap();
+    store.publish("news", "three").await.unwrap();
+    assert_eq!(opened.next().await, Delivery::Message("three".into()));
 }

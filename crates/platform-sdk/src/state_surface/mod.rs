@@ -33,11 +33,13 @@ use futures_util::stream::{BoxStream, Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub mod channel;
 pub mod journal;
 pub mod memory;
 pub mod records;
 pub mod redis;
 
+pub use self::channel::{Channel, Delivery};
 pub use self::memory::MemoryStore;
 pub use self::records::{FileRef, IdempotencyBegin, IdempotencyRecord, Progress};
 pub use self::redis::RedisStore;

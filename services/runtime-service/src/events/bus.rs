@@ -13,10 +13,9 @@
 //! append never waits on Redis and a replica's events of one session are published in id order.
 
 use std::sync::{Arc, Weak};
-use std::time::Duration;
 
 use platform_sdk::agent_wire::SessionEvent;
-use platform_sdk::state_surface::StateStore;
+use platform_sdk::state_surface::{Channel, Delivery, StateStore};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -72,53 +71,36 @@ pub(super) fn start(log: &Arc<EventLog>, store: Arc<dyn StateStore>, origin: Str
     Bus { origin, queue }
 }
 
-/// Subscribes, delivers, and subscribes again after a loss (with backoff), until the log is
-/// dropped. After every (re)subscription the local followers re-read the log.
+/// Delivers other replicas' events until the log is dropped; after every (re)subscription the
+/// local followers re-read the log.
 async fn receive_forever(log: Weak<EventLog>, store: Arc<dyn StateStore>, origin: String) {
-    let own = format!(
-        "{{\"origin\":{},",
-        serde_json::Value::String(origin.clone())
-    );
-    let mut backoff = Duration::from_millis(100);
+    // This replica's own events (delivered already) are skipped without decoding them: `origin`
+    // is the envelope's first field. (Were one decoded anyway, followers drop it by its id.)
+    let own = format!("{{\"origin\":{},", serde_json::Value::String(origin));
+    let mut channel = Channel::later(store, CHANNEL);
     loop {
-        let mut subscription = match store.subscribe(CHANNEL).await {
-            Ok(subscription) => subscription,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not subscribe to session events; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-                if log.strong_count() == 0 {
-                    return;
-                }
+        let delivery = channel.next().await;
+        let Some(log) = log.upgrade() else { return };
+        let text = match delivery {
+            Delivery::Resubscribed => {
+                log.resync_all();
                 continue;
             }
+            Delivery::Message(text) if text.starts_with(&own) => continue,
+            Delivery::Message(text) => text,
         };
-        backoff = Duration::from_millis(100);
-        match log.upgrade() {
-            Some(log) => log.resync_all(),
-            None => return,
+        match serde_json::from_str::<Envelope>(&text) {
+            Ok(Envelope {
+                session_id,
+                event: Some(event),
+                ..
+            }) => log.deliver(&session_id, event),
+            Ok(Envelope {
+                session_id,
+                event: None,
+                ..
+            }) => log.end_follows(&session_id),
+            Err(_) => tracing::warn!("dropped an unreadable session event message"),
         }
-        while let Some(text) = subscription.next().await {
-            // This replica's own events (delivered already) are skipped without decoding them:
-            // `origin` is the envelope's first field.
-            if text.starts_with(&own) {
-                continue;
-            }
-            let Ok(envelope) = serde_json::from_str::<Envelope>(&text) else {
-                tracing::warn!("dropped an unreadable session event message");
-                continue;
-            };
-            if envelope.origin == origin {
-                continue;
-            }
-            match log.upgrade() {
-                Some(log) => match envelope.event {
-                    Some(event) => log.deliver(&envelope.session_id, event),
-                    None => log.end_follows(&envelope.session_id),
-                },
-                None => return,
-            }
-        }
-        tracing::warn!("the session event subscription ended; subscribing again");
     }
 }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use platform_sdk::agent_wire::SafetyAnswer;
-use platform_sdk::state_surface::StateStore;
+use platform_sdk::state_surface::{Channel, Delivery, StateStore};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
@@ -63,12 +63,11 @@ impl Relay {
             origin: executions.owner_id().to_owned(),
             pending: Mutex::new(HashMap::new()),
         });
-        let subscription = store.subscribe(CHANNEL).await?;
+        let channel = Channel::open(store, CHANNEL).await?;
         tokio::spawn(listen(
             Arc::downgrade(executions),
             Arc::downgrade(&relay),
-            store,
-            subscription,
+            channel,
         ));
         Ok(relay)
     }
@@ -122,40 +121,13 @@ impl Relay {
     }
 }
 
-/// Delivers the messages meant for this replica, subscribing again whenever the subscription
-/// ends (meanwhile relayed answers time out and are refused), until the relay is dropped.
-async fn listen(
-    executions: Weak<Executions>,
-    relay: Weak<Relay>,
-    store: Arc<dyn StateStore>,
-    mut subscription: platform_sdk::state_surface::Subscription,
-) {
+/// Delivers the messages meant for this replica until the relay is dropped (while the channel
+/// is being subscribed again, relayed answers time out and are refused).
+async fn listen(executions: Weak<Executions>, relay: Weak<Relay>, mut channel: Channel) {
     loop {
-        deliver_all(&executions, &relay, &mut subscription).await;
-        tracing::warn!("the execution control subscription ended; subscribing again");
-        let mut backoff = Duration::from_millis(100);
-        subscription = loop {
-            if relay.strong_count() == 0 {
-                return;
-            }
-            match store.subscribe(CHANNEL).await {
-                Ok(subscription) => break subscription,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not subscribe to execution control");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                }
-            }
+        let Delivery::Message(text) = channel.next().await else {
+            continue;
         };
-    }
-}
-
-async fn deliver_all(
-    executions: &Weak<Executions>,
-    relay: &Weak<Relay>,
-    subscription: &mut platform_sdk::state_surface::Subscription,
-) {
-    while let Some(text) = subscription.next().await {
         let (Some(executions), Some(relay)) = (executions.upgrade(), relay.upgrade()) else {
             return;
         };
