@@ -37,6 +37,21 @@ mod production {
             self.stack.runtime.as_ref().expect("runtime A")
         }
 
+        /// A new user's session with one socket on experience A (calling runtime A) and one on
+        /// experience B (calling runtime B); the experiences must outlive the sockets.
+        async fn two_sockets(&self) -> ((Service, Service), Value, Ws, Ws) {
+            let (experience_a, experience_b) = self.pinned_experiences().await;
+            let (_, _, login) = self.stack.register().await;
+            let query = format!(
+                "access_token={}&session_id={}",
+                s(&login, "access_token"),
+                s(&login, "session_id")
+            );
+            let on_a = opened(&experience_a, &query).await;
+            let on_b = opened(&experience_b, &query).await;
+            ((experience_a, experience_b), login, on_a, on_b)
+        }
+
         /// Experience A calling runtime A only, experience B calling runtime B only.
         async fn pinned_experiences(&self) -> (Service, Service) {
             let (a, b) = ([self.runtime_a()], [&self.runtime_b]);
@@ -148,13 +163,7 @@ mod production {
     async fn concurrent_turns_on_one_session_through_both_runtimes_get_gap_free_ids() {
         let replicas = Replicas::start(Options::default()).await;
         let stack = &replicas.stack;
-        let (experience_a, experience_b) = replicas.pinned_experiences().await;
-        let (_, _, login) = stack.register().await;
-        let token = s(&login, "access_token");
-        let session = s(&login, "session_id");
-        let query = format!("access_token={token}&session_id={session}");
-        let mut on_a = opened(&experience_a, &query).await;
-        let mut on_b = opened(&experience_b, &query).await;
+        let (_experiences, login, mut on_a, mut on_b) = replicas.two_sockets().await;
         // Both sockets send their turns at once, without waiting for answers: the two runtimes
         // append to the one session concurrently.
         const TURNS: usize = 6;
@@ -167,6 +176,7 @@ mod production {
             until_finished_n(&mut on_b, 2 * TURNS)
         );
         let tenant = s(&login, "tenant_id");
+        let session = s(&login, "session_id");
         let log = log_ids(stack, replicas.runtime_a(), &tenant, &session).await;
         assert_eq!(
             log,
@@ -181,27 +191,19 @@ mod production {
             assert_eq!(seen.len(), seen.iter().collect::<BTreeSet<_>>().len());
             assert_eq!(seen, log[..seen.len()].to_vec(), "every event");
         }
-        // Both runtimes ran turns (each replica's socket submits to its own runtime).
-        let started_on = |frames: &[Value]| {
-            frames
-                .iter()
-                .filter(|f| f["event_type"] == "EXECUTION_STARTED")
-                .count()
-        };
-        assert_eq!(started_on(&seen_a), 2 * TURNS);
+        // Socket A saw every turn start, the ones runtime B ran included (each experience
+        // replica submits to its own runtime).
+        let started = seen_a
+            .iter()
+            .filter(|f| f["event_type"] == "EXECUTION_STARTED")
+            .count();
+        assert_eq!(started, 2 * TURNS);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_safety_answer_through_another_runtime_reaches_the_owner() {
         let replicas = Replicas::start(Options::default()).await;
-        let stack = &replicas.stack;
-        let (experience_a, experience_b) = replicas.pinned_experiences().await;
-        let (_, _, login) = stack.register().await;
-        let token = s(&login, "access_token");
-        let session = s(&login, "session_id");
-        let query = format!("access_token={token}&session_id={session}");
-        let mut on_a = opened(&experience_a, &query).await;
-        let mut on_b = opened(&experience_b, &query).await;
+        let (_experiences, _, mut on_a, mut on_b) = replicas.two_sockets().await;
         // The turn runs on runtime A and waits for a human ...
         on_a.send(json!({"type": "intent", "intent": "please run the invoice approval workflow", "agent_type": "liaison", "metadata": {"pillar": "operations"}}))
             .await;
