@@ -83,10 +83,18 @@ impl EventLog {
 
     /// Delivers an event appended by another replica to this process's followers.
     pub(super) fn deliver(&self, session_id: &str, event: SessionEvent) {
+        self.deliver_here(session_id, std::slice::from_ref(&event));
+    }
+
+    /// Hands events to this process's followers of the session, in order.
+    fn deliver_here(&self, session_id: &str, events: &[SessionEvent]) {
         if let Ok(mut channels) = self.channels.lock() {
             if let Some(tx) = channels.get(session_id) {
-                if tx.send(Live::Event(event)).is_err() {
-                    channels.remove(session_id);
+                for event in events {
+                    if tx.send(Live::Event(event.clone())).is_err() {
+                        channels.remove(session_id);
+                        break;
+                    }
                 }
             }
         }
@@ -102,16 +110,7 @@ impl EventLog {
     /// Delivers freshly stored events here and publishes them to the other replicas. Called
     /// under the session's stripe lock, so both keep the id order.
     fn fan_out(&self, session_id: &str, stored: &[SessionEvent]) {
-        if let Ok(mut channels) = self.channels.lock() {
-            if let Some(tx) = channels.get(session_id) {
-                for event in stored {
-                    if tx.send(Live::Event(event.clone())).is_err() {
-                        channels.remove(session_id);
-                        break;
-                    }
-                }
-            }
-        }
+        self.deliver_here(session_id, stored);
         if let Some(bus) = self.bus.get() {
             for event in stored {
                 bus.publish(session_id, Some(event));
