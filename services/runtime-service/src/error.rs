@@ -35,6 +35,19 @@ pub enum RuntimeError {
     /// The resource is not in a state that allows this (`409 conflict`).
     #[error("{0}")]
     Conflict(String),
+    /// A state machine forbids this move (`409 invalid_transition`); nothing changed.
+    #[error("cannot {action} a {what} that is {current}")]
+    InvalidTransition {
+        /// The kind of object (`wrapper`, `attestation`, ...).
+        what: &'static str,
+        /// Its current state.
+        current: String,
+        /// The refused action.
+        action: &'static str,
+    },
+    /// The `Idempotency-Key` was used with a different request (`409 idempotency_conflict`).
+    #[error("this Idempotency-Key was already used with a different request")]
+    IdempotencyConflict,
     /// A request field is invalid (`422 validation_failed`).
     #[error("{field}: {message}")]
     Validation {
@@ -93,6 +106,8 @@ impl RuntimeError {
             Self::UnknownAgent(_) => "unknown_agent",
             Self::UnknownPillar(_) => "unknown_pillar",
             Self::Conflict(_) => "conflict",
+            Self::InvalidTransition { .. } => "invalid_transition",
+            Self::IdempotencyConflict => "idempotency_conflict",
             Self::Validation { .. } => "validation_failed",
             Self::InvalidQuery { .. } => "invalid_query",
             Self::StateUnavailable(_) => "state_unavailable",
@@ -115,7 +130,10 @@ impl ResponseError for RuntimeError {
         match self {
             Self::Unauthenticated => StatusCode::UNAUTHORIZED,
             Self::InvalidIntent(_) => StatusCode::FORBIDDEN,
-            Self::IntentInProgress | Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::IntentInProgress
+            | Self::Conflict(_)
+            | Self::InvalidTransition { .. }
+            | Self::IdempotencyConflict => StatusCode::CONFLICT,
             Self::NotFound(_) | Self::UnknownHook => StatusCode::NOT_FOUND,
             Self::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
             Self::Validation { .. } | Self::UnknownAgent(_) | Self::UnknownPillar(_) => {

@@ -11,11 +11,12 @@
 //! - [`routes`]: mounts every row; the one handler checks the row's scope and calls the service.
 //! - [`openapi`]: adds every row to `/openapi.json`.
 //!
-//! A new runtime-owned endpoint is one row in [`table::ROWS`] (plus its response schema in
+//! A new runtime-owned endpoint is one row in a group of [`rows`] (plus its response schema in
 //! `crate::openapi` when it is new) and its runtime handler.
 
 pub mod openapi;
 pub mod routes;
+pub mod rows;
 mod service;
 pub mod table;
 #[cfg(test)]

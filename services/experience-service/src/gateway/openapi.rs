@@ -7,14 +7,14 @@ use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
 use utoipa::Modify;
 
-use super::table::{Row, Verb, ROWS};
+use super::table::{rows, Row, Verb};
 
 /// Adds the rows to the document (used as a `modifiers(...)` entry of the experience `ApiDoc`).
 pub struct GatewayRows;
 
 impl Modify for GatewayRows {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for row in ROWS {
+        for row in rows() {
             let mut op = operation(row);
             if paginated(openapi, row.doc.response) {
                 op.parameters

@@ -4,18 +4,20 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::service::Forward;
-use super::table::{Row, ROWS};
+use super::table::{rows, Row};
 use super::Gateway;
+use crate::error::ApiError;
 use crate::extractors::{require_scope, AuthUser, CallerInfo};
 
 /// Mounts the rows, one resource per path (a known path with another method answers `405`).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    for (i, first) in ROWS.iter().enumerate() {
-        if ROWS[..i].iter().any(|r| r.path == first.path) {
+    let all: Vec<&'static Row> = rows().collect();
+    for (i, first) in all.iter().enumerate() {
+        if all[..i].iter().any(|r| r.path == first.path) {
             continue;
         }
         let mut resource = platform_sdk::http::resource(first.path);
-        for row in ROWS.iter().filter(|r| r.path == first.path) {
+        for row in all.iter().copied().filter(|r| r.path == first.path) {
             resource = resource.route(web::method(row.method.method()).to(
                 move |req: HttpRequest,
                       user: AuthUser,
@@ -52,6 +54,7 @@ async fn forward(
         body: (!body.is_empty())
             .then(|| platform_sdk::json::parse(&body))
             .transpose()?,
+        idempotency_key: idempotency_key(&req)?,
     };
     let answer = gateway.forward(row, &caller.0, &user.0, request).await?;
     Ok(
@@ -59,4 +62,27 @@ async fn forward(
             .content_type("application/json")
             .body(answer.body),
     )
+}
+
+/// Longest accepted `Idempotency-Key`, bytes.
+const MAX_IDEMPOTENCY_KEY_BYTES: usize = 200;
+
+/// The request's `Idempotency-Key`, if any (`422` when it is not short printable text).
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(key)
+            if !key.is_empty()
+                && key.len() <= MAX_IDEMPOTENCY_KEY_BYTES
+                && !key.chars().any(char::is_control) =>
+        {
+            Ok(Some(key.to_owned()))
+        }
+        _ => Err(ApiError::invalid(
+            "Idempotency-Key",
+            format!("must be 1 to {MAX_IDEMPOTENCY_KEY_BYTES} bytes of printable text"),
+        )),
+    }
 }

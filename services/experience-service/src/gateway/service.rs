@@ -22,6 +22,9 @@ pub struct Forward {
     pub query: Vec<(String, String)>,
     /// JSON body (mutations: the intent's payload; `{}` when absent).
     pub body: Option<Value>,
+    /// The client's `Idempotency-Key` (mutations): forwarded to the runtime, which answers a
+    /// repeat of the same request with the first answer.
+    pub idempotency_key: Option<String>,
 }
 
 /// The gateway service; one per process, over the shared runtime client.
@@ -71,6 +74,9 @@ impl Gateway {
             .into_iter()
             .filter(|(k, _)| !IDENTITY_PARAMS.contains(&k.as_str()))
             .collect();
+        if let Target::Intent { .. } = row.target {
+            call.idempotency_key = request.idempotency_key.as_deref();
+        }
         if let Target::Read { .. } = row.target {
             call = call
                 .param("tenant_id", &claims.tid)

@@ -6,8 +6,6 @@
 
 use actix_web::http::Method;
 
-use crate::extractors::scopes::AgentsRead;
-use crate::extractors::ScopeName;
 
 /// Where a row goes in the runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,36 +99,10 @@ impl Verb {
     }
 }
 
-/// Every row the experience plane serves.
-pub const ROWS: &[Row] = &[
-    Row {
-        method: Verb::Get,
-        path: "/api/conversations",
-        scope: AgentsRead::SCOPE,
-        target: Target::Read {
-            path: "/api/conversations",
-        },
-        doc: Doc {
-            summary: "The caller's conversations, newest first.",
-            status: 200,
-            response: "ConversationList",
-        },
-    },
-    Row {
-        method: Verb::Get,
-        path: "/api/conversations/{id}/messages",
-        scope: AgentsRead::SCOPE,
-        target: Target::Read {
-            path: "/api/conversations/{id}/messages",
-        },
-        doc: Doc {
-            summary:
-                "Messages of one of the caller's conversations, oldest first (another user's: 404).",
-            status: 200,
-            response: "MessageList",
-        },
-    },
-];
+/// Every row the experience plane serves: one group per capability (`super::rows`).
+pub fn rows() -> impl Iterator<Item = &'static Row> {
+    super::rows::GROUPS.iter().flat_map(|group| group.iter())
+}
 
 /// Substitutes `{name}` parameters of `pattern` with `value(name)`, percent-encoded; `None`
 /// when a parameter has no value.
@@ -168,9 +140,10 @@ mod tests {
 
     #[test]
     fn rows_are_unique_and_scoped() {
-        for (i, row) in ROWS.iter().enumerate() {
+        let all: Vec<&Row> = rows().collect();
+        for (i, row) in all.iter().enumerate() {
             assert!(row.scope.contains(':'), "{}", row.path);
-            assert!(ROWS[..i]
+            assert!(all[..i]
                 .iter()
                 .all(|r| (r.method, r.path) != (row.method, row.path)));
         }

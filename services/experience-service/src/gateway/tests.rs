@@ -149,6 +149,7 @@ async fn a_read_row_forwards_identity_from_the_token_the_request_id_and_the_quer
         params: pairs(&[("id", "a/b c")]),
         query: pairs(&[("limit", "5"), ("tenant_id", "evil"), ("user_id", "evil")]),
         body: None,
+        idempotency_key: None,
     };
     let answer = gateway(&url)
         .forward(&READ, &caller(), &claims(), request)
@@ -172,6 +173,7 @@ async fn an_intent_row_signs_the_body_as_the_payload_for_the_caller() {
         params: pairs(&[("id", "t1")]),
         query: Vec::new(),
         body: Some(json!({"name": "n", "tenant_id": "evil"})),
+        idempotency_key: Some("k-1".into()),
     };
     let answer = gateway(&url)
         .forward(&WRITE, &caller(), &claims(), request)
@@ -181,6 +183,7 @@ async fn an_intent_row_signs_the_body_as_the_payload_for_the_caller() {
     let seen = seen.recv().unwrap();
     assert_eq!(seen.request_line, "POST /api/runtime-things/t1 HTTP/1.1");
     assert_eq!(seen.header("x-request-id"), Some("req-from-client"));
+    assert_eq!(seen.header("idempotency-key"), Some("k-1"));
     let intent: SignedIntent = serde_json::from_str(&seen.body).unwrap();
     let contract = intent.contract;
     assert_eq!(contract.action, "touch_thing");

@@ -5,10 +5,11 @@
 use std::future::Future;
 
 use actix_web::http::StatusCode;
-use actix_web::HttpResponse;
+use actix_web::{HttpRequest, HttpResponse};
 use platform_sdk::traffic_cop::{Contract, SignedIntent};
 use serde::Serialize;
 
+use super::gate::ClientKey;
 use super::IntentGate;
 use crate::error::RuntimeError;
 
@@ -27,8 +28,49 @@ where
     F: FnOnce(Contract) -> Fut,
     Fut: Future<Output = Result<(StatusCode, T), RuntimeError>>,
 {
+    respond(gate, intent, action, None, act).await
+}
+
+/// As [`answer`], honouring the request's `Idempotency-Key` (SPEC §7): the domain endpoints
+/// reached through the experience gateway use this one.
+pub async fn answer_keyed<T, F, Fut>(
+    gate: &IntentGate,
+    req: &HttpRequest,
+    intent: &SignedIntent,
+    action: &str,
+    act: F,
+) -> Result<HttpResponse, RuntimeError>
+where
+    T: Serialize,
+    F: FnOnce(Contract) -> Fut,
+    Fut: Future<Output = Result<(StatusCode, T), RuntimeError>>,
+{
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty());
+    let client_key = key.map(|key| ClientKey {
+        key,
+        path: req.path(),
+    });
+    respond(gate, intent, action, client_key, act).await
+}
+
+async fn respond<T, F, Fut>(
+    gate: &IntentGate,
+    intent: &SignedIntent,
+    action: &str,
+    client_key: Option<ClientKey<'_>>,
+    act: F,
+) -> Result<HttpResponse, RuntimeError>
+where
+    T: Serialize,
+    F: FnOnce(Contract) -> Fut,
+    Fut: Future<Output = Result<(StatusCode, T), RuntimeError>>,
+{
     let answer = gate
-        .execute(intent, action, |c| async move {
+        .execute_keyed(intent, action, client_key, |c| async move {
             act(c).await.map(|(status, value)| (status.as_u16(), value))
         })
         .await?;

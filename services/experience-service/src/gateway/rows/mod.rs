@@ -1,0 +1,8 @@
+//! The gateway's rows, one module per capability; [`GROUPS`] lists them all.
+
+pub mod conversations;
+
+use super::table::Row;
+
+/// Every group of rows the experience plane serves.
+pub const GROUPS: &[&[Row]] = &[conversations::ROWS];
