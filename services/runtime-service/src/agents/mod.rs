@@ -3,6 +3,7 @@
 //! - [`catalog`]: the [`AgentCatalog`]: every agent the runtime can run, and the one place a
 //!   client's agent type and pillar are resolved (or refused).
 //! - [`pillar`]: the four pillars and their aliases.
+//! - [`known`]: which agent ids a tenant can name (builtin ids and its own wrappers).
 //! - [`classifier`]: what the guide thinks a request is about (pillar + confidence).
 //! - [`builtin`]: the default, offline, deterministic provider, grounded in what each pillar does.
 //! - [`openai`]: any OpenAI-compatible `/v1/chat/completions` endpoint, streamed.
@@ -10,6 +11,7 @@
 pub mod builtin;
 pub mod catalog;
 pub mod classifier;
+pub mod known;
 pub mod openai;
 pub mod pillar;
 
