@@ -135,6 +135,10 @@ pub struct SubmitIntentPayload {
     /// Client-side id of the message, echoed in events.
     #[serde(default)]
     pub client_message_id: Option<String>,
+    /// A deployed agent (`wrp_…`, SPEC §8) for `agent_type` `specialist`: the client's
+    /// `metadata.agent_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
 }
 
 /// A stored execution.

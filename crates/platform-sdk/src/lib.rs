@@ -9,7 +9,7 @@
 //!   side, verifying signature, audience, expiry, action and replay on the runtime side.
 //! - [`state_surface`]: the [`state_surface::StateStore`] abstraction with Redis and in-memory
 //!   backends, plus the typed records kept in it (sessions, idempotency, progress, file refs).
-//! - [`wire`] and [`error`]: request/response DTOs and the one error body used everywhere.
+//! - [`wire`], [`agent_wire`], [`wrapper_wire`] and [`error`]: request/response DTOs and the one error body used everywhere.
 //! - [`runtime_client`]: the HTTP client the experience plane uses to reach the runtime (one
 //!   signed-request path, shared by its typed calls and the experience gateway; the call itself
 //!   is described in [`runtime_call`]), and
@@ -41,3 +41,4 @@ pub mod telemetry;
 pub mod time_util;
 pub mod traffic_cop;
 pub mod wire;
+pub mod wrapper_wire;

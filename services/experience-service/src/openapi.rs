@@ -12,6 +12,11 @@ use utoipa::{Modify, OpenApi};
 
 use platform_sdk::agent_wire::{ConversationList, ConversationRecord, MessageList, MessageRecord};
 
+use platform_sdk::wrapper_wire::{
+    DeploymentAccepted, DeploymentHealth, DeploymentStatus, Provider, WrapperConfiguration,
+    WrapperInput, WrapperList, WrapperRecord, WrapperStatus,
+};
+
 use crate::gateway::openapi::GatewayRows;
 use crate::health;
 use crate::identity::routes as auth;
@@ -36,7 +41,8 @@ use platform_sdk::security_guard::Role;
                        SessionStatus, AnonymousSession, ConversationList, ConversationRecord, MessageList,
                        MessageRecord, TenantInfo, RenameTenant, AddMember, ChangeRole, Member, Invitation,
                        Added, MemberList, CreateApiKey, ApiKey, NewApiKey, ApiKeyList, Role,
-                       sessions::UpgradeRequest)),
+                       sessions::UpgradeRequest, WrapperInput, WrapperConfiguration, Provider, WrapperRecord,
+                       WrapperList, WrapperStatus, DeploymentHealth, DeploymentAccepted, DeploymentStatus)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;

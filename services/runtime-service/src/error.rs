@@ -48,6 +48,14 @@ pub enum RuntimeError {
     /// The `Idempotency-Key` was used with a different request (`409 idempotency_conflict`).
     #[error("this Idempotency-Key was already used with a different request")]
     IdempotencyConflict,
+    /// A turn named a deployed agent that is not serving (`409 agent_unavailable`); nothing ran.
+    #[error("agent {agent_id} is {status}; only an active agent can take a turn")]
+    AgentUnavailable {
+        /// The wrapper id.
+        agent_id: String,
+        /// Its deployment status.
+        status: String,
+    },
     /// A request field is invalid (`422 validation_failed`).
     #[error("{field}: {message}")]
     Validation {
@@ -108,6 +116,7 @@ impl RuntimeError {
             Self::Conflict(_) => "conflict",
             Self::InvalidTransition { .. } => "invalid_transition",
             Self::IdempotencyConflict => "idempotency_conflict",
+            Self::AgentUnavailable { .. } => "agent_unavailable",
             Self::Validation { .. } => "validation_failed",
             Self::InvalidQuery { .. } => "invalid_query",
             Self::StateUnavailable(_) => "state_unavailable",
@@ -133,7 +142,8 @@ impl ResponseError for RuntimeError {
             Self::IntentInProgress
             | Self::Conflict(_)
             | Self::InvalidTransition { .. }
-            | Self::IdempotencyConflict => StatusCode::CONFLICT,
+            | Self::IdempotencyConflict
+            | Self::AgentUnavailable { .. } => StatusCode::CONFLICT,
             Self::NotFound(_) | Self::UnknownHook => StatusCode::NOT_FOUND,
             Self::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
             Self::Validation { .. } | Self::UnknownAgent(_) | Self::UnknownPillar(_) => {

@@ -12,6 +12,7 @@
 //! - [`events`]: the durable per-session event log, its live fan-out and resumable streams.
 //! - [`conversations`]: conversation history (conversations and messages).
 //! - [`agents`]: the agent catalog, the model providers and the guide's classifier.
+//! - [`wrappers`]: tenants' own agents (SPEC §8): definitions, deployments, the deployed catalog.
 //! - [`governance`]: policy decisions the runner asks for before a step (approvals, for now).
 //! - [`intents`]: the verify → replay-guard → act → record gate every mutation goes through.
 //!
@@ -32,3 +33,4 @@ pub mod intents;
 pub mod openapi;
 pub mod sessions;
 pub mod startup;
+pub mod wrappers;

@@ -13,11 +13,17 @@ use platform_sdk::agent_wire::{
     MessageRecord, SafetyAnswer, SessionEvent, SubmitIntentPayload,
 };
 
+use platform_sdk::wrapper_wire::{
+    DeploymentAccepted, DeploymentHealth, DeploymentStatus, Provider, WrapperConfiguration,
+    WrapperInput, WrapperList, WrapperRecord, WrapperStatus,
+};
+
 use crate::conversations::routes as conversations;
 use crate::events::routes as events;
 use crate::executions::routes as executions;
 use crate::health;
 use crate::sessions::routes as sessions;
+use crate::wrappers::routes as wrappers;
 
 /// The document.
 #[derive(OpenApi)]
@@ -27,11 +33,14 @@ use crate::sessions::routes as sessions;
           sessions::end, sessions::get_one, sessions::validate, sessions::list, executions::submit,
           executions::get_one, executions::cancel, executions::safety, executions::session_safety,
           events::execution_events, events::execution_stream, events::session_events, events::session_stream,
-          conversations::conversations, conversations::messages),
+          conversations::conversations, conversations::messages, wrappers::list, wrappers::get_one,
+          wrappers::status, wrappers::create, wrappers::update, wrappers::delete, wrappers::deploy,
+          wrappers::pause, wrappers::resume, wrappers::retire),
     components(schemas(ErrorBody, ErrorDetail, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
-                       MessageList, MessageRecord)),
+                       MessageList, MessageRecord, WrapperInput, WrapperConfiguration, WrapperRecord, WrapperList,
+                       WrapperStatus, DeploymentHealth, DeploymentAccepted, DeploymentStatus, Provider)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

@@ -17,9 +17,8 @@ use platform_sdk::state_surface::{self, StateBackend, StateSurface};
 use platform_sdk::traffic_cop::IntentVerifier;
 use sqlx::AnyPool;
 
-use crate::agents::builtin::BuiltinProvider;
-use crate::agents::openai::{OpenAiProvider, OpenAiSettings};
-use crate::agents::{AgentCatalog, ModelProvider};
+use crate::agents::openai::OpenAiSettings;
+use crate::agents::{AgentCatalog, Providers};
 use crate::configuration::ProviderKind;
 use crate::configuration::Settings;
 use crate::conversations::Conversations;
@@ -29,7 +28,8 @@ use crate::governance::Governance;
 use crate::intents::storage::IntentAudit;
 use crate::intents::IntentGate;
 use crate::sessions::Sessions;
-use crate::{conversations, events, executions, health, sessions as session_routes};
+use crate::wrappers::Wrappers;
+use crate::{conversations, events, executions, health, sessions as session_routes, wrappers};
 
 /// What handlers share.
 pub struct AppState {
@@ -49,6 +49,8 @@ pub struct AppState {
     pub conversations: Conversations,
     /// Agent executions.
     pub executions: Arc<Executions>,
+    /// Agent wrappers and their deployments.
+    pub wrappers: Wrappers,
 }
 
 /// A built, not yet running, runtime plane.
@@ -101,19 +103,17 @@ impl Application {
             Duration::from_secs(settings.sessions.idle_ttl_secs),
             Duration::from_secs(settings.sessions.absolute_ttl_secs),
         );
-        let provider: Arc<dyn ModelProvider> = match settings.agents.provider {
-            ProviderKind::Builtin => Arc::new(BuiltinProvider),
-            ProviderKind::Openai => Arc::new(
-                OpenAiProvider::new(OpenAiSettings {
-                    base_url: settings.llm.base_url.clone(),
-                    api_key: settings.llm.api_key.clone(),
-                    model: settings.llm.model.clone(),
-                    stall_timeout: Duration::from_secs(settings.llm.stall_timeout_secs),
-                    connect_timeout: Duration::from_secs(settings.llm.connect_timeout_secs),
-                })
-                .context("settings `llm.*`")?,
-            ),
+        let platform_llm = OpenAiSettings {
+            base_url: settings.llm.base_url.clone(),
+            api_key: settings.llm.api_key.clone(),
+            stall_timeout: Duration::from_secs(settings.llm.stall_timeout_secs),
+            connect_timeout: Duration::from_secs(settings.llm.connect_timeout_secs),
         };
+        let providers = Arc::new(
+            Providers::new(platform_llm)
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .context("settings `llm.*`")?,
+        );
         let metrics = Metrics::new("runtime");
         let events = EventLog::new(pool.clone());
         let conversations = Conversations::new(pool.clone());
@@ -137,13 +137,30 @@ impl Application {
             conversations: conversations.clone(),
             catalog,
             governance,
-            provider,
+            providers: providers.clone(),
             approval_timeout: Duration::from_secs(settings.agents.approval_timeout_secs),
             surface: surface.clone(),
             sessions: sessions.clone(),
             metrics: metrics.clone(),
             lease: Duration::from_millis(settings.executions.lease_ms),
         });
+        let wrappers = Wrappers::new(
+            pool.clone(),
+            providers,
+            Duration::from_secs(
+                settings.llm.connect_timeout_secs + settings.llm.stall_timeout_secs,
+            ),
+        );
+        let interrupted = wrappers
+            .fail_interrupted()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if interrupted > 0 {
+            tracing::warn!(
+                count = interrupted,
+                "failed deployments a stopped runtime left deploying"
+            );
+        }
         let swept = executions
             .sweep_expired()
             .await
@@ -190,6 +207,7 @@ impl Application {
             events,
             conversations,
             executions: executions.clone(),
+            wrappers,
         });
 
         let listener = server::bind(&settings.server)?;
@@ -208,7 +226,8 @@ impl Application {
                 .configure(session_routes::routes::configure)
                 .configure(events::routes::configure)
                 .configure(conversations::routes::configure)
-                .configure(executions::routes::configure);
+                .configure(executions::routes::configure)
+                .configure(wrappers::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {

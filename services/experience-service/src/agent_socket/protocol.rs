@@ -108,6 +108,7 @@ pub fn parse(frame: &str) -> Result<ClientMessage, Refusal> {
                     text_field(&meta, "conversation_id").or_else(|| text_field(&v, "session_id")),
                 ),
                 client_message_id: message_id(&meta)?,
+                agent_id: owned(text_field(&meta, "agent_id")),
             }))
         }
         "agent.message" => {
@@ -131,6 +132,9 @@ pub fn parse(frame: &str) -> Result<ClientMessage, Refusal> {
                 surface: owned(text_field(&context, "surface")),
                 conversation_id: owned(text_field(&context, "conversation_id")),
                 client_message_id: message_id(&payload)?,
+                agent_id: owned(
+                    text_field(&context, "agent_id").or_else(|| text_field(&payload, "agent_id")),
+                ),
             }))
         }
         "safety_response" => Ok(ClientMessage::Safety(SafetyAnswer {
@@ -217,8 +221,14 @@ mod tests {
                 surface: None,
                 conversation_id: Some("c1".into()),
                 client_message_id: Some("m1".into()),
+                agent_id: None,
             }
         );
+        let specialist = turn(
+            r#"{"type":"intent","intent":"hi","agent_type":"specialist","metadata":{"agent_id":"wrp_1"}}"#,
+        );
+        assert_eq!(specialist.agent_type, "specialist");
+        assert_eq!(specialist.agent_id.as_deref(), Some("wrp_1"));
         assert_eq!(
             turn(r#"{"type":"intent","intent":"hi"}"#).agent_type,
             "guide"

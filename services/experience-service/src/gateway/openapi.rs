@@ -2,12 +2,13 @@
 //! cannot be served without being documented.
 
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
 use utoipa::Modify;
 
-use super::table::{rows, Row, Verb};
+use super::table::{rows, Row, Target, Verb};
 
 /// Adds the rows to the document (used as a `modifiers(...)` entry of the experience `ApiDoc`).
 pub struct GatewayRows;
@@ -74,17 +75,28 @@ fn http_method(verb: Verb) -> HttpMethod {
     }
 }
 
+/// What a row's domain refusal means, by status.
+fn refusal(status: u16) -> &'static str {
+    match status {
+        409 => "invalid_transition (the object's state forbids this; nothing changed), idempotency_conflict or conflict",
+        422 => "validation_failed: a field is invalid (`fields` names it)",
+        _ => "refused",
+    }
+}
+
+fn json_body(schema: &str) -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name(schema)))
+        .build()
+}
+
 fn operation(row: &Row) -> utoipa::openapi::path::Operation {
     let described = |text: &str| ResponseBuilder::new().description(text).build();
-    let success = ResponseBuilder::new()
-        .description(row.doc.summary)
-        .content(
-            "application/json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name(row.doc.response)))
-                .build(),
-        )
-        .build();
+    let mut success = ResponseBuilder::new().description(row.doc.summary);
+    if !row.doc.response.is_empty() {
+        success = success.content("application/json", json_body(row.doc.response));
+    }
+    let success = success.build();
     let mut op = OperationBuilder::new()
         .summary(Some(row.doc.summary))
         .tag("gateway")
@@ -94,6 +106,35 @@ fn operation(row: &Row) -> utoipa::openapi::path::Operation {
         .response("404", described("not_found"))
         .response("503", described("runtime_unavailable"))
         .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+    for status in row.doc.errors {
+        op = op.response(status.to_string(), described(refusal(*status)));
+    }
+    if let Some(schema) = row.doc.request {
+        op = op.request_body(Some(
+            RequestBodyBuilder::new()
+                .content("application/json", json_body(schema))
+                .required(Some(Required::True))
+                .build(),
+        ));
+    }
+    if let Target::Intent { .. } = row.target {
+        op = op.parameter(
+            ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Same key and body: the first answer again; another body: 409 idempotency_conflict (24 h).",
+                ))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(200))
+                        .pattern(Some("^[\\x21-\\x7E]([\\x20-\\x7E]*[\\x21-\\x7E])?$")),
+                )),
+        );
+    }
     for segment in row.path.split('/') {
         if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
             op = op.parameter(

@@ -57,11 +57,12 @@ async fn forward(
         idempotency_key: idempotency_key(&req)?,
     };
     let answer = gateway.forward(row, &caller.0, &user.0, request).await?;
-    Ok(
-        HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK))
-            .content_type("application/json")
-            .body(answer.body),
-    )
+    let mut response =
+        HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK));
+    if answer.body.is_empty() {
+        return Ok(response.finish());
+    }
+    Ok(response.content_type("application/json").body(answer.body))
 }
 
 /// Longest accepted `Idempotency-Key`, bytes.

@@ -6,7 +6,6 @@
 
 use actix_web::http::Method;
 
-
 /// Where a row goes in the runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -41,8 +40,13 @@ pub struct Doc {
     pub summary: &'static str,
     /// Success status.
     pub status: u16,
-    /// Name of the response schema (registered in `crate::openapi`).
+    /// Name of the response schema (registered in `crate::openapi`); empty for no body (`204`).
     pub response: &'static str,
+    /// Name of the request body schema (intent rows that take one).
+    pub request: Option<&'static str>,
+    /// Refusals of the runtime beyond the shared plumbing's (e.g. `409` of a state machine),
+    /// documented with the error body.
+    pub errors: &'static [u16],
 }
 
 /// One gateway row.

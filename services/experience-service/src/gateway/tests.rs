@@ -113,6 +113,8 @@ const DOC: Doc = Doc {
     summary: "test row",
     status: 200,
     response: "Object",
+    request: None,
+    errors: &[],
 };
 
 const READ: Row = Row {

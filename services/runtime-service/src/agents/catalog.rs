@@ -54,10 +54,12 @@ pub struct Agent {
     pub max_output_tokens: Option<u32>,
     /// Actions of this agent that pause for a human, on top of the configured ones.
     pub approval_actions: Vec<String>,
-    /// Version of the definition.
-    pub version: u32,
+    /// Version of the definition (a wrapper's semantic version; `1` for the builtin agents).
+    pub version: String,
     /// The pillar a liaison serves.
     pub pillar: Option<Pillar>,
+    /// A deployed `openai` agent's own model server; the platform's when `None`.
+    pub base_url: Option<String>,
 }
 
 /// What the client asked for, raw (as the experience plane forwarded it).
@@ -102,8 +104,9 @@ impl AgentCatalog {
             temperature: None,
             max_output_tokens: None,
             approval_actions: Vec::new(),
-            version: 1,
+            version: "1".into(),
             pillar,
+            base_url: None,
         };
         let guide = agent(
             "guide".into(),

@@ -16,11 +16,15 @@ pub fn is_builtin(agent_id: &str) -> bool {
 }
 
 /// True when `agent_id` is a builtin agent or one of the tenant's wrappers.
-pub async fn is_known(pool: &AnyPool, tenant_id: &str, agent_id: &str) -> Result<bool, sqlx::Error> {
+pub async fn is_known(
+    pool: &AnyPool,
+    tenant_id: &str,
+    agent_id: &str,
+) -> Result<bool, sqlx::Error> {
     if is_builtin(agent_id) {
         return Ok(true);
     }
-    if !agent_id.starts_with("wrp_") {
+    if !agent_id.starts_with(crate::wrappers::ID_PREFIX) {
         return Ok(false);
     }
     let row = sqlx::query("SELECT 1 FROM agent_wrappers WHERE id = $1 AND tenant_id = $2")

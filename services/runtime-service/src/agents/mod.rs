@@ -7,6 +7,7 @@
 //! - [`classifier`]: what the guide thinks a request is about (pillar + confidence).
 //! - [`builtin`]: the default, offline, deterministic provider, grounded in what each pillar does.
 //! - [`openai`]: any OpenAI-compatible `/v1/chat/completions` endpoint, streamed.
+//! - [`providers`]: which provider answers for an agent (platform, builtin, a tenant's server).
 
 pub mod builtin;
 pub mod catalog;
@@ -14,12 +15,14 @@ pub mod classifier;
 pub mod known;
 pub mod openai;
 pub mod pillar;
+pub mod providers;
 
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
 pub use catalog::{Agent, AgentCatalog, AgentKind, AgentRequest};
 pub use pillar::Pillar;
+pub use providers::Providers;
 
 /// What a provider is asked.
 #[derive(Debug, Clone)]

@@ -21,8 +21,6 @@ pub struct OpenAiSettings {
     pub base_url: String,
     /// API key, if the endpoint needs one.
     pub api_key: Option<SecretString>,
-    /// Model name.
-    pub model: String,
     /// Longest silence tolerated inside a stream.
     pub stall_timeout: Duration,
     /// Connect / first-byte timeout.
@@ -89,10 +87,14 @@ impl ModelProvider for OpenAiProvider {
             }
         }
         messages.push(json!({"role": "user", "content": request.text}));
-        let mut call = self
-            .http
-            .post(self.url())
-            .json(&json!({"model": self.settings.model, "messages": messages, "stream": true}));
+        let mut body = json!({"model": request.agent.model, "messages": messages, "stream": true});
+        if let Some(t) = request.agent.temperature {
+            body["temperature"] = json!(t);
+        }
+        if let Some(m) = request.agent.max_output_tokens {
+            body["max_tokens"] = json!(m);
+        }
+        let mut call = self.http.post(self.url()).json(&body);
         if let Some(key) = &self.settings.api_key {
             call = call.bearer_auth(key.expose_secret());
         }

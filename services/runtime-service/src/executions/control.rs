@@ -14,6 +14,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::storage as store;
 use super::Executions;
+use crate::agents::Agent;
 use crate::error::RuntimeError;
 
 /// The live controls of a running execution.
@@ -38,6 +39,7 @@ impl Executions {
     pub(super) fn start(
         self: &Arc<Self>,
         record: ExecutionRecord,
+        agent: Agent,
         text: String,
         client_message_id: Option<String>,
     ) {
@@ -58,7 +60,7 @@ impl Executions {
             let id = record.execution_id.clone();
             if let Err(e) = this
                 .clone()
-                .run(record, text, client_message_id, control, cancelled)
+                .run(record, agent, text, client_message_id, control, cancelled)
                 .await
             {
                 tracing::error!(execution_id = %id, error = ?e, "execution task failed");

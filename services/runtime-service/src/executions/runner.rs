@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::control::Control;
 use super::Executions;
 use crate::agents::classifier::classify;
-use crate::agents::{Agent, ModelRequest};
+use crate::agents::{Agent, AgentKind, ModelRequest};
 use crate::error::RuntimeError;
 use crate::governance::ApprovalRequired;
 
@@ -48,6 +48,7 @@ fn response_data(agent: &Agent, record: &ExecutionRecord, text: &str, answer: &s
     let reading = classify(text);
     let (target, routing) = match agent.pillar {
         Some(p) => (p.as_str(), Value::Null),
+        None if agent.kind != AgentKind::Guide => (reading.domain, Value::Null),
         None => match reading.pillar {
             Some(p) => (
                 p.as_str(),
@@ -60,6 +61,7 @@ fn response_data(agent: &Agent, record: &ExecutionRecord, text: &str, answer: &s
         },
     };
     let mut data = json!({
+        "agent_id": record.agent_id,
         "message": answer,
         "content": answer,
         "agent_type": record.agent_type,
@@ -147,14 +149,14 @@ impl Executions {
     pub(crate) async fn run(
         self: Arc<Self>,
         record: ExecutionRecord,
+        agent: Agent,
         text: String,
         client_message_id: Option<String>,
         control: Arc<Control>,
         mut cancelled: watch::Receiver<bool>,
     ) -> Result<(), RuntimeError> {
         use ExecutionStatus::*;
-        let catalog = self.catalog.clone();
-        let agent = catalog.get(&record.agent_id).unwrap_or(catalog.guide());
+        let agent = &agent;
         // Accepted `executing`, with its start events (`Executions::accept`).
         let history = self
             .conversations
@@ -173,8 +175,11 @@ impl Executions {
             history.push(("system".into(), format!("approved:{}", approval.action)));
         }
 
+        let provider = match self.providers.for_agent(agent) {
+            Ok(p) => p,
+            Err(e) => return self.finish_failed(&record, Executing, &e.to_string()).await,
+        };
         let (tx, mut rx) = mpsc::channel::<String>(64);
-        let provider = self.provider.clone();
         let request = ModelRequest {
             agent: agent.clone(),
             history,

@@ -24,7 +24,7 @@ use sqlx::AnyPool;
 
 use super::control::Control;
 use super::storage::{self as store, NewExecution};
-use crate::agents::{AgentCatalog, AgentRequest, ModelProvider};
+use crate::agents::{Agent, AgentCatalog, AgentRequest, Providers};
 use crate::conversations::service::Owner;
 use crate::conversations::storage::add_message;
 use crate::conversations::Conversations;
@@ -53,8 +53,8 @@ pub struct ExecutionsDeps {
     pub catalog: Arc<AgentCatalog>,
     /// Policy decisions (approvals).
     pub governance: Governance,
-    /// The model provider.
-    pub provider: Arc<dyn ModelProvider>,
+    /// The model providers (which one answers depends on the agent).
+    pub providers: Arc<Providers>,
     /// How long an approval may take before the execution is halted.
     pub approval_timeout: Duration,
     /// The state surface (idempotency records).
@@ -83,7 +83,7 @@ pub struct Executions {
     pub(super) conversations: Conversations,
     pub(super) catalog: Arc<AgentCatalog>,
     pub(super) governance: Governance,
-    pub(super) provider: Arc<dyn ModelProvider>,
+    pub(super) providers: Arc<Providers>,
     pub(super) approval_timeout: Duration,
     surface: StateSurface,
     sessions: Sessions,
@@ -101,6 +101,28 @@ fn fingerprint(payload: &SubmitIntentPayload) -> Result<String, RuntimeError> {
     Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// The deployed agent (`wrp_…`) a turn is for, if it is for one: `metadata.agent_id` of a
+/// `specialist` (or unnamed) turn, else the conversation's own agent when the client named
+/// nothing. Every other turn goes to the catalog's builtin agents.
+fn specialist_named<'a>(
+    payload: &'a SubmitIntentPayload,
+    existing: Option<&'a str>,
+) -> Option<&'a str> {
+    let named = payload
+        .agent_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|id| !id.is_empty());
+    match payload.agent_type.trim() {
+        "specialist" => named,
+        "" => named.or_else(|| {
+            let unnamed = payload.pillar.is_none() && payload.surface.is_none();
+            existing.filter(|id| unnamed && id.starts_with(crate::wrappers::ID_PREFIX))
+        }),
+        _ => None,
+    }
+}
+
 impl Executions {
     /// The service.
     pub fn new(deps: ExecutionsDeps) -> Arc<Self> {
@@ -110,7 +132,7 @@ impl Executions {
             conversations: deps.conversations,
             catalog: deps.catalog,
             governance: deps.governance,
-            provider: deps.provider,
+            providers: deps.providers,
             approval_timeout: deps.approval_timeout,
             surface: deps.surface,
             sessions: deps.sessions,
@@ -146,8 +168,8 @@ impl Executions {
             return Err(RuntimeError::NotFound("session"));
         }
         let Some(key) = idempotency_key else {
-            let record = self.accept(contract, &payload, &text).await?;
-            self.start(record.clone(), text, payload.client_message_id);
+            let (record, agent) = self.accept(contract, &payload, &text).await?;
+            self.start(record.clone(), agent, text, payload.client_message_id);
             return Ok(Submission {
                 record,
                 repeated: false,
@@ -167,12 +189,18 @@ impl Executions {
             fingerprint: &fingerprint,
             ttl: IDEMPOTENCY_TTL,
         };
+        let accepted = std::sync::OnceLock::new();
         let accept = || async {
-            Ok::<_, RuntimeError>((ACCEPTED, self.accept(contract, &payload, &text).await?))
+            let (record, agent) = self.accept(contract, &payload, &text).await?;
+            let _ = accepted.set(agent);
+            Ok::<_, RuntimeError>((ACCEPTED, record))
         };
         match idempotency::run(&self.surface, claim, accept).await? {
             Outcome::Fresh { value: record, .. } => {
-                self.start(record.clone(), text, payload.client_message_id);
+                let agent = accepted.into_inner().ok_or_else(|| {
+                    RuntimeError::Internal(anyhow::anyhow!("accepted turn without its agent"))
+                })?;
+                self.start(record.clone(), agent, text, payload.client_message_id);
                 Ok(Submission {
                     record,
                     repeated: false,
@@ -195,7 +223,7 @@ impl Executions {
         contract: &Contract,
         payload: &SubmitIntentPayload,
         text: &str,
-    ) -> Result<ExecutionRecord, RuntimeError> {
+    ) -> Result<(ExecutionRecord, Agent), RuntimeError> {
         let owner = Owner {
             tenant_id: &contract.tenant_id,
             user_id: contract.user_id.as_deref(),
@@ -207,9 +235,21 @@ impl Executions {
             .requested(owner, payload.conversation_id.as_deref())
             .await?;
         let anonymous = contract.tenant_id == ANONYMOUS_TENANT;
-        let agent =
-            self.catalog
-                .resolve(AgentRequest::from(payload), existing.as_deref(), anonymous)?;
+        let agent = match specialist_named(payload, existing.as_deref()) {
+            Some(_) if anonymous => {
+                return Err(RuntimeError::Validation {
+                    field: "agent_type",
+                    message: "anonymous sessions may only talk to the guide".into(),
+                })
+            }
+            Some(agent_id) => {
+                crate::wrappers::deployed_agent(&self.pool, &contract.tenant_id, agent_id).await?
+            }
+            None => self
+                .catalog
+                .resolve(AgentRequest::from(payload), existing.as_deref(), anonymous)?
+                .clone(),
+        };
         let title: String = text.chars().take(80).collect();
         let execution_id = uuid::Uuid::new_v4().to_string();
         // The conversation first (its id is in every event), then the user's message, the
@@ -302,7 +342,7 @@ impl Executions {
                 work,
             )
             .await?;
-        Ok(record)
+        Ok((record, agent))
     }
 
     /// Reads an execution of a tenant.

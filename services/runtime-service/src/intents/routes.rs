@@ -76,10 +76,13 @@ where
         .await?;
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
     let mut response = HttpResponse::build(status);
-    response.content_type("application/json");
     if answer.replayed {
         response.insert_header((REPLAYED_HEADER, "true"));
     }
+    if status == StatusCode::NO_CONTENT {
+        return Ok(response.finish());
+    }
+    response.content_type("application/json");
     Ok(response.body(answer.body))
 }
 

@@ -17,6 +17,8 @@ pub const ROWS: &[Row] = &[
             summary: "The caller's conversations, newest first.",
             status: 200,
             response: "ConversationList",
+            request: None,
+            errors: &[],
         },
     },
     Row {
@@ -31,7 +33,8 @@ pub const ROWS: &[Row] = &[
                 "Messages of one of the caller's conversations, oldest first (another user's: 404).",
             status: 200,
             response: "MessageList",
+            request: None,
+            errors: &[],
         },
     },
 ];
-
