@@ -1,11 +1,17 @@
 //! Which consequential action a turn asks an agent to take. Today one deterministic keyword rule:
-//! an Operations liaison asked to run / execute / start / launch / deploy a workflow, process or
-//! automation is about to `execute_workflow`.
+//! an agent that can run workflows (the Operations liaison, and deployed specialists, which act
+//! on what their tenant gave them) asked to run / execute / start / launch / deploy a workflow,
+//! process or automation is about to `execute_workflow`.
 
-use crate::agents::Pillar;
+use crate::agents::{Agent, AgentKind, Pillar};
+
+/// Whether `agent` can run workflows at all.
+fn runs_workflows(agent: &Agent) -> bool {
+    agent.kind == AgentKind::Specialist || agent.pillar == Some(Pillar::Operations)
+}
 
 /// The action a turn asks the agent to take that a human may have to approve, if any.
-pub fn requested_action(pillar: Option<Pillar>, text: &str) -> Option<(&'static str, String)> {
+pub fn requested_action(agent: &Agent, text: &str) -> Option<(&'static str, String)> {
     let lower = text.to_lowercase();
     let verb = ["run ", "execute", "start ", "launch", "deploy"]
         .iter()
@@ -13,7 +19,7 @@ pub fn requested_action(pillar: Option<Pillar>, text: &str) -> Option<(&'static 
     let object = ["workflow", "process", "automation"]
         .iter()
         .any(|o| lower.contains(o));
-    (pillar == Some(Pillar::Operations) && verb && object).then(|| {
+    (runs_workflows(agent) && verb && object).then(|| {
         (
             "execute_workflow",
             format!(
@@ -27,18 +33,21 @@ pub fn requested_action(pillar: Option<Pillar>, text: &str) -> Option<(&'static 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::agents::AgentCatalog;
+    use crate::configuration::ProviderKind;
 
     #[test]
-    fn running_a_workflow_needs_approval_only_in_operations() {
-        assert!(requested_action(
-            Some(Pillar::Operations),
-            "please run the onboarding workflow"
-        )
-        .is_some());
-        assert!(
-            requested_action(Some(Pillar::Operations), "describe the onboarding workflow")
-                .is_none()
-        );
-        assert!(requested_action(Some(Pillar::Content), "run the workflow").is_none());
+    fn running_a_workflow_is_an_action_of_operations_and_specialists_only() {
+        let catalog = AgentCatalog::builtin(ProviderKind::Builtin, "builtin");
+        let operations = catalog.liaison(Pillar::Operations);
+        assert!(requested_action(operations, "please run the onboarding workflow").is_some());
+        assert!(requested_action(operations, "describe the onboarding workflow").is_none());
+        assert!(requested_action(catalog.liaison(Pillar::Content), "run the workflow").is_none());
+        let specialist = Agent {
+            kind: AgentKind::Specialist,
+            pillar: None,
+            ..operations.clone()
+        };
+        assert!(requested_action(&specialist, "run the workflow").is_some());
     }
 }

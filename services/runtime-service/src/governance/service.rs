@@ -27,7 +27,7 @@ impl Governance {
 
     /// Whether the turn `text` to `agent` must wait for a human first, and for what.
     pub fn approval_required(&self, agent: &Agent, text: &str) -> Option<ApprovalRequired> {
-        let (action, description) = requested_action(agent.pillar, text)?;
+        let (action, description) = requested_action(agent, text)?;
         self.approval_actions
             .iter()
             .chain(&agent.approval_actions)
