@@ -5,6 +5,21 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// Reads a JSON integer, including one written with a fraction of zero (`2150.0` is the integer
+/// 2150 to JSON Schema, so it is accepted as one).
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    let Some(n) = Option::<f64>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if n.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&n) {
+        return Err(serde::de::Error::custom(format!(
+            "expected a whole number 0..={}, got {n}",
+            u32::MAX
+        )));
+    }
+    Ok(Some(n as u32))
+}
+
 /// A model provider a wrapper can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -89,7 +104,11 @@ pub struct WrapperConfiguration {
     #[schema(minimum = 0.0, maximum = 2.0)]
     pub temperature: Option<f64>,
     /// Answer length cap, 1..=32768 tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole_number"
+    )]
     #[schema(minimum = 1, maximum = 32768)]
     pub max_output_tokens: Option<u32>,
     /// Actions of this agent that pause for a human's approval (at most 20, each 1..=64
