@@ -32,6 +32,7 @@ pub struct Api {
 
 #[derive(Debug)]
 struct Urls {
+    base: String,
     register: String,
     login: String,
     refresh: String,
@@ -49,6 +50,7 @@ impl Api {
         Ok(Self {
             client,
             urls: Arc::new(Urls {
+                base: format!("http://{addr}"),
                 register: format!("{base}/register"),
                 login: format!("{base}/login"),
                 refresh: format!("{base}/refresh"),
@@ -96,6 +98,36 @@ impl Api {
         self.post(&self.urls.refresh, &body, StatusCode::OK)
             .await
             .context("POST /api/auth/refresh")
+    }
+
+    /// Any JSON call on the experience plane with a bearer token; the answer's JSON (`null`
+    /// when empty) when its status is `want`.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&serde_json::Value>,
+        want: StatusCode,
+    ) -> Result<serde_json::Value> {
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.urls.base))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        if status != want {
+            let short: String = text.chars().take(300).collect();
+            bail!("{method} {path}: HTTP {status} (expected {want}): {short}");
+        }
+        if text.is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        Ok(serde_json::from_str(&text)?)
     }
 
     async fn post(

@@ -156,7 +156,8 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
         }
     }
 
-    // Targets 6-8 (agent WebSocket) and the concurrency-1 targets 9-10 on the embedded default,
+    // Targets 6-8 (agent WebSocket), the concurrency-1 targets 9-10 and the agent-management
+    // targets 11-12 on the embedded default,
     // on a stack of their own.
     let agent = selected(&[
         Which::Sockets,
@@ -164,6 +165,8 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
         Which::Turns,
         Which::TurnSerial,
         Which::MeSerial,
+        Which::Wrappers,
+        Which::SpecialistTurn,
     ]);
     if !agent.is_empty() {
         let spec = StackSpec {

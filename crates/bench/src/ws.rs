@@ -108,6 +108,8 @@ pub struct AgentSocket {
     turns: u64,
     /// The conversation the socket continues after its first turn.
     conversation: Option<String>,
+    /// The deployed agent (`wrp_…`) its turns go to; the guide when `None`.
+    specialist: Option<String>,
 }
 
 /// A completed turn (`EXECUTION_COMPLETED` arrived).
@@ -135,12 +137,19 @@ impl AgentSocket {
             tag: uuid::Uuid::new_v4().simple().to_string(),
             turns: 0,
             conversation: None,
+            specialist: None,
         };
         let hello = socket.frame(deadline).await?;
         if hello.event_type.as_deref() != Some("CONNECTION_ESTABLISHED") {
             bail!("first frame was {hello:?}, not CONNECTION_ESTABLISHED");
         }
         Ok(socket)
+    }
+
+    /// Sends this socket's turns to a deployed agent (`specialist`, `metadata.agent_id`).
+    pub fn talk_to(&mut self, agent_id: &str) {
+        self.specialist = Some(agent_id.to_owned());
+        self.conversation = None;
     }
 
     async fn frame(&mut self, deadline: Instant) -> Result<Frame> {
@@ -153,7 +162,7 @@ impl AgentSocket {
         Ok(frame)
     }
 
-    /// Sends one guide intent (continuing this socket's conversation) and reads its events
+    /// Sends one intent to the guide or the socket's deployed agent (continuing this socket's conversation) and reads its events
     /// until `EXECUTION_COMPLETED`. Frames before this turn's `EXECUTION_STARTED` (identified by
     /// its `client_message_id`) are leftovers of an earlier failed turn and are skipped; an
     /// error frame, a failed or cancelled execution, or [`TURN_TIMEOUT`] fail the turn.
@@ -168,6 +177,10 @@ impl AgentSocket {
         });
         if let Some(conversation) = &self.conversation {
             message["metadata"]["conversation_id"] = conversation.as_str().into();
+        }
+        if let Some(agent_id) = &self.specialist {
+            message["agent_type"] = "specialist".into();
+            message["metadata"]["agent_id"] = agent_id.as_str().into();
         }
         self.stream
             .send(Message::Text(message.to_string()))

@@ -15,8 +15,11 @@
 //! | 8 | [`turns`] | ≥ 800 agent turns/s at 64 sockets, beside a bare actix-ws echo |
 //! | 9, 9b | [`serial`] | one client alone: intent → first delta p50 ≤ 3 ms, p99 ≤ 10 ms |
 //! | 10, 10b | [`serial`] | one client alone: `GET /api/auth/me` p50 ≤ 0.5 ms |
+//! | 11 | [`agents`] | `GET /api/agents/wrappers` (50 items) at 32 clients beside `/me` |
+//! | 12 | [`agents`] | one client alone: a deployed specialist's turn within 10 % of a builtin one |
 
 pub mod agent;
+pub mod agents;
 pub mod latency;
 pub mod login;
 pub mod me;
@@ -71,11 +74,15 @@ pub enum Which {
     MeSerial,
     /// 10b. the same on PostgreSQL + Redis.
     MeSerialProduction,
+    /// 11. the wrapper list (50 items) at 32 clients beside `/me`.
+    Wrappers,
+    /// 12. a deployed specialist's turn beside a builtin one, concurrency 1.
+    SpecialistTurn,
 }
 
 impl Which {
     /// All targets, in report order.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 15] = [
         Self::Me,
         Self::Login,
         Self::Latency,
@@ -89,6 +96,8 @@ impl Which {
         Self::TurnSerialProduction,
         Self::MeSerial,
         Self::MeSerialProduction,
+        Self::Wrappers,
+        Self::SpecialistTurn,
     ];
 
     /// The `--only` name.
@@ -107,6 +116,8 @@ impl Which {
             Self::TurnSerialProduction => "turn-c1-pg",
             Self::MeSerial => "me-c1",
             Self::MeSerialProduction => "me-c1-pg",
+            Self::Wrappers => "wrappers",
+            Self::SpecialistTurn => "specialist-c1",
         }
     }
 
@@ -126,6 +137,8 @@ impl Which {
             Self::TurnSerialProduction => "9b",
             Self::MeSerial => "10",
             Self::MeSerialProduction => "10b",
+            Self::Wrappers => "11",
+            Self::SpecialistTurn => "12",
         }
     }
 
@@ -151,6 +164,10 @@ impl Which {
             Self::MeSerialProduction => {
                 "One client alone: `GET /api/auth/me` at concurrency 1 on PostgreSQL + Redis"
             }
+            Self::Wrappers => "`GET /api/agents/wrappers` (50 items) at 32 clients beside `/me`",
+            Self::SpecialistTurn => {
+                "One client alone: a deployed specialist's turn vs a guide turn"
+            }
         }
     }
 
@@ -167,6 +184,8 @@ impl Which {
             Self::Turns => "≥ 800 turns/s (64 sockets, embedded), echo beside it",
             Self::TurnSerial | Self::TurnSerialProduction => "first delta p50 ≤ 3 ms, p99 ≤ 10 ms",
             Self::MeSerial | Self::MeSerialProduction => "p50 ≤ 0.5 ms",
+            Self::Wrappers => "reported beside `/me` (no numeric goal)",
+            Self::SpecialistTurn => "specialist first-delta p50 ≤ 1.10 × guide",
         }
     }
 
@@ -244,6 +263,8 @@ pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> 
         Which::Turns => turns::run(stack, bench).await,
         Which::TurnSerial | Which::TurnSerialProduction => serial::turn(which, stack, bench).await,
         Which::MeSerial | Which::MeSerialProduction => serial::me(which, stack, bench).await,
+        Which::Wrappers => agents::list(stack, bench).await,
+        Which::SpecialistTurn => agents::specialist(stack, bench).await,
     }
 }
 
