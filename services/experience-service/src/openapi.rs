@@ -12,6 +12,13 @@ use utoipa::{Modify, OpenApi};
 
 use platform_sdk::agent_wire::{ConversationList, ConversationRecord, MessageList, MessageRecord};
 
+use platform_sdk::profile_wire::{
+    AttestRequest, AttestationData, AttestationList, AttestationMetadata, AttestationRecord,
+    AttestationSignature, AttestationType, ComplianceLevel, CreateProfile, GovernanceIdentity,
+    KeySet, ProfileList, ProfileRecord, PublicJwk, RevocationStatus, RevokeRequest, UpdateProfile,
+    Verification, VerificationChecks,
+};
+
 use crate::gateway::openapi::GatewayRows;
 use crate::health;
 use crate::identity::routes as auth;
@@ -36,7 +43,11 @@ use platform_sdk::security_guard::Role;
                        SessionStatus, AnonymousSession, ConversationList, ConversationRecord, MessageList,
                        MessageRecord, TenantInfo, RenameTenant, AddMember, ChangeRole, Member, Invitation,
                        Added, MemberList, CreateApiKey, ApiKey, NewApiKey, ApiKeyList, Role,
-                       sessions::UpgradeRequest)),
+                       sessions::UpgradeRequest, ProfileRecord, ProfileList, GovernanceIdentity,
+                       ComplianceLevel, AttestationRecord, AttestationList, AttestationData, AttestationType,
+                       AttestationSignature, AttestationMetadata, RevocationStatus, Verification,
+                       VerificationChecks, PublicJwk, KeySet, CreateProfile, UpdateProfile, AttestRequest,
+                       RevokeRequest)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;

@@ -12,6 +12,7 @@
 //! - [`events`]: the durable per-session event log, its live fan-out and resumable streams.
 //! - [`conversations`]: conversation history (conversations and messages).
 //! - [`agents`]: the agent catalog, the model providers and the guide's classifier.
+//! - [`profiles`]: agent profiles, signed attestations and the tenants' attestation keys.
 //! - [`governance`]: policy decisions the runner asks for before a step (approvals, for now).
 //! - [`intents`]: the verify → replay-guard → act → record gate every mutation goes through.
 //!
@@ -30,5 +31,6 @@ pub mod governance;
 pub mod health;
 pub mod intents;
 pub mod openapi;
+pub mod profiles;
 pub mod sessions;
 pub mod startup;

@@ -13,10 +13,18 @@ use platform_sdk::agent_wire::{
     MessageRecord, SafetyAnswer, SessionEvent, SubmitIntentPayload,
 };
 
+use platform_sdk::profile_wire::{
+    AttestRequest, AttestationData, AttestationList, AttestationMetadata, AttestationRecord,
+    AttestationSignature, AttestationType, ComplianceLevel, CreateProfile, GovernanceIdentity,
+    KeySet, ProfileList, ProfileRecord, PublicJwk, RevocationStatus, RevokeRequest, UpdateProfile,
+    Verification, VerificationChecks,
+};
+
 use crate::conversations::routes as conversations;
 use crate::events::routes as events;
 use crate::executions::routes as executions;
 use crate::health;
+use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
 
 /// The document.
@@ -27,11 +35,17 @@ use crate::sessions::routes as sessions;
           sessions::end, sessions::get_one, sessions::validate, sessions::list, executions::submit,
           executions::get_one, executions::cancel, executions::safety, executions::session_safety,
           events::execution_events, events::execution_stream, events::session_events, events::session_stream,
-          conversations::conversations, conversations::messages),
+          conversations::conversations, conversations::messages,
+          profiles::create, profiles::list, profiles::get_one, profiles::update, profiles::attest,
+          profiles::attestations, profiles::revoke, profiles::verify, profiles::keys, profiles::rotate),
     components(schemas(ErrorBody, ErrorDetail, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
-                       MessageList, MessageRecord)),
+                       MessageList, MessageRecord, CreateProfile, UpdateProfile, ComplianceLevel,
+                       GovernanceIdentity, ProfileRecord, ProfileList, AttestRequest, AttestationData,
+                       AttestationType, AttestationRecord, AttestationSignature, AttestationMetadata,
+                       RevocationStatus, AttestationList, RevokeRequest, Verification, VerificationChecks,
+                       PublicJwk, KeySet)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

@@ -28,8 +28,10 @@ use crate::executions::{Executions, ExecutionsDeps};
 use crate::governance::Governance;
 use crate::intents::storage::IntentAudit;
 use crate::intents::IntentGate;
+use crate::profiles::keys::{AttestationKeys, Sealer};
+use crate::profiles::{Attestations, Profiles};
 use crate::sessions::Sessions;
-use crate::{conversations, events, executions, health, sessions as session_routes};
+use crate::{conversations, events, executions, health, profiles, sessions as session_routes};
 
 /// What handlers share.
 pub struct AppState {
@@ -49,6 +51,10 @@ pub struct AppState {
     pub conversations: Conversations,
     /// Agent executions.
     pub executions: Arc<Executions>,
+    /// Agent profiles (SPEC §9).
+    pub profiles: Profiles,
+    /// Signed attestations and the tenants' attestation keys (SPEC §9).
+    pub attestations: Attestations,
 }
 
 /// A built, not yet running, runtime plane.
@@ -177,6 +183,10 @@ impl Application {
             );
         }
         tokio::spawn(events.clone().prune_forever(retention));
+        // Attestation private keys are sealed under a key derived from the service secret.
+        let attestation_keys = AttestationKeys::new(pool.clone(), Sealer::new(&secret));
+        let profiles = Profiles::new(pool.clone(), attestation_keys.clone());
+        let attestations = Attestations::new(pool.clone(), attestation_keys, profiles.clone());
         let state = web::Data::new(AppState {
             pool,
             sessions,
@@ -190,6 +200,8 @@ impl Application {
             events,
             conversations,
             executions: executions.clone(),
+            profiles,
+            attestations,
         });
 
         let listener = server::bind(&settings.server)?;
@@ -208,7 +220,8 @@ impl Application {
                 .configure(session_routes::routes::configure)
                 .configure(events::routes::configure)
                 .configure(conversations::routes::configure)
-                .configure(executions::routes::configure);
+                .configure(executions::routes::configure)
+                .configure(profiles::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {

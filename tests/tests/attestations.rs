@@ -1,0 +1,782 @@
+//! Agent profiles and signed attestations (SPEC §9, docs/adr/0017), on both backends, through
+//! the experience plane: profiles carry a constitution hash that changes with them; an
+//! attestation's Ed25519 signature verifies *offline* — with `ring`, the published JWK and the
+//! documented bytes, not with our own code — and stops verifying when one byte changes;
+//! revocation, suspension, parent chains and key rotation behave as documented; the private key
+//! is sealed at rest; a member cannot attest; other tenants see nothing; bad input names its
+//! field.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use e2e_tests::{both_backends, s, Backend, Stack};
+use platform_sdk::traffic_cop::canonical_json;
+use reqwest::{Method, StatusCode};
+use ring::signature::{Ed25519KeyPair, KeyPair as _, UnparsedPublicKey, ED25519};
+use serde_json::{json, Value};
+
+/// Sends `method path` to experience with a bearer token and an optional body.
+async fn send(
+    stack: &Stack,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let (status, _, body) = stack
+        .call(method, &stack.exp(path), Some(token), body)
+        .await;
+    (status, body)
+}
+
+/// The `fields[0].field` of an error body.
+fn field(body: &Value) -> String {
+    s(&body["error"]["fields"][0], "field")
+}
+
+async fn create_profile(stack: &Stack, token: &str, body: Value) -> Value {
+    let (status, profile) = send(
+        stack,
+        Method::POST,
+        "/api/agents/profiles",
+        token,
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{profile}");
+    profile
+}
+
+async fn attest(stack: &Stack, token: &str, profile_id: &str, body: Value) -> (StatusCode, Value) {
+    let path = format!("/api/agents/profiles/{profile_id}/attest");
+    send(stack, Method::POST, &path, token, Some(body)).await
+}
+
+fn audit(content: Value) -> Value {
+    json!({
+        "attestation_type": "AUDIT",
+        "attestation_data": {
+            "content": content,
+            "context": {"auditor": "acme", "round": 2},
+            "evidence_references": ["https://evidence.example/report/1"]
+        }
+    })
+}
+
+async fn verify(stack: &Stack, token: &str, att: &Value) -> (StatusCode, Value) {
+    let path = format!(
+        "/api/agents/profiles/{}/attestations/{}/verify",
+        s(att, "profile_id"),
+        s(att, "attestation_id")
+    );
+    stack.get(&path, token).await
+}
+
+async fn revoke(stack: &Stack, token: &str, att: &Value, body: Value) -> (StatusCode, Value) {
+    let path = format!(
+        "/api/agents/profiles/{}/attestations/{}/revoke",
+        s(att, "profile_id"),
+        s(att, "attestation_id")
+    );
+    send(stack, Method::POST, &path, token, Some(body)).await
+}
+
+/// The bytes the documentation says are signed: the canonical JSON of the attestation without
+/// `signature` and `metadata`.
+fn signed_bytes(att: &Value) -> Vec<u8> {
+    let mut unsigned = att.clone();
+    let map = unsigned.as_object_mut().unwrap();
+    map.remove("signature");
+    map.remove("metadata");
+    canonical_json(&unsigned).into_bytes()
+}
+
+/// The public key with this `kid` from a JWK set, checked to be an Ed25519 signing key.
+fn public_key(keys: &Value, kid: &str) -> Vec<u8> {
+    let jwk = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == kid)
+        .unwrap_or_else(|| panic!("no key {kid} in {keys}"));
+    assert_eq!(
+        (&jwk["kty"], &jwk["crv"], &jwk["alg"], &jwk["use"]),
+        (
+            &json!("OKP"),
+            &json!("Ed25519"),
+            &json!("EdDSA"),
+            &json!("sig")
+        )
+    );
+    let x = URL_SAFE_NO_PAD.decode(s(jwk, "x")).unwrap();
+    assert_eq!(x.len(), 32);
+    x
+}
+
+/// Verifies `signature` over `bytes` with `ring` alone.
+fn ring_verifies(public: &[u8], bytes: &[u8], signature: &[u8]) -> bool {
+    UnparsedPublicKey::new(&ED25519, public)
+        .verify(bytes, signature)
+        .is_ok()
+}
+
+/// Verifies an attestation as an outsider would: the JWK from `GET /api/governance/keys`, the
+/// documented bytes, `ring`.
+async fn verifies_offline(stack: &Stack, token: &str, att: &Value) -> bool {
+    let (status, keys) = stack.get("/api/governance/keys", token).await;
+    assert_eq!(status, StatusCode::OK, "{keys}");
+    assert_eq!(att["signature"]["algorithm"], "ED25519");
+    let public = public_key(&keys, &s(&att["signature"], "key_id"));
+    let signature = STANDARD.decode(s(&att["signature"], "value")).unwrap();
+    ring_verifies(&public, &signed_bytes(att), &signature)
+}
+
+/// sha256:<hex> computed here with `ring`.
+fn sha256(text: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+fn rfc3339(text: &str) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap()
+}
+
+async fn profiles_are_created_read_updated_and_listed(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    let (_, _, owner) = stack.register().await;
+    let token = s(&owner, "access_token");
+
+    let profile = create_profile(
+        &stack,
+        &token,
+        json!({"agent_id": "guide", "name": "Guide", "description": "Front door",
+               "capabilities": ["route", "explain"], "governance_framework": "iso-42001"}),
+    )
+    .await;
+    let id = s(&profile, "id");
+    assert!(id.starts_with("prof_"), "{profile}");
+    assert_eq!(profile["agent_id"], "guide");
+    assert_eq!(profile["capabilities"], json!(["route", "explain"]));
+    assert_eq!(profile["version"], 1);
+    assert!(s(&profile, "created_at").ends_with('Z'));
+    let identity = &profile["governance_identity"];
+    assert_eq!(identity["compliance_level"], "standard");
+    assert!(s(identity, "key_id").starts_with("atk_"));
+    // The hash is the documented one: sha256 over the canonical defining fields.
+    let expected = sha256(&canonical_json(&json!({
+        "agent_id": "guide", "name": "Guide", "description": "Front door",
+        "capabilities": ["route", "explain"], "governance_framework": "iso-42001",
+        "compliance_level": "standard"
+    })));
+    assert_eq!(identity["constitution_hash"], json!(expected));
+
+    let (status, read) = stack
+        .get(&format!("/api/agents/profiles/{id}"), &token)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(read, profile);
+
+    let path = format!("/api/agents/profiles/{id}");
+    let changed = json!({"name": "Guide", "description": "Front door",
+                         "capabilities": ["route", "explain", "summarise"],
+                         "governance_framework": "iso-42001", "compliance_level": "strict"});
+    let (status, v2) = send(&stack, Method::PUT, &path, &token, Some(changed.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{v2}");
+    assert_eq!(v2["version"], 2);
+    assert_eq!(v2["governance_identity"]["compliance_level"], "strict");
+    assert_ne!(
+        v2["governance_identity"]["constitution_hash"],
+        identity["constitution_hash"]
+    );
+    assert_eq!(v2["created_at"], profile["created_at"]);
+    // The same body again changes nothing.
+    let (status, again) = send(&stack, Method::PUT, &path, &token, Some(changed)).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again, v2);
+    // The agent of a profile cannot change.
+    let (status, body) = send(
+        &stack,
+        Method::PUT,
+        &path,
+        &token,
+        Some(json!({"agent_id": "liaison.content", "name": "x", "capabilities": []})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(field(&body), "agent_id");
+
+    let mut ids = vec![id];
+    for agent in ["liaison.content", "guide", "liaison.operations"] {
+        let p = create_profile(
+            &stack,
+            &token,
+            json!({"agent_id": agent, "name": format!("{agent} profile"), "capabilities": []}),
+        )
+        .await;
+        ids.push(s(&p, "id"));
+    }
+    ids.reverse(); // newest first
+    let (status, first) = stack.get("/api/agents/profiles?limit=3", &token).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let cursor = s(&first, "next_cursor");
+    let (status, second) = stack
+        .get(
+            &format!("/api/agents/profiles?limit=3&cursor={cursor}"),
+            &token,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_eq!(second["next_cursor"], Value::Null);
+    let listed: Vec<String> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["items"].as_array().unwrap())
+        .map(|p| s(p, "id"))
+        .collect();
+    assert_eq!(listed, ids);
+    let (_, guides) = stack
+        .get("/api/agents/profiles?agent_id=guide", &token)
+        .await;
+    assert_eq!(guides["items"].as_array().unwrap().len(), 2, "{guides}");
+
+    // The tenant's key was made on first use, once.
+    let (_, keys) = stack.get("/api/governance/keys", &token).await;
+    assert_eq!(keys["keys"].as_array().unwrap().len(), 1, "{keys}");
+    assert_eq!(keys["keys"][0]["status"], "active");
+    assert_eq!(keys["keys"][0]["kid"], identity["key_id"]);
+}
+
+async fn attestations_verify_offline_and_follow_their_state_machine(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    let (_, _, owner) = stack.register().await;
+    let token = s(&owner, "access_token");
+    let profile = create_profile(
+        &stack,
+        &token,
+        json!({"agent_id": "guide", "name": "Guide", "capabilities": ["route"]}),
+    )
+    .await;
+    let profile_id = s(&profile, "id");
+
+    let (status, att) = attest(
+        &stack,
+        &token,
+        &profile_id,
+        audit(json!({"score": 0.93, "passed": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{att}");
+    assert!(s(&att, "attestation_id").starts_with("att_"));
+    assert_eq!(att["issuer_id"], owner["user"]["id"]);
+    assert_eq!(att["subject_id"], "guide");
+    assert_eq!(
+        att["claim_id"],
+        profile["governance_identity"]["constitution_hash"]
+    );
+    assert_eq!(att["parent_attestation_id"], Value::Null);
+    assert_eq!(att["metadata"]["revocation_status"], "ACTIVE");
+    assert_eq!(
+        att["signature"]["key_id"],
+        profile["governance_identity"]["key_id"]
+    );
+    let lifetime = rfc3339(&s(&att, "expiration")) - rfc3339(&s(&att, "timestamp"));
+    assert_eq!(lifetime, time::Duration::days(365));
+
+    // Offline: ring, the published JWK and the documented bytes.
+    assert!(verifies_offline(&stack, &token, &att).await, "{att}");
+    let (_, keys) = stack.get("/api/governance/keys", &token).await;
+    let public = public_key(&keys, &s(&att["signature"], "key_id"));
+    let signature = STANDARD.decode(s(&att["signature"], "value")).unwrap();
+    let bytes = signed_bytes(&att);
+    for i in [0, bytes.len() / 2, bytes.len() - 1] {
+        let mut flipped = bytes.clone();
+        flipped[i] ^= 0x01;
+        assert!(
+            !ring_verifies(&public, &flipped, &signature),
+            "byte {i} of the content"
+        );
+    }
+    for i in [0, 31, 63] {
+        let mut flipped = signature.clone();
+        flipped[i] ^= 0x01;
+        assert!(
+            !ring_verifies(&public, &bytes, &flipped),
+            "byte {i} of the signature"
+        );
+    }
+    let mut forged = att.clone();
+    forged["subject_id"] = json!("liaison.content");
+    assert!(!verifies_offline(&stack, &token, &forged).await);
+
+    let (status, verdict) = verify(&stack, &token, &att).await;
+    assert_eq!(status, StatusCode::OK, "{verdict}");
+    assert_eq!(
+        verdict,
+        json!({"valid": true, "checks": {"signature": true, "not_expired": true, "not_revoked": true, "chain": true}})
+    );
+
+    // A child under it; the same Idempotency-Key answers the same attestation.
+    let mut child_body = audit(json!({"delegated": "review"}));
+    child_body["attestation_type"] = json!("DELEGATION");
+    child_body["parent_attestation_id"] = att["attestation_id"].clone();
+    child_body["expiration"] = json!("2099-01-01T00:00:00+02:00");
+    let keyed = |body: Value| {
+        stack
+            .http
+            .post(stack.exp(&format!("/api/agents/profiles/{profile_id}/attest")))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", "child-1")
+            .json(&body)
+            .send()
+    };
+    let child: Value = keyed(child_body.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let repeat: Value = keyed(child_body).await.unwrap().json().await.unwrap();
+    assert_eq!(repeat["attestation_id"], child["attestation_id"], "{child}");
+    assert_eq!(child["expiration"], "2098-12-31T22:00:00Z");
+    assert!(verifies_offline(&stack, &token, &child).await, "{child}");
+    assert_eq!(verify(&stack, &token, &child).await.1["valid"], true);
+
+    // Revoking the parent: it is no longer valid, and neither is the chain of the child.
+    let (status, revoked) =
+        revoke(&stack, &token, &att, json!({"reason": "auditor withdrew"})).await;
+    assert_eq!(status, StatusCode::OK, "{revoked}");
+    assert_eq!(revoked["metadata"]["revocation_status"], "REVOKED");
+    assert_eq!(revoked["metadata"]["revocation_reason"], "auditor withdrew");
+    assert!(
+        verifies_offline(&stack, &token, &revoked).await,
+        "metadata is not signed"
+    );
+    let (_, verdict) = verify(&stack, &token, &att).await;
+    assert_eq!(verdict["valid"], false);
+    assert_eq!(verdict["checks"]["not_revoked"], false);
+    assert_eq!(verdict["checks"]["signature"], true);
+    let (_, verdict) = verify(&stack, &token, &child).await;
+    assert_eq!(
+        (&verdict["valid"], &verdict["checks"]["chain"]),
+        (&json!(false), &json!(false))
+    );
+    let (status, body) = revoke(&stack, &token, &att, json!({"reason": "again"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_transition");
+    let mut under = audit(json!({}));
+    under["parent_attestation_id"] = att["attestation_id"].clone();
+    let (status, body) = attest(&stack, &token, &profile_id, under).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_transition");
+
+    // Suspended → suspended again is refused, → revoked is allowed.
+    let (_, other) = attest(&stack, &token, &profile_id, audit(json!({"n": 3}))).await;
+    let suspend = json!({"reason": "under review", "status": "SUSPENDED"});
+    let (status, suspended) = revoke(&stack, &token, &other, suspend.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{suspended}");
+    assert_eq!(suspended["metadata"]["revocation_status"], "SUSPENDED");
+    let mut under = audit(json!({}));
+    under["parent_attestation_id"] = other["attestation_id"].clone();
+    assert_eq!(
+        attest(&stack, &token, &profile_id, under).await.0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        revoke(&stack, &token, &other, suspend).await.0,
+        StatusCode::CONFLICT
+    );
+    let (status, body) = revoke(&stack, &token, &other, json!({"reason": "confirmed"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Lists and their filters.
+    let list = |query: &'static str| {
+        let path = format!("/api/agents/profiles/{profile_id}/attestations{query}");
+        let stack = &stack;
+        let token = &token;
+        async move { stack.get(&path, token).await }
+    };
+    let (status, all) = list("").await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all["items"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        all["items"][2]["attestation_id"], att["attestation_id"],
+        "newest first"
+    );
+    let (_, revoked_list) = list("?status=REVOKED").await;
+    assert_eq!(revoked_list["items"].as_array().unwrap().len(), 2);
+    let (_, delegations) = list("?type=DELEGATION&status=ACTIVE").await;
+    assert_eq!(
+        delegations["items"][0]["attestation_id"],
+        child["attestation_id"]
+    );
+    let (_, page) = list("?limit=2").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert!(page["next_cursor"].is_string());
+    let (status, body) = list("?type=GOSSIP").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    // Rotation: a new active key signs new attestations; the old key still verifies old ones.
+    let (_, kept) = attest(
+        &stack,
+        &token,
+        &profile_id,
+        audit(json!({"before": "rotation"})),
+    )
+    .await;
+    let old_kid = s(&kept["signature"], "key_id");
+    let (status, new_key) = send(
+        &stack,
+        Method::POST,
+        "/api/governance/keys/rotate",
+        &token,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{new_key}");
+    assert_ne!(new_key["kid"], json!(old_kid));
+    let (_, keys) = stack.get("/api/governance/keys", &token).await;
+    let statuses: Vec<(String, String)> = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (s(k, "kid"), s(k, "status")))
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            (s(&new_key, "kid"), "active".into()),
+            (old_kid.clone(), "retired".into())
+        ]
+    );
+    assert_eq!(verify(&stack, &token, &kept).await.1["valid"], true);
+    assert!(verifies_offline(&stack, &token, &kept).await);
+    let (_, fresh) = attest(
+        &stack,
+        &token,
+        &profile_id,
+        audit(json!({"after": "rotation"})),
+    )
+    .await;
+    assert_eq!(fresh["signature"]["key_id"], new_key["kid"]);
+    assert!(verifies_offline(&stack, &token, &fresh).await);
+    assert_eq!(verify(&stack, &token, &fresh).await.1["valid"], true);
+}
+
+/// The runtime's database as the test sees it, and the prefix its tables need.
+async fn runtime_db(stack: &Stack) -> (sqlx::AnyPool, String) {
+    sqlx::any::install_default_drivers();
+    match stack.backend {
+        Backend::Embedded => {
+            let file = stack.dir.join("runtime").join("runtime.db");
+            let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", file.display()))
+                .await
+                .unwrap();
+            (pool, String::new())
+        }
+        Backend::Production => {
+            let schema = stack
+                .runtime_env()
+                .into_iter()
+                .find(|(k, _)| k == "APP__DATABASE__SCHEMA")
+                .unwrap()
+                .1;
+            let pool = sqlx::AnyPool::connect(&e2e_tests::postgres_url())
+                .await
+                .unwrap();
+            (pool, format!("{schema}."))
+        }
+    }
+}
+
+async fn private_keys_are_sealed_at_rest(backend: Backend) {
+    let mut stack = Stack::start(backend).await;
+    let (_, _, owner) = stack.register().await;
+    let token = s(&owner, "access_token");
+    let profile = create_profile(
+        &stack,
+        &token,
+        json!({"agent_id": "guide", "name": "Guide", "capabilities": []}),
+    )
+    .await;
+    let (_, keys) = stack.get("/api/governance/keys", &token).await;
+    let kid = s(&keys["keys"][0], "kid");
+    let public = public_key(&keys, &kid);
+
+    let (pool, prefix) = runtime_db(&stack).await;
+    let (stored_public, sealed): (String, String) = sqlx::query_as(&format!(
+        "SELECT public_key, sealed_seed FROM {prefix}attestation_keys WHERE kid = $1"
+    ))
+    .bind(&kid)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(URL_SAFE_NO_PAD.decode(stored_public).unwrap(), public);
+    // What is stored is nonce (12) + ciphertext (32) + tag (16), base64.
+    let raw = STANDARD.decode(&sealed).unwrap();
+    assert_eq!(raw.len(), 12 + 32 + 16, "{sealed}");
+    // No 32 bytes of the column — decoded or as stored — are the seed of the published key:
+    // each window, taken as an Ed25519 seed, yields another public key.
+    for bytes in [raw.as_slice(), sealed.as_bytes()] {
+        for window in bytes.windows(32) {
+            let pair = Ed25519KeyPair::from_seed_unchecked(window).unwrap();
+            assert_ne!(
+                pair.public_key().as_ref(),
+                public.as_slice(),
+                "the seed is stored in the clear"
+            );
+        }
+    }
+    // Every mutation went through the audited intent gate.
+    let actions: Vec<String> = sqlx::query_scalar(&format!(
+        "SELECT action FROM {prefix}intent_audit WHERE tenant_id = $1"
+    ))
+    .bind(s(&owner, "tenant_id"))
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(
+        actions.contains(&"create_agent_profile".to_owned()),
+        "{actions:?}"
+    );
+    pool.close().await;
+
+    // A restarted runtime opens the sealed key with its service secret and signs with it.
+    stack.runtime.as_mut().unwrap().restart().await;
+    let (status, att) = attest(
+        &stack,
+        &token,
+        &s(&profile, "id"),
+        audit(json!({"after": "restart"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{att}");
+    assert_eq!(att["signature"]["key_id"], json!(kid));
+    assert!(verifies_offline(&stack, &token, &att).await);
+}
+
+async fn register_member(stack: &Stack, owner_token: &str) -> Value {
+    let email = format!("member-{}@example.com", uuid::Uuid::new_v4().simple());
+    let (status, invitation) = send(
+        stack,
+        Method::POST,
+        "/api/tenants/current/members",
+        owner_token,
+        Some(json!({"email": email, "role": "member"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{invitation}");
+    let (status, member) = stack
+        .post(
+            "/api/auth/register",
+            json!({"email": email, "password": format!("pw-{}", uuid::Uuid::new_v4().simple()),
+                   "invitation_token": s(&invitation, "token")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{member}");
+    member
+}
+
+async fn scopes_tenants_and_bad_input(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    let (_, _, owner) = stack.register().await;
+    let token = s(&owner, "access_token");
+    let profile = create_profile(
+        &stack,
+        &token,
+        json!({"agent_id": "guide", "name": "Guide", "capabilities": []}),
+    )
+    .await;
+    let profile_id = s(&profile, "id");
+    let (_, att) = attest(&stack, &token, &profile_id, audit(json!({"ok": true}))).await;
+
+    // A member writes profiles and reads governance, but cannot attest, revoke or rotate.
+    let member = register_member(&stack, &token).await;
+    let member_token = s(&member, "access_token");
+    create_profile(
+        &stack,
+        &member_token,
+        json!({"agent_id": "liaison.content", "name": "Content", "capabilities": []}),
+    )
+    .await;
+    let (status, _) = stack.get("/api/governance/keys", &member_token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(verify(&stack, &member_token, &att).await.1["valid"], true);
+    for (status, body) in [
+        attest(&stack, &member_token, &profile_id, audit(json!({}))).await,
+        revoke(&stack, &member_token, &att, json!({"reason": "no"})).await,
+        send(
+            &stack,
+            Method::POST,
+            "/api/governance/keys/rotate",
+            &member_token,
+            Some(json!({})),
+        )
+        .await,
+    ] {
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["error"]["code"], "missing_scope");
+    }
+
+    // Another tenant: everything of ours is 404, and it has no keys of ours.
+    let (_, _, stranger) = stack.register().await;
+    let other = s(&stranger, "access_token");
+    let att_id = s(&att, "attestation_id");
+    let base = format!("/api/agents/profiles/{profile_id}");
+    for (method, path, body) in [
+        (Method::GET, base.clone(), None),
+        (
+            Method::PUT,
+            base.clone(),
+            Some(json!({"name": "mine", "capabilities": []})),
+        ),
+        (
+            Method::POST,
+            format!("{base}/attest"),
+            Some(audit(json!({}))),
+        ),
+        (Method::GET, format!("{base}/attestations"), None),
+        (
+            Method::GET,
+            format!("{base}/attestations/{att_id}/verify"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("{base}/attestations/{att_id}/revoke"),
+            Some(json!({"reason": "mine"})),
+        ),
+    ] {
+        let (status, answer) = send(&stack, method.clone(), &path, &other, body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {answer}");
+    }
+    let (_, keys) = stack.get("/api/governance/keys", &other).await;
+    assert_eq!(keys, json!({"keys": []}));
+    let (_, list) = stack.get("/api/agents/profiles", &other).await;
+    assert_eq!(list["items"], json!([]));
+    // Their own profile cannot take our attestation as a parent.
+    let theirs = create_profile(
+        &stack,
+        &other,
+        json!({"agent_id": "guide", "name": "G", "capabilities": []}),
+    )
+    .await;
+    let mut under = audit(json!({}));
+    under["parent_attestation_id"] = json!(att_id);
+    let (status, body) = attest(&stack, &other, &s(&theirs, "id"), under).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(field(&body), "parent_attestation_id");
+    // Nor does the attestation answer under another of our own profiles.
+    let second = create_profile(
+        &stack,
+        &token,
+        json!({"agent_id": "guide", "name": "G2", "capabilities": []}),
+    )
+    .await;
+    let (status, _) = stack
+        .get(
+            &format!(
+                "/api/agents/profiles/{}/attestations/{att_id}/verify",
+                s(&second, "id")
+            ),
+            &token,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Bad input names the field.
+    let good = json!({"agent_id": "guide", "name": "Guide", "capabilities": ["a"]});
+    let with = |key: &str, value: Value| {
+        let mut body = good.clone();
+        body[key] = value;
+        body
+    };
+    for (body, expected) in [
+        (with("agent_id", json!("nobody")), "agent_id"),
+        (
+            with("agent_id", json!("wrp_00000000000000000000000000000000")),
+            "agent_id",
+        ),
+        (with("agent_id", json!("liaison.finance")), "agent_id"),
+        (with("name", json!("")), "name"),
+        (with("name", json!("n".repeat(101))), "name"),
+        (with("description", json!("d".repeat(2001))), "description"),
+        (with("capabilities", json!([""])), "capabilities"),
+        (
+            with("capabilities", json!(["c".repeat(65)])),
+            "capabilities",
+        ),
+        (
+            with(
+                "capabilities",
+                json!((0..51).map(|i| i.to_string()).collect::<Vec<_>>()),
+            ),
+            "capabilities",
+        ),
+        (with("capabilities", json!("one")), "capabilities"),
+        (with("compliance_level", json!("lax")), "compliance_level"),
+        (json!({"name": "x", "capabilities": []}), "agent_id"),
+    ] {
+        let (status, answer) = send(
+            &stack,
+            Method::POST,
+            "/api/agents/profiles",
+            &token,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+        assert_eq!(field(&answer), expected, "{body}: {answer}");
+    }
+    let mut unknown_parent = audit(json!({}));
+    unknown_parent["parent_attestation_id"] = json!("att_nope");
+    let mut bad_type = audit(json!({}));
+    bad_type["attestation_type"] = json!("GOSSIP");
+    let mut past = audit(json!({}));
+    past["expiration"] = json!("2020-01-01T00:00:00Z");
+    let mut not_a_date = audit(json!({}));
+    not_a_date["expiration"] = json!("next year");
+    let mut no_content = audit(json!({}));
+    no_content["attestation_data"] = json!({"context": {}});
+    let mut bad_evidence = audit(json!({}));
+    bad_evidence["attestation_data"]["evidence_references"] = json!([""]);
+    for (body, expected) in [
+        (audit(json!("text")), "attestation_data.content"),
+        (no_content, "attestation_data.content"),
+        (bad_evidence, "attestation_data.evidence_references"),
+        (bad_type, "attestation_type"),
+        (past, "expiration"),
+        (not_a_date, "expiration"),
+        (unknown_parent, "parent_attestation_id"),
+    ] {
+        let (status, answer) = attest(&stack, &token, &profile_id, body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+        assert_eq!(field(&answer), expected, "{body}: {answer}");
+    }
+    for (body, expected) in [
+        (json!({"reason": ""}), "reason"),
+        (json!({}), "reason"),
+        (json!({"reason": "x", "status": "ACTIVE"}), "status"),
+        (json!({"reason": "x", "status": "GONE"}), "status"),
+    ] {
+        let (status, answer) = revoke(&stack, &token, &att, body.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+        assert_eq!(field(&answer), expected, "{body}: {answer}");
+    }
+    // Nothing of the refused requests was written.
+    let (_, list) = stack
+        .get(
+            &format!("/api/agents/profiles/{profile_id}/attestations"),
+            &token,
+        )
+        .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["items"][0]["metadata"]["revocation_status"], "ACTIVE");
+}
+
+both_backends!(
+    profiles_are_created_read_updated_and_listed,
+    attestations_verify_offline_and_follow_their_state_machine,
+    private_keys_are_sealed_at_rest,
+    scopes_tenants_and_bad_input,
+);
