@@ -774,9 +774,57 @@ async fn scopes_tenants_and_bad_input(backend: Backend) {
     assert_eq!(list["items"][0]["metadata"]["revocation_status"], "ACTIVE");
 }
 
+async fn a_tenant_gets_one_key_however_many_first_uses_race(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    let (_, _, owner) = stack.register().await;
+    let token = s(&owner, "access_token");
+    let creations = (0..6).map(|i| {
+        create_profile(
+            &stack,
+            &token,
+            json!({"agent_id": "guide", "name": format!("Guide {i}"), "capabilities": []}),
+        )
+    });
+    let profiles = futures_util::future::join_all(creations).await;
+    let (_, keys) = stack.get("/api/governance/keys", &token).await;
+    assert_eq!(keys["keys"].as_array().unwrap().len(), 1, "{keys}");
+    for p in &profiles {
+        assert_eq!(p["governance_identity"]["key_id"], keys["keys"][0]["kid"]);
+    }
+
+    // Rotations at once: each makes a key or is refused with 409; one key stays active.
+    let rotations = (0..4).map(|_| {
+        send(
+            &stack,
+            Method::POST,
+            "/api/governance/keys/rotate",
+            &token,
+            Some(json!({})),
+        )
+    });
+    let answers = futures_util::future::join_all(rotations).await;
+    let made = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::CREATED)
+        .count();
+    for (status, body) in &answers {
+        assert!(
+            *status == StatusCode::CREATED || *status == StatusCode::CONFLICT,
+            "{status} {body}"
+        );
+    }
+    assert!(made >= 1);
+    let (_, keys) = stack.get("/api/governance/keys", &token).await;
+    let keys = keys["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1 + made);
+    assert_eq!(keys.iter().filter(|k| k["status"] == "active").count(), 1);
+    assert_eq!(keys[0]["status"], "active", "the active key comes first");
+}
+
 both_backends!(
     profiles_are_created_read_updated_and_listed,
     attestations_verify_offline_and_follow_their_state_machine,
     private_keys_are_sealed_at_rest,
+    a_tenant_gets_one_key_however_many_first_uses_race,
     scopes_tenants_and_bad_input,
 );

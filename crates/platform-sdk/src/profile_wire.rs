@@ -377,7 +377,8 @@ pub struct PublicJwk {
     pub created_at: String,
 }
 
-/// Answer of `GET /api/governance/keys`: the tenant's public keys, newest first.
+/// Answer of `GET /api/governance/keys`: the tenant's public keys, the active one first, then
+/// the retired ones, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct KeySet {
     /// The keys.

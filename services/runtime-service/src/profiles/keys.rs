@@ -157,7 +157,7 @@ impl AttestationKeys {
         Ok(jwk(&row))
     }
 
-    /// The tenant's public keys, newest first (none before its first profile or attestation).
+    /// The tenant's public keys, the active one first (none before its first profile).
     pub async fn list(&self, tenant_id: &str) -> Result<KeySet, RuntimeError> {
         let rows = store::keys(&self.pool, tenant_id).await?;
         Ok(KeySet {

@@ -284,7 +284,7 @@ pub async fn verify(
     Ok(HttpResponse::Ok().json(verification))
 }
 
-/// The tenant's public attestation keys as JWKs (`OKP` / `Ed25519`), newest first.
+/// The tenant's public attestation keys as JWKs (`OKP` / `Ed25519`): the active key first, then the retired ones, newest first.
 #[utoipa::path(get, path = "/api/governance/keys", params(TenantQuery),
     responses((status = 200, body = KeySet), (status = 401)), security(("service_token" = [])))]
 pub async fn keys(
