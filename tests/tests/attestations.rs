@@ -8,7 +8,7 @@
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use e2e_tests::{both_backends, s, Backend, Stack};
+use e2e_tests::{both_backends, s, with_env, Backend, Service, Stack};
 use platform_sdk::traffic_cop::canonical_json;
 use reqwest::{Method, StatusCode};
 use ring::signature::{Ed25519KeyPair, KeyPair as _, UnparsedPublicKey, ED25519};
@@ -541,8 +541,27 @@ async fn private_keys_are_sealed_at_rest(backend: Backend) {
     );
     pool.close().await;
 
-    // A restarted runtime opens the sealed key with its service secret and signs with it.
-    stack.runtime.as_mut().unwrap().restart().await;
+    // A runtime restarted with a rotated service secret (the old one listed as previous) still
+    // opens the sealed key and signs with it.
+    let runtime = stack.runtime.as_mut().unwrap();
+    let port = runtime.addr.port().to_string();
+    runtime.kill().await;
+    let new_secret = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let previous = format!("svc-1:{}", stack.service_secret);
+    let mut env = stack.runtime_env();
+    for (key, value) in [
+        ("APP__SERVER__PORT", port.as_str()),
+        ("APP__SECURITY__SERVICE_SECRET", new_secret.as_str()),
+        ("APP__SECURITY__SERVICE_KID", "svc-2"),
+        ("APP__SECURITY__PREVIOUS_SERVICE_KEYS", previous.as_str()),
+    ] {
+        env = with_env(&env, key, value);
+    }
+    stack.runtime = Some(Service::start("runtime-service", env).await);
     let (status, att) = attest(
         &stack,
         &token,

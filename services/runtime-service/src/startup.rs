@@ -184,7 +184,10 @@ impl Application {
         }
         tokio::spawn(events.clone().prune_forever(retention));
         // Attestation private keys are sealed under a key derived from the service secret.
-        let attestation_keys = AttestationKeys::new(pool.clone(), Sealer::new(&secret));
+        let attestation_keys = AttestationKeys::new(
+            pool.clone(),
+            Sealer::new(&secret, settings.security.previous_service_keys.as_ref()),
+        );
         let profiles = Profiles::new(pool.clone(), attestation_keys.clone());
         let attestations = Attestations::new(pool.clone(), attestation_keys, profiles.clone());
         let state = web::Data::new(AppState {

@@ -44,24 +44,39 @@ pub enum SealError {
     Unopenable,
 }
 
-/// Seals and opens Ed25519 seeds under keys derived from the service secret.
+/// Seals and opens Ed25519 seeds under keys derived from the service secret. Seeds are sealed
+/// under the current secret; they open under it or any previous one still configured
+/// (`security.previous_service_keys`), so rotating the service secret does not strand the
+/// tenants' active keys.
 #[derive(Clone)]
 pub struct Sealer {
-    hkdf: Hkdf<Sha256>,
+    current: Hkdf<Sha256>,
+    previous: Vec<Hkdf<Sha256>>,
 }
 
 impl Sealer {
-    /// A sealer over the runtime's service secret.
-    pub fn new(secret: &SecretString) -> Self {
+    /// A sealer over the runtime's service secret and its previous ones (`kid:secret,…`, the
+    /// format of `security.previous_service_keys`; the key ids do not matter here).
+    pub fn new(secret: &SecretString, previous: Option<&SecretString>) -> Self {
+        let derive = |secret: &str| Hkdf::new(Some(HKDF_SALT), secret.as_bytes());
+        let previous = previous
+            .map(|p| {
+                p.expose_secret()
+                    .split(',')
+                    .filter_map(|entry| entry.split_once(':'))
+                    .map(|(_, secret)| derive(secret.trim()))
+                    .collect()
+            })
+            .unwrap_or_default();
         Self {
-            hkdf: Hkdf::new(Some(HKDF_SALT), secret.expose_secret().as_bytes()),
+            current: derive(secret.expose_secret()),
+            previous,
         }
     }
 
-    fn cipher(&self, tenant_id: &str) -> Result<ChaCha20Poly1305, SealError> {
+    fn cipher(hkdf: &Hkdf<Sha256>, tenant_id: &str) -> Result<ChaCha20Poly1305, SealError> {
         let mut key = [0u8; 32];
-        self.hkdf
-            .expand_multi_info(&[HKDF_INFO, tenant_id.as_bytes()], &mut key)
+        hkdf.expand_multi_info(&[HKDF_INFO, tenant_id.as_bytes()], &mut key)
             .map_err(|_| SealError::Unopenable)?;
         Ok(ChaCha20Poly1305::new(Key::from_slice(&key)))
     }
@@ -70,8 +85,7 @@ impl Sealer {
     pub fn seal(&self, tenant_id: &str, kid: &str, key: &SigningKey) -> Result<String, SealError> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let sealed = self
-            .cipher(tenant_id)?
+        let sealed = Self::cipher(&self.current, tenant_id)?
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
@@ -92,18 +106,20 @@ impl Sealer {
             return Err(SealError::Unopenable);
         }
         let (nonce, ciphertext) = raw.split_at(NONCE_LEN);
-        let seed = self
-            .cipher(tenant_id)?
-            .decrypt(
+        for hkdf in std::iter::once(&self.current).chain(&self.previous) {
+            let opened = Self::cipher(hkdf, tenant_id)?.decrypt(
                 Nonce::from_slice(nonce),
                 Payload {
                     msg: ciphertext,
                     aad: kid.as_bytes(),
                 },
-            )
-            .map_err(|_| SealError::Unopenable)?;
-        let seed: [u8; 32] = seed.try_into().map_err(|_| SealError::Unopenable)?;
-        Ok(SigningKey::from_bytes(&seed))
+            );
+            if let Ok(seed) = opened {
+                let seed: [u8; 32] = seed.try_into().map_err(|_| SealError::Unopenable)?;
+                return Ok(SigningKey::from_bytes(&seed));
+            }
+        }
+        Err(SealError::Unopenable)
     }
 }
 
@@ -240,7 +256,7 @@ mod tests {
     use super::*;
 
     fn sealer(secret: &str) -> Sealer {
-        Sealer::new(&SecretString::from(secret.to_owned()))
+        Sealer::new(&SecretString::from(secret.to_owned()), None)
     }
 
     #[test]
@@ -274,6 +290,29 @@ mod tests {
         raw[20] ^= 1;
         assert!(s.open("tenant-a", "atk_1", &STANDARD.encode(raw)).is_err());
         assert!(s.open("tenant-a", "atk_1", "short").is_err());
+    }
+
+    #[test]
+    fn a_seed_sealed_before_a_service_secret_rotation_still_opens() {
+        let key = SigningKey::from_bytes(&[9u8; 32]);
+        let sealed = sealer("old-secret")
+            .seal("tenant-a", "atk_1", &key)
+            .unwrap();
+        let previous = SecretString::from("svc-1:old-secret".to_owned());
+        let rotated = Sealer::new(
+            &SecretString::from("new-secret".to_owned()),
+            Some(&previous),
+        );
+        let opened = rotated.open("tenant-a", "atk_1", &sealed).unwrap();
+        assert_eq!(opened.as_bytes(), key.as_bytes());
+        // New seeds are sealed under the new secret only.
+        let fresh = rotated.seal("tenant-a", "atk_2", &key).unwrap();
+        assert!(sealer("old-secret")
+            .open("tenant-a", "atk_2", &fresh)
+            .is_err());
+        assert!(sealer("new-secret")
+            .open("tenant-a", "atk_2", &fresh)
+            .is_ok());
     }
 
     #[test]
