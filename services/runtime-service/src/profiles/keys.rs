@@ -148,15 +148,24 @@ impl AttestationKeys {
     /// end with one key: the loser's insert does nothing (one active key per tenant is a unique
     /// index) and both read the winner's.
     pub async fn active(&self, tenant_id: &str, now: i64) -> Result<ActiveKey, RuntimeError> {
+        let row = self.ensure_active(tenant_id, now).await?;
+        self.opened(tenant_id, row)
+    }
+
+    /// The id of the tenant's active key (made now if there is none), without opening it.
+    pub async fn active_kid(&self, tenant_id: &str, now: i64) -> Result<String, RuntimeError> {
+        Ok(self.ensure_active(tenant_id, now).await?.kid)
+    }
+
+    async fn ensure_active(&self, tenant_id: &str, now: i64) -> Result<KeyRow, RuntimeError> {
         let mut conn = self.pool.acquire().await?;
         if let Some(row) = store::active_key(&mut conn, tenant_id).await? {
-            return self.opened(tenant_id, row);
+            return Ok(row);
         }
         self.insert_new(&mut conn, tenant_id, now).await?;
-        let row = store::active_key(&mut conn, tenant_id)
+        store::active_key(&mut conn, tenant_id)
             .await?
-            .ok_or_else(|| RuntimeError::Internal(anyhow::anyhow!("no active key after insert")))?;
-        self.opened(tenant_id, row)
+            .ok_or_else(|| RuntimeError::Internal(anyhow::anyhow!("no active key after insert")))
     }
 
     /// Retires the tenant's active key (if any) and makes a new active one, in one transaction;

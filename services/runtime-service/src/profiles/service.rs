@@ -71,7 +71,7 @@ impl Profiles {
             compliance_level: level,
         };
         let now = now_ms();
-        let key = self.keys.active(tenant_id, now).await?;
+        let key_id = self.keys.active_kid(tenant_id, now).await?;
         let hash = constitution.hash();
         let id = format!("prof_{}", uuid::Uuid::new_v4().simple());
         let fields = ProfileFields {
@@ -81,7 +81,7 @@ impl Profiles {
             governance_framework: request.governance_framework.as_deref(),
             compliance_level: level,
             constitution_hash: &hash,
-            key_id: &key.kid,
+            key_id: &key_id,
         };
         store::insert_profile(
             &self.pool,
@@ -137,7 +137,7 @@ impl Profiles {
             return Ok(current);
         }
         let now = now_ms();
-        let key = self.keys.active(tenant_id, now).await?;
+        let key_id = self.keys.active_kid(tenant_id, now).await?;
         let fields = ProfileFields {
             name: &request.name,
             description: request.description.as_deref(),
@@ -145,7 +145,7 @@ impl Profiles {
             governance_framework: request.governance_framework.as_deref(),
             compliance_level: level,
             constitution_hash: &hash,
-            key_id: &key.kid,
+            key_id: &key_id,
         };
         let updated =
             store::update_profile(&self.pool, tenant_id, id, current.version, fields, now).await?;
