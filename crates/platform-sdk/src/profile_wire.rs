@@ -67,9 +67,11 @@ pub struct CreateProfile {
     #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// At most 50 entries of 1..=64 characters, no duplicates; order is kept.
+    #[schema(max_items = 50)]
     pub capabilities: Vec<String>,
     /// The framework the agent is governed under (1..=200 characters).
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     pub governance_framework: Option<String>,
     /// Defaults to `standard`.
     #[serde(default)]
@@ -84,14 +86,18 @@ pub struct UpdateProfile {
     #[serde(default)]
     pub agent_id: Option<String>,
     /// 1..=100 characters.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// At most 2000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
-    /// At most 50 entries of 1..=64 characters.
+    /// At most 50 entries of 1..=64 characters, no duplicates.
+    #[schema(max_items = 50)]
     pub capabilities: Vec<String>,
     /// 1..=200 characters.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     pub governance_framework: Option<String>,
     /// Defaults to `standard`.
     #[serde(default)]
@@ -235,6 +241,7 @@ pub struct AttestationData {
     pub context: serde_json::Map<String, serde_json::Value>,
     /// References to evidence (at most 100 of 1..=500 characters; `[]` when not given).
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub evidence_references: Vec<String>,
 }
 
@@ -247,6 +254,7 @@ pub struct AttestRequest {
     pub attestation_data: AttestationData,
     /// RFC 3339, in the future; default one year (365 days) from now.
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub expiration: Option<String>,
     /// An attestation of the same tenant this one derives from (it must be `ACTIVE` and
     /// unexpired).
@@ -325,7 +333,8 @@ pub struct AttestationList {
 /// Body of `POST …/attestations/{att_id}/revoke`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RevokeRequest {
-    /// Why (1..=500 characters).
+    /// Why (1..=500 characters, not blank).
+    #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
     /// `REVOKED` (default) or `SUSPENDED`.
     #[serde(default)]

@@ -2,6 +2,7 @@
 //! cannot be served without being documented.
 
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
@@ -16,6 +17,19 @@ impl Modify for GatewayRows {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for row in rows() {
             let mut op = operation(row);
+            if let Some(schema) = request_body(row) {
+                op.request_body = Some(
+                    RequestBodyBuilder::new()
+                        .content(
+                            "application/json",
+                            ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name(schema)))
+                                .build(),
+                        )
+                        .required(Some(Required::True))
+                        .build(),
+                );
+            }
             if paginated(openapi, row.doc.response) {
                 op.parameters
                     .get_or_insert_with(Vec::new)
@@ -26,6 +40,16 @@ impl Modify for GatewayRows {
                 .add_path_operation(row.path, vec![http_method(row.method)], op);
         }
     }
+}
+
+/// The request body schema of an intent row, if its group documents one
+/// (`super::rows::REQUEST_BODIES`).
+fn request_body(row: &Row) -> Option<&'static str> {
+    super::rows::REQUEST_BODIES
+        .iter()
+        .flat_map(|group| group.iter())
+        .find(|(method, path, _)| (*method, *path) == (row.method, row.path))
+        .map(|(_, _, schema)| *schema)
 }
 
 /// True when the response schema is a list page (`{items, next_cursor}`, SPEC §7).

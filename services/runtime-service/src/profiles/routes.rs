@@ -83,9 +83,10 @@ pub struct AttestationQuery {
     pub tenant_id: String,
     /// Only this attestation type (`VERIFICATION`, `AUDIT`, ...).
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", value_type = Option<AttestationType>)]
     pub kind: Option<String>,
     /// Only this revocation status (`ACTIVE`, `SUSPENDED`, `REVOKED`).
+    #[param(value_type = Option<RevocationStatus>)]
     pub status: Option<String>,
     /// Page size, 1..=200 (default 50).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]

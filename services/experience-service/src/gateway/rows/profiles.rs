@@ -154,9 +154,26 @@ pub const ROWS: &[Row] = &[
     },
 ];
 
+/// The request body schema of each intent row that reads one, as `(method, path, schema)` (the
+/// schemas are registered in `crate::openapi`); `/api/governance/keys/rotate` takes none.
+pub const REQUEST_BODIES: &[(Verb, &str, &str)] = &[
+    (Verb::Post, "/api/agents/profiles", "CreateProfile"),
+    (Verb::Put, "/api/agents/profiles/{id}", "UpdateProfile"),
+    (
+        Verb::Post,
+        "/api/agents/profiles/{id}/attest",
+        "AttestRequest",
+    ),
+    (
+        Verb::Post,
+        "/api/agents/profiles/{id}/attestations/{att_id}/revoke",
+        "RevokeRequest",
+    ),
+];
+
 #[cfg(test)]
 mod tests {
-    use super::ROWS;
+    use super::{REQUEST_BODIES, ROWS};
     use crate::gateway::table::Target;
     use platform_sdk::profile_wire::actions;
     use platform_sdk::security_guard::scopes::ALL_SCOPES;
@@ -175,6 +192,13 @@ mod tests {
             if let Target::Intent { action, .. } = row.target {
                 assert!(known.contains(&action), "{action}");
             }
+        }
+        for (method, path, _) in REQUEST_BODIES {
+            assert!(
+                ROWS.iter().any(|r| (r.method, r.path) == (*method, *path)
+                    && matches!(r.target, Target::Intent { .. })),
+                "{path}"
+            );
         }
     }
 }
