@@ -838,6 +838,24 @@ async fn a_tenant_gets_one_key_however_many_first_uses_race(backend: Backend) {
     assert_eq!(keys.len(), 1 + made);
     assert_eq!(keys.iter().filter(|k| k["status"] == "active").count(), 1);
     assert_eq!(keys[0]["status"], "active", "the active key comes first");
+
+    // Revocations at once: exactly one wins, the others see it revoked.
+    let (_, att) = attest(&stack, &token, &s(&profiles[0], "id"), audit(json!({}))).await;
+    let revocations =
+        (0..4).map(|i| revoke(&stack, &token, &att, json!({"reason": format!("r{i}")})));
+    let answers = futures_util::future::join_all(revocations).await;
+    let won: Vec<_> = answers
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::OK)
+        .collect();
+    assert_eq!(won.len(), 1, "{answers:?}");
+    for (status, body) in answers
+        .iter()
+        .filter(|(status, _)| *status != StatusCode::OK)
+    {
+        assert_eq!(*status, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["error"]["code"], "invalid_transition");
+    }
 }
 
 both_backends!(

@@ -138,7 +138,9 @@ impl Attestations {
     }
 
     /// Suspends or revokes an attestation. `REVOKED` is final; a suspended one can only be
-    /// revoked; anything else is `409 invalid_transition`.
+    /// revoked; anything else is `409 invalid_transition`. The move is conditional on the status
+    /// read; when another request moved it first, the rules are applied again to the new status
+    /// (statuses only move forward, so this ends after at most two rounds).
     pub async fn revoke(
         &self,
         contract: &Contract,
@@ -149,41 +151,34 @@ impl Attestations {
         let tenant_id = contract.tenant_id.as_str();
         let by = actor(contract)?;
         let to = input::revoke(&request)?;
-        let current = self.find(tenant_id, profile_id, id).await?;
-        let from = current.record.metadata.revocation_status;
-        let allowed = matches!(
-            (from, to),
-            (RevocationStatus::Active, _)
-                | (RevocationStatus::Suspended, RevocationStatus::Revoked)
-        );
-        let refused = || RuntimeError::InvalidTransition {
-            what: "attestation",
-            current: from.as_str().to_owned(),
-            action: match to {
-                RevocationStatus::Suspended => "suspend",
-                _ => "revoke",
-            },
-        };
-        if !allowed {
-            return Err(refused());
+        loop {
+            let current = self.find(tenant_id, profile_id, id).await?;
+            let from = current.record.metadata.revocation_status;
+            if !may_move(from, to) {
+                return Err(RuntimeError::InvalidTransition {
+                    what: "attestation",
+                    current: from.as_str().to_owned(),
+                    action: match to {
+                        RevocationStatus::Suspended => "suspend",
+                        _ => "revoke",
+                    },
+                });
+            }
+            let moved = store::set_revocation(
+                &self.pool,
+                tenant_id,
+                id,
+                from,
+                to,
+                request.reason.trim(),
+                by,
+                now_ms(),
+            )
+            .await?;
+            if moved {
+                return Ok(self.find(tenant_id, profile_id, id).await?.record);
+            }
         }
-        let moved = store::set_revocation(
-            &self.pool,
-            tenant_id,
-            id,
-            from,
-            to,
-            request.reason.trim(),
-            by,
-            now_ms(),
-        )
-        .await?;
-        if !moved {
-            return Err(RuntimeError::Conflict(
-                "the attestation changed while it was being revoked; read it again".into(),
-            ));
-        }
-        Ok(self.find(tenant_id, profile_id, id).await?.record)
     }
 
     /// Checks an attestation: signature, expiry, revocation and its chain of parents.
@@ -290,5 +285,34 @@ impl Attestations {
     pub async fn rotate(&self, contract: &Contract) -> Result<PublicJwk, RuntimeError> {
         actor(contract)?;
         self.keys.rotate(&contract.tenant_id, now_ms()).await
+    }
+}
+
+/// The revocation state machine: `ACTIVE → SUSPENDED | REVOKED`, `SUSPENDED → REVOKED`.
+fn may_move(from: RevocationStatus, to: RevocationStatus) -> bool {
+    use RevocationStatus::{Active, Revoked, Suspended};
+    matches!(
+        (from, to),
+        (Active, Suspended) | (Active, Revoked) | (Suspended, Revoked)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_move;
+    use platform_sdk::profile_wire::RevocationStatus::{self, Active, Revoked, Suspended};
+
+    #[test]
+    fn revocation_only_moves_forward() {
+        let all = RevocationStatus::ALL;
+        let allowed: Vec<_> = all
+            .iter()
+            .flat_map(|from| all.iter().map(move |to| (*from, *to)))
+            .filter(|(from, to)| may_move(*from, *to))
+            .collect();
+        assert_eq!(
+            allowed,
+            vec![(Active, Suspended), (Active, Revoked), (Suspended, Revoked)]
+        );
     }
 }
