@@ -308,6 +308,28 @@ async fn private_keys_are_sealed_at_rest(backend: Backend) {
         actions.contains(&"create_agent_profile".to_owned()),
         "{actions:?}"
     );
+
+    // /verify recomputes from the stored row: a row whose expiry was pushed into the past
+    // behind our back is expired *and* no longer matches its signature.
+    let (status, att) = attest(&stack, &token, &s(&profile, "id"), audit(json!({"n": 1}))).await;
+    assert_eq!(status, StatusCode::CREATED, "{att}");
+    assert_eq!(verify(&stack, &token, &att).await.1["valid"], true);
+    sqlx::query(&format!(
+        "UPDATE {prefix}attestations SET expires_at = 1000 WHERE id = $1"
+    ))
+    .bind(s(&att, "attestation_id"))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let (_, verdict) = verify(&stack, &token, &att).await;
+    assert_eq!(
+        verdict,
+        json!({"valid": false, "checks": {"signature": false, "not_expired": false, "not_revoked": true, "chain": true}})
+    );
+    let mut under = audit(json!({}));
+    under["parent_attestation_id"] = att["attestation_id"].clone();
+    let (status, body) = attest(&stack, &token, &s(&profile, "id"), under).await;
+    assert_eq!(status, StatusCode::CONFLICT, "an expired parent: {body}");
     pool.close().await;
 
     // A runtime restarted with a rotated service secret (the old one listed as previous) still
