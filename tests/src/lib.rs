@@ -11,6 +11,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod attest;
 pub mod fake_llm;
 pub mod ws;
 

@@ -9,7 +9,8 @@
 //!   side, verifying signature, audience, expiry, action and replay on the runtime side.
 //! - [`state_surface`]: the [`state_surface::StateStore`] abstraction with Redis and in-memory
 //!   backends, plus the typed records kept in it (sessions, idempotency, progress, file refs).
-//! - [`wire`], [`agent_wire`], [`wrapper_wire`] and [`error`]: request/response DTOs and the one error body used everywhere.
+//! - [`wire`], [`agent_wire`], [`wrapper_wire`] and [`error`]: request/response DTOs and the one error body used everywhere;
+//!   [`profile_wire`]: agent profiles and signed attestations (SPEC §9).
 //! - [`runtime_client`]: the HTTP client the experience plane uses to reach the runtime (one
 //!   signed-request path, shared by its typed calls and the experience gateway; the call itself
 //!   is described in [`runtime_call`]), and
@@ -30,6 +31,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod operational;
 pub mod page;
+pub mod profile_wire;
 pub mod runtime_call;
 pub mod runtime_client;
 pub mod runtime_stream;

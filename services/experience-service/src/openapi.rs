@@ -12,6 +12,12 @@ use utoipa::{Modify, OpenApi};
 
 use platform_sdk::agent_wire::{ConversationList, ConversationRecord, MessageList, MessageRecord};
 
+use platform_sdk::profile_wire::{
+    AttestRequest, AttestationData, AttestationList, AttestationMetadata, AttestationRecord,
+    AttestationSignature, AttestationType, ComplianceLevel, CreateProfile, GovernanceIdentity,
+    KeySet, ProfileList, ProfileRecord, PublicJwk, RevocationStatus, RevokeRequest, UpdateProfile,
+    Verification, VerificationChecks,
+};
 use platform_sdk::wrapper_wire::{
     DeploymentAccepted, DeploymentHealth, DeploymentStatus, Provider, WrapperConfiguration,
     WrapperInput, WrapperList, WrapperRecord, WrapperStatus,
@@ -42,7 +48,12 @@ use platform_sdk::security_guard::Role;
                        MessageRecord, TenantInfo, RenameTenant, AddMember, ChangeRole, Member, Invitation,
                        Added, MemberList, CreateApiKey, ApiKey, NewApiKey, ApiKeyList, Role,
                        sessions::UpgradeRequest, WrapperInput, WrapperConfiguration, Provider, WrapperRecord,
-                       WrapperList, WrapperStatus, DeploymentHealth, DeploymentAccepted, DeploymentStatus)),
+                       WrapperList, WrapperStatus, DeploymentHealth, DeploymentAccepted, DeploymentStatus,
+                       ProfileRecord, ProfileList, GovernanceIdentity,
+                       ComplianceLevel, AttestationRecord, AttestationList, AttestationData, AttestationType,
+                       AttestationSignature, AttestationMetadata, RevocationStatus, Verification,
+                       VerificationChecks, PublicJwk, KeySet, CreateProfile, UpdateProfile, AttestRequest,
+                       RevokeRequest)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;

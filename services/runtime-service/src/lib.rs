@@ -13,6 +13,7 @@
 //! - [`conversations`]: conversation history (conversations and messages).
 //! - [`agents`]: the agent catalog, the model providers and the guide's classifier.
 //! - [`wrappers`]: tenants' own agents (SPEC §8): definitions, deployments, the deployed catalog.
+//! - [`profiles`]: agent profiles, signed attestations and the tenants' attestation keys.
 //! - [`governance`]: policy decisions the runner asks for before a step (approvals, for now).
 //! - [`intents`]: the verify → replay-guard → act → record gate every mutation goes through.
 //!
@@ -31,6 +32,7 @@ pub mod governance;
 pub mod health;
 pub mod intents;
 pub mod openapi;
+pub mod profiles;
 pub mod sessions;
 pub mod startup;
 pub mod wrappers;

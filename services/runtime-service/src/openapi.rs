@@ -13,6 +13,12 @@ use platform_sdk::agent_wire::{
     MessageRecord, SafetyAnswer, SessionEvent, SubmitIntentPayload,
 };
 
+use platform_sdk::profile_wire::{
+    AttestRequest, AttestationData, AttestationList, AttestationMetadata, AttestationRecord,
+    AttestationSignature, AttestationType, ComplianceLevel, CreateProfile, GovernanceIdentity,
+    KeySet, ProfileList, ProfileRecord, PublicJwk, RevocationStatus, RevokeRequest, UpdateProfile,
+    Verification, VerificationChecks,
+};
 use platform_sdk::wrapper_wire::{
     DeploymentAccepted, DeploymentHealth, DeploymentStatus, Provider, WrapperConfiguration,
     WrapperInput, WrapperList, WrapperRecord, WrapperStatus,
@@ -22,6 +28,7 @@ use crate::conversations::routes as conversations;
 use crate::events::routes as events;
 use crate::executions::routes as executions;
 use crate::health;
+use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
 use crate::wrappers::routes as wrappers;
 
@@ -35,12 +42,19 @@ use crate::wrappers::routes as wrappers;
           events::execution_events, events::execution_stream, events::session_events, events::session_stream,
           conversations::conversations, conversations::messages, wrappers::list, wrappers::get_one,
           wrappers::status, wrappers::create, wrappers::update, wrappers::delete, wrappers::deploy,
-          wrappers::pause, wrappers::resume, wrappers::retire),
+          wrappers::pause, wrappers::resume, wrappers::retire,
+          profiles::create, profiles::list, profiles::get_one, profiles::update, profiles::attest,
+          profiles::attestations, profiles::revoke, profiles::verify, profiles::keys, profiles::rotate),
     components(schemas(ErrorBody, ErrorDetail, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
                        MessageList, MessageRecord, WrapperInput, WrapperConfiguration, WrapperRecord, WrapperList,
-                       WrapperStatus, DeploymentHealth, DeploymentAccepted, DeploymentStatus, Provider)),
+                       WrapperStatus, DeploymentHealth, DeploymentAccepted, DeploymentStatus, Provider,
+                       CreateProfile, UpdateProfile, ComplianceLevel,
+                       GovernanceIdentity, ProfileRecord, ProfileList, AttestRequest, AttestationData,
+                       AttestationType, AttestationRecord, AttestationSignature, AttestationMetadata,
+                       RevocationStatus, AttestationList, RevokeRequest, Verification, VerificationChecks,
+                       PublicJwk, KeySet)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

@@ -27,9 +27,13 @@ use crate::executions::{Executions, ExecutionsDeps};
 use crate::governance::Governance;
 use crate::intents::storage::IntentAudit;
 use crate::intents::IntentGate;
+use crate::profiles::keys::{AttestationKeys, Sealer};
+use crate::profiles::{Attestations, Profiles};
 use crate::sessions::Sessions;
 use crate::wrappers::Wrappers;
-use crate::{conversations, events, executions, health, sessions as session_routes, wrappers};
+use crate::{
+    conversations, events, executions, health, profiles, sessions as session_routes, wrappers,
+};
 
 /// What handlers share.
 pub struct AppState {
@@ -51,6 +55,10 @@ pub struct AppState {
     pub executions: Arc<Executions>,
     /// Agent wrappers and their deployments.
     pub wrappers: Wrappers,
+    /// Agent profiles (SPEC §9).
+    pub profiles: Profiles,
+    /// Signed attestations and the tenants' attestation keys (SPEC §9).
+    pub attestations: Attestations,
 }
 
 /// A built, not yet running, runtime plane.
@@ -194,6 +202,13 @@ impl Application {
             );
         }
         tokio::spawn(events.clone().prune_forever(retention));
+        // Attestation private keys are sealed under a key derived from the service secret.
+        let attestation_keys = AttestationKeys::new(
+            pool.clone(),
+            Sealer::new(&secret, settings.security.previous_service_keys.as_ref()),
+        );
+        let profiles = Profiles::new(pool.clone(), attestation_keys.clone());
+        let attestations = Attestations::new(pool.clone(), attestation_keys, profiles.clone());
         let state = web::Data::new(AppState {
             pool,
             sessions,
@@ -208,6 +223,8 @@ impl Application {
             conversations,
             executions: executions.clone(),
             wrappers,
+            profiles,
+            attestations,
         });
 
         let listener = server::bind(&settings.server)?;
@@ -227,7 +244,8 @@ impl Application {
                 .configure(events::routes::configure)
                 .configure(conversations::routes::configure)
                 .configure(executions::routes::configure)
-                .configure(wrappers::routes::configure);
+                .configure(wrappers::routes::configure)
+                .configure(profiles::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {

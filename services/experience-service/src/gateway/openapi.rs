@@ -118,6 +118,8 @@ fn operation(row: &Row) -> utoipa::openapi::path::Operation {
         ));
     }
     if let Target::Intent { .. } = row.target {
+        // Any mutation can meet its Idempotency-Key again with another body.
+        op = op.response("409", described(refusal(409)));
         op = op.parameter(
             ParameterBuilder::new()
                 .name("Idempotency-Key")

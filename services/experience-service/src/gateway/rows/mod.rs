@@ -2,8 +2,9 @@
 
 pub mod agents;
 pub mod conversations;
+pub mod profiles;
 
 use super::table::Row;
 
 /// Every group of rows the experience plane serves.
-pub const GROUPS: &[&[Row]] = &[conversations::ROWS, agents::ROWS];
+pub const GROUPS: &[&[Row]] = &[conversations::ROWS, agents::ROWS, profiles::ROWS];
