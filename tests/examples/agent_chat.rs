@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run -q -p e2e-tests --example agent_chat -- <access_token> "I want to upload our sales files"
 //! cargo run -q -p e2e-tests --example agent_chat -- <access_token> --liaison operations "map our onboarding process"
+//! cargo run -q -p e2e-tests --example agent_chat -- <access_token> --agent wrp_… "how do I file an invoice?"
 //! ```
 //!
 //! It connects to `ws://127.0.0.1:8001/api/runtime/agent` (override with `AGENT_URL`), sends one
@@ -15,16 +16,21 @@ use tokio_tungstenite::tungstenite::Message;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: agent_chat <access_token> [--liaison <pillar>] <message>";
+    let usage = "usage: agent_chat <access_token> [--liaison <pillar> | --agent <wrp_id>] <message>";
     if args.len() < 2 {
         anyhow::bail!(usage);
     }
     let token = args.remove(0);
-    let (agent_type, pillar) = if args.first().map(String::as_str) == Some("--liaison") {
-        args.remove(0);
-        ("liaison", Some(args.remove(0)))
-    } else {
-        ("guide", None)
+    let (agent_type, metadata) = match args.first().map(String::as_str) {
+        Some("--liaison") if args.len() > 2 => {
+            args.remove(0);
+            ("liaison", Some(json!({"pillar": args.remove(0)})))
+        }
+        Some("--agent") if args.len() > 2 => {
+            args.remove(0);
+            ("specialist", Some(json!({"agent_id": args.remove(0)})))
+        }
+        _ => ("guide", None),
     };
     let text = args.join(" ");
     anyhow::ensure!(!text.is_empty(), usage);
@@ -33,8 +39,8 @@ async fn main() -> anyhow::Result<()> {
     let (mut socket, _) =
         tokio_tungstenite::connect_async(format!("{base}?access_token={token}")).await?;
     let mut intent = json!({"type": "intent", "intent": text, "agent_type": agent_type});
-    if let Some(pillar) = pillar {
-        intent["metadata"] = json!({"pillar": pillar});
+    if let Some(metadata) = metadata {
+        intent["metadata"] = metadata;
     }
     let mut sent = false;
     while let Some(message) = socket.next().await {
