@@ -16,7 +16,8 @@ use tokio_tungstenite::tungstenite::Message;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: agent_chat <access_token> [--liaison <pillar> | --agent <wrp_id>] <message>";
+    let usage =
+        "usage: agent_chat <access_token> [--liaison <pillar> | --agent <wrp_id>] <message>";
     if args.len() < 2 {
         anyhow::bail!(usage);
     }

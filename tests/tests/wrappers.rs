@@ -600,3 +600,42 @@ both_backends!(
     specialists_take_turns_and_survive_a_restart,
     openai_wrappers_are_health_checked_and_stream
 );
+
+/// Replicas share sessions through Redis, so this runs on the production backend only.
+mod replicas {
+    use e2e_tests::ws::connect_to;
+    use e2e_tests::{s, Backend, Stack};
+    use serde_json::Value;
+
+    use super::{ask, builtin_config, create, data_of, definition, deploy};
+
+    /// A wrapper deployed through one runtime replica is served by another at once: the
+    /// deployed catalog is the database, not a replica's memory.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_wrapper_deployed_through_one_runtime_answers_through_another() {
+        let stack = Stack::start(Backend::Production).await;
+        let runtime_b = stack.another_runtime().await;
+        let experience_b = stack.experience_for(&[&runtime_b]).await;
+        let (_, _, login) = stack.register().await;
+        let token = s(&login, "access_token");
+        let id = s(
+            &create(&stack, &token, definition("Shared", builtin_config())).await,
+            "id",
+        );
+        assert_eq!(
+            deploy(&stack, &token, &id).await["deployment_status"],
+            "active"
+        );
+        let query = format!(
+            "access_token={token}&session_id={}",
+            s(&login, "session_id")
+        );
+        let mut ws = connect_to(&experience_b, &query).await.unwrap();
+        assert_eq!(ws.next().await["event_type"], "CONNECTION_ESTABLISHED");
+        ws.send(ask(&id, "hello from the other replica")).await;
+        let frames = ws.until_finished().await;
+        let answer: Value = data_of(&frames, "AGENT_RESPONSE");
+        assert_eq!(answer["agent_id"], id.as_str());
+        assert_eq!(answer["agent_type"], "specialist");
+    }
+}
