@@ -9,7 +9,8 @@
 //!   side, verifying signature, audience, expiry, action and replay on the runtime side.
 //! - [`state_surface`]: the [`state_surface::StateStore`] abstraction with Redis and in-memory
 //!   backends, plus the typed records kept in it (sessions, idempotency, progress, file refs).
-//! - [`wire`] and [`error`]: request/response DTOs and the one error body used everywhere.
+//! - [`wire`] and [`error`]: request/response DTOs and the one error body used everywhere;
+//!   [`agent_wire`] and [`usage_wire`]: the DTOs of agent turns and of usage analytics.
 //! - [`runtime_client`]: the HTTP client the experience plane uses to reach the runtime (one
 //!   signed-request path, shared by its typed calls and the experience gateway; the call itself
 //!   is described in [`runtime_call`]), and
@@ -40,4 +41,5 @@ pub mod state_surface;
 pub mod telemetry;
 pub mod time_util;
 pub mod traffic_cop;
+pub mod usage_wire;
 pub mod wire;

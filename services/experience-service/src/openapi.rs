@@ -11,6 +11,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use platform_sdk::agent_wire::{ConversationList, ConversationRecord, MessageList, MessageRecord};
+use platform_sdk::usage_wire::{
+    ActivityItem, ActivityKind, ActivityList, AgentMetrics, AgentPerformance, FeedbackSummary,
+    LatencyPercentiles, PerformanceBucket, TrackAccepted, TrackRequest,
+};
 
 use crate::gateway::openapi::GatewayRows;
 use crate::health;
@@ -36,7 +40,9 @@ use platform_sdk::security_guard::Role;
                        SessionStatus, AnonymousSession, ConversationList, ConversationRecord, MessageList,
                        MessageRecord, TenantInfo, RenameTenant, AddMember, ChangeRole, Member, Invitation,
                        Added, MemberList, CreateApiKey, ApiKey, NewApiKey, ApiKeyList, Role,
-                       sessions::UpgradeRequest)),
+                       sessions::UpgradeRequest,
+                       TrackRequest, TrackAccepted, AgentMetrics, LatencyPercentiles, FeedbackSummary,
+                       AgentPerformance, PerformanceBucket, ActivityList, ActivityItem, ActivityKind)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;

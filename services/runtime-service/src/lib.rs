@@ -14,6 +14,7 @@
 //! - [`agents`]: the agent catalog, the model providers and the guide's classifier.
 //! - [`governance`]: policy decisions the runner asks for before a step (approvals, for now).
 //! - [`intents`]: the verify → replay-guard → act → record gate every mutation goes through.
+//! - [`usage`]: usage analytics: tracked events and per-hour counters of every agent's executions.
 //!
 //! Shared plumbing: [`configuration`], [`startup`] (`Application::build` and the middleware
 //! stack), [`auth`] (the service-token extractor), [`error`] (the one error enum, mapped to HTTP
@@ -32,3 +33,4 @@ pub mod intents;
 pub mod openapi;
 pub mod sessions;
 pub mod startup;
+pub mod usage;

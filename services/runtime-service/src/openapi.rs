@@ -18,6 +18,11 @@ use crate::events::routes as events;
 use crate::executions::routes as executions;
 use crate::health;
 use crate::sessions::routes as sessions;
+use crate::usage::routes as usage;
+use platform_sdk::usage_wire::{
+    ActivityItem, ActivityKind, ActivityList, AgentMetrics, AgentPerformance, FeedbackSummary,
+    LatencyPercentiles, PerformanceBucket, TrackAccepted, TrackRequest,
+};
 
 /// The document.
 #[derive(OpenApi)]
@@ -27,11 +32,13 @@ use crate::sessions::routes as sessions;
           sessions::end, sessions::get_one, sessions::validate, sessions::list, executions::submit,
           executions::get_one, executions::cancel, executions::safety, executions::session_safety,
           events::execution_events, events::execution_stream, events::session_events, events::session_stream,
-          conversations::conversations, conversations::messages),
+          conversations::conversations, conversations::messages, usage::track, usage::metrics, usage::performance,
+          usage::activity),
     components(schemas(ErrorBody, ErrorDetail, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
-                       MessageList, MessageRecord)),
+                       MessageList, MessageRecord, TrackRequest, TrackAccepted, AgentMetrics, LatencyPercentiles,
+                       FeedbackSummary, AgentPerformance, PerformanceBucket, ActivityList, ActivityItem, ActivityKind)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

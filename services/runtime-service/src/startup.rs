@@ -49,6 +49,8 @@ pub struct AppState {
     pub conversations: Conversations,
     /// Agent executions.
     pub executions: Arc<Executions>,
+    /// Usage analytics.
+    pub usage: crate::usage::Usage,
 }
 
 /// A built, not yet running, runtime plane.
@@ -178,7 +180,7 @@ impl Application {
         }
         tokio::spawn(events.clone().prune_forever(retention));
         let state = web::Data::new(AppState {
-            pool,
+            pool: pool.clone(),
             sessions,
             gate: IntentGate::new(
                 IntentVerifier::new(ring.clone(), settings.security.clock_skew_ms),
@@ -190,6 +192,7 @@ impl Application {
             events,
             conversations,
             executions: executions.clone(),
+            usage: crate::usage::Usage::new(pool.clone()),
         });
 
         let listener = server::bind(&settings.server)?;
@@ -208,7 +211,8 @@ impl Application {
                 .configure(session_routes::routes::configure)
                 .configure(events::routes::configure)
                 .configure(conversations::routes::configure)
-                .configure(executions::routes::configure);
+                .configure(executions::routes::configure)
+                .configure(crate::usage::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {

@@ -34,4 +34,3 @@ pub const ROWS: &[Row] = &[
         },
     },
 ];
-

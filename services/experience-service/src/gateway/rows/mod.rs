@@ -1,8 +1,9 @@
 //! The gateway's rows, one module per capability; [`GROUPS`] lists them all.
 
 pub mod conversations;
+pub mod usage;
 
 use super::table::Row;
 
 /// Every group of rows the experience plane serves.
-pub const GROUPS: &[&[Row]] = &[conversations::ROWS];
+pub const GROUPS: &[&[Row]] = &[conversations::ROWS, usage::ROWS];
