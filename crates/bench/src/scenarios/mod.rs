@@ -15,11 +15,13 @@
 //! | 8 | [`turns`] | ≥ 800 agent turns/s at 64 sockets, beside a bare actix-ws echo |
 //! | 9, 9b | [`serial`] | one client alone: intent → first delta p50 ≤ 3 ms, p99 ≤ 10 ms |
 //! | 10, 10b | [`serial`] | one client alone: `GET /api/auth/me` p50 ≤ 0.5 ms |
+//! | 11, 11b | [`metrics`] | `GET /api/agents/{id}/metrics` over 100,000 executions: p99 ≤ 20 ms at 32 clients |
 
 pub mod agent;
 pub mod latency;
 pub mod login;
 pub mod me;
+pub mod metrics;
 pub mod refresh;
 pub mod serial;
 pub mod session;
@@ -71,11 +73,15 @@ pub enum Which {
     MeSerial,
     /// 10b. the same on PostgreSQL + Redis.
     MeSerialProduction,
+    /// 11. agent metrics over 100,000 executions, beside `/me`.
+    Metrics,
+    /// 11b. the same on PostgreSQL + Redis.
+    MetricsProduction,
 }
 
 impl Which {
     /// All targets, in report order.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 15] = [
         Self::Me,
         Self::Login,
         Self::Latency,
@@ -89,6 +95,8 @@ impl Which {
         Self::TurnSerialProduction,
         Self::MeSerial,
         Self::MeSerialProduction,
+        Self::Metrics,
+        Self::MetricsProduction,
     ];
 
     /// The `--only` name.
@@ -107,6 +115,8 @@ impl Which {
             Self::TurnSerialProduction => "turn-c1-pg",
             Self::MeSerial => "me-c1",
             Self::MeSerialProduction => "me-c1-pg",
+            Self::Metrics => "metrics",
+            Self::MetricsProduction => "metrics-pg",
         }
     }
 
@@ -126,6 +136,8 @@ impl Which {
             Self::TurnSerialProduction => "9b",
             Self::MeSerial => "10",
             Self::MeSerialProduction => "10b",
+            Self::Metrics => "11",
+            Self::MetricsProduction => "11b",
         }
     }
 
@@ -151,6 +163,10 @@ impl Which {
             Self::MeSerialProduction => {
                 "One client alone: `GET /api/auth/me` at concurrency 1 on PostgreSQL + Redis"
             }
+            Self::Metrics => "Agent metrics over 100,000 executions at 32 clients",
+            Self::MetricsProduction => {
+                "Agent metrics over 100,000 executions at 32 clients on PostgreSQL + Redis"
+            }
         }
     }
 
@@ -167,6 +183,7 @@ impl Which {
             Self::Turns => "≥ 800 turns/s (64 sockets, embedded), echo beside it",
             Self::TurnSerial | Self::TurnSerialProduction => "first delta p50 ≤ 3 ms, p99 ≤ 10 ms",
             Self::MeSerial | Self::MeSerialProduction => "p50 ≤ 0.5 ms",
+            Self::Metrics | Self::MetricsProduction => "p99 ≤ 20 ms",
         }
     }
 
@@ -244,6 +261,7 @@ pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> 
         Which::Turns => turns::run(stack, bench).await,
         Which::TurnSerial | Which::TurnSerialProduction => serial::turn(which, stack, bench).await,
         Which::MeSerial | Which::MeSerialProduction => serial::me(which, stack, bench).await,
+        Which::Metrics | Which::MetricsProduction => metrics::run(which, stack, bench).await,
     }
 }
 
