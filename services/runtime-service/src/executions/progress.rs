@@ -52,6 +52,12 @@ impl Executions {
                 to.as_str()
             )));
         }
+        if to.is_terminal() {
+            // Ending goes through `store::finish`, which counts the usage.
+            return self
+                .transition_with(record, (from, to), error, Vec::new(), None)
+                .await;
+        }
         Ok(store::transition(&self.pool, &record.execution_id, from, to, error, now_ms()).await?)
     }
 

@@ -110,8 +110,8 @@ impl Usage {
             .collect();
         for (hour, counts) in store::hours(&self.pool, tenant_id, agent_id, first).await? {
             let start = bucket.start_of(hour);
-            if let Some((_, sum)) = buckets.iter_mut().find(|(s, _)| *s == start) {
-                sum.add(&counts);
+            if let Ok(i) = buckets.binary_search_by_key(&start, |(s, _)| *s) {
+                buckets[i].1.add(&counts);
             }
         }
         Ok(AgentPerformance {
