@@ -110,8 +110,8 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
     };
     let mut sections = Vec::new();
 
-    // Targets 1-3 on the embedded default: what `make run` starts.
-    let embedded = selected(&[Which::Me, Which::Login, Which::Latency]);
+    // Targets 1-3 and 11 on the embedded default: what `make run` starts.
+    let embedded = selected(&[Which::Me, Which::Login, Which::Latency, Which::Metrics]);
     if !embedded.is_empty() {
         let spec = StackSpec {
             bin_dir: bin_dir.clone(),
@@ -179,12 +179,13 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
         run_on_stack(&spec, janitor, &agent, &bench, &mut sections).await;
     }
 
-    // Targets 7, 9 and 10 again on the production backends (optional: only when both are
+    // Targets 7, 9, 10 and 11 again on the production backends (optional: only when both are
     // reachable).
     let agent_production = selected(&[
         Which::TurnLatencyProduction,
         Which::TurnSerialProduction,
         Which::MeSerialProduction,
+        Which::MetricsProduction,
     ]);
     if !agent_production.is_empty() {
         match (postgres_check(&options).await, redis_check(&options).await) {

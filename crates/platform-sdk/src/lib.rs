@@ -11,6 +11,7 @@
 //!   backends, plus the typed records kept in it (sessions, idempotency, progress, file refs).
 //! - [`wire`], [`agent_wire`], [`wrapper_wire`] and [`error`]: request/response DTOs and the one error body used everywhere;
 //!   [`profile_wire`]: agent profiles and signed attestations (SPEC §9).
+//!   [`usage_wire`]: the DTOs of usage analytics (SPEC §11).
 //! - [`runtime_client`]: the HTTP client the experience plane uses to reach the runtime (one
 //!   signed-request path, shared by its typed calls and the experience gateway; the call itself
 //!   is described in [`runtime_call`]), and
@@ -42,5 +43,6 @@ pub mod state_surface;
 pub mod telemetry;
 pub mod time_util;
 pub mod traffic_cop;
+pub mod usage_wire;
 pub mod wire;
 pub mod wrapper_wire;

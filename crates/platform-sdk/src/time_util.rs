@@ -23,6 +23,12 @@ pub fn rfc3339_ms(ms: i64) -> String {
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
 }
 
+/// Parses RFC 3339 (as [`rfc3339_ms`] writes it) back to epoch milliseconds.
+pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
+    let t = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 /// The current instant as RFC 3339 UTC.
 pub fn rfc3339_now() -> String {
     rfc3339_ms(now_ms())
@@ -36,5 +42,13 @@ mod tests {
     fn formats_with_z_suffix() {
         assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339_ms(1_500), "1970-01-01T00:00:01.5Z");
+    }
+
+    #[test]
+    fn parses_what_it_formats() {
+        for ms in [0, 1_500, 1_796_000_000_123] {
+            assert_eq!(parse_rfc3339_ms(&rfc3339_ms(ms)), Some(ms));
+        }
+        assert_eq!(parse_rfc3339_ms("yesterday"), None);
     }
 }

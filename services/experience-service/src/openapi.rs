@@ -11,6 +11,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use platform_sdk::agent_wire::{ConversationList, ConversationRecord, MessageList, MessageRecord};
+use platform_sdk::usage_wire::{
+    ActivityItem, ActivityKind, ActivityList, AgentMetrics, AgentPerformance, FeedbackSummary,
+    LatencyPercentiles, PerformanceBucket, TrackAccepted, TrackRequest,
+};
 
 use platform_sdk::profile_wire::{
     AttestRequest, AttestationData, AttestationList, AttestationMetadata, AttestationRecord,
@@ -53,7 +57,9 @@ use platform_sdk::security_guard::Role;
                        ComplianceLevel, AttestationRecord, AttestationList, AttestationData, AttestationType,
                        AttestationSignature, AttestationMetadata, RevocationStatus, Verification,
                        VerificationChecks, PublicJwk, KeySet, CreateProfile, UpdateProfile, AttestRequest,
-                       RevokeRequest)),
+                       RevokeRequest,
+                       TrackRequest, TrackAccepted, AgentMetrics, LatencyPercentiles, FeedbackSummary,
+                       AgentPerformance, PerformanceBucket, ActivityList, ActivityItem, ActivityKind)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;

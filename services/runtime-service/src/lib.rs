@@ -16,6 +16,7 @@
 //! - [`profiles`]: agent profiles, signed attestations and the tenants' attestation keys.
 //! - [`governance`]: policy decisions the runner asks for before a step (approvals, for now).
 //! - [`intents`]: the verify → replay-guard → act → record gate every mutation goes through.
+//! - [`usage`]: usage analytics: tracked events and per-hour counters of every agent's executions.
 //!
 //! Shared plumbing: [`configuration`], [`startup`] (`Application::build` and the middleware
 //! stack), [`auth`] (the service-token extractor), [`error`] (the one error enum, mapped to HTTP
@@ -35,4 +36,5 @@ pub mod openapi;
 pub mod profiles;
 pub mod sessions;
 pub mod startup;
+pub mod usage;
 pub mod wrappers;

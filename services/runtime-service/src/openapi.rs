@@ -30,7 +30,12 @@ use crate::executions::routes as executions;
 use crate::health;
 use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
+use crate::usage::routes as usage;
 use crate::wrappers::routes as wrappers;
+use platform_sdk::usage_wire::{
+    ActivityItem, ActivityKind, ActivityList, AgentMetrics, AgentPerformance, FeedbackSummary,
+    LatencyPercentiles, PerformanceBucket, TrackAccepted, TrackRequest,
+};
 
 /// The document.
 #[derive(OpenApi)]
@@ -44,7 +49,8 @@ use crate::wrappers::routes as wrappers;
           wrappers::status, wrappers::create, wrappers::update, wrappers::delete, wrappers::deploy,
           wrappers::pause, wrappers::resume, wrappers::retire,
           profiles::create, profiles::list, profiles::get_one, profiles::update, profiles::attest,
-          profiles::attestations, profiles::revoke, profiles::verify, profiles::keys, profiles::rotate),
+          profiles::attestations, profiles::revoke, profiles::verify, profiles::keys, profiles::rotate,
+          usage::track, usage::metrics, usage::performance, usage::activity),
     components(schemas(ErrorBody, ErrorDetail, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
@@ -54,7 +60,8 @@ use crate::wrappers::routes as wrappers;
                        GovernanceIdentity, ProfileRecord, ProfileList, AttestRequest, AttestationData,
                        AttestationType, AttestationRecord, AttestationSignature, AttestationMetadata,
                        RevocationStatus, AttestationList, RevokeRequest, Verification, VerificationChecks,
-                       PublicJwk, KeySet)),
+                       PublicJwk, KeySet, TrackRequest, TrackAccepted, AgentMetrics, LatencyPercentiles,
+                       FeedbackSummary, AgentPerformance, PerformanceBucket, ActivityList, ActivityItem, ActivityKind)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

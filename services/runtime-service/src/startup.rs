@@ -59,6 +59,8 @@ pub struct AppState {
     pub profiles: Profiles,
     /// Signed attestations and the tenants' attestation keys (SPEC §9).
     pub attestations: Attestations,
+    /// Usage analytics.
+    pub usage: crate::usage::Usage,
 }
 
 /// A built, not yet running, runtime plane.
@@ -210,7 +212,7 @@ impl Application {
         let profiles = Profiles::new(pool.clone(), attestation_keys.clone());
         let attestations = Attestations::new(pool.clone(), attestation_keys, profiles.clone());
         let state = web::Data::new(AppState {
-            pool,
+            pool: pool.clone(),
             sessions,
             gate: IntentGate::new(
                 IntentVerifier::new(ring.clone(), settings.security.clock_skew_ms),
@@ -225,6 +227,7 @@ impl Application {
             wrappers,
             profiles,
             attestations,
+            usage: crate::usage::Usage::new(pool.clone()),
         });
 
         let listener = server::bind(&settings.server)?;
@@ -245,7 +248,8 @@ impl Application {
                 .configure(conversations::routes::configure)
                 .configure(executions::routes::configure)
                 .configure(wrappers::routes::configure)
-                .configure(profiles::routes::configure);
+                .configure(profiles::routes::configure)
+                .configure(crate::usage::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {

@@ -17,12 +17,14 @@
 //! | 10, 10b | [`serial`] | one client alone: `GET /api/auth/me` p50 ≤ 0.5 ms |
 //! | 11 | [`agents`] | `GET /api/agents/wrappers` (50 items) at 32 clients beside `/me` |
 //! | 12 | [`agents`] | one client alone: a deployed specialist's turn within 10 % of a builtin one |
+//! | 13, 13b | [`metrics`] | `GET /api/agents/{id}/metrics` over 100,000 executions: p99 ≤ 20 ms at 32 clients |
 
 pub mod agent;
 pub mod agents;
 pub mod latency;
 pub mod login;
 pub mod me;
+pub mod metrics;
 pub mod refresh;
 pub mod serial;
 pub mod session;
@@ -78,11 +80,15 @@ pub enum Which {
     Wrappers,
     /// 12. a deployed specialist's turn beside a builtin one, concurrency 1.
     SpecialistTurn,
+    /// 13. agent metrics over 100,000 executions, beside `/me`.
+    Metrics,
+    /// 13b. the same on PostgreSQL + Redis.
+    MetricsProduction,
 }
 
 impl Which {
     /// All targets, in report order.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 17] = [
         Self::Me,
         Self::Login,
         Self::Latency,
@@ -98,6 +104,8 @@ impl Which {
         Self::MeSerialProduction,
         Self::Wrappers,
         Self::SpecialistTurn,
+        Self::Metrics,
+        Self::MetricsProduction,
     ];
 
     /// The `--only` name.
@@ -118,6 +126,8 @@ impl Which {
             Self::MeSerialProduction => "me-c1-pg",
             Self::Wrappers => "wrappers",
             Self::SpecialistTurn => "specialist-c1",
+            Self::Metrics => "metrics",
+            Self::MetricsProduction => "metrics-pg",
         }
     }
 
@@ -139,6 +149,8 @@ impl Which {
             Self::MeSerialProduction => "10b",
             Self::Wrappers => "11",
             Self::SpecialistTurn => "12",
+            Self::Metrics => "13",
+            Self::MetricsProduction => "13b",
         }
     }
 
@@ -168,6 +180,10 @@ impl Which {
             Self::SpecialistTurn => {
                 "One client alone: a deployed specialist's turn vs a guide turn"
             }
+            Self::Metrics => "Agent metrics over 100,000 executions at 32 clients",
+            Self::MetricsProduction => {
+                "Agent metrics over 100,000 executions at 32 clients on PostgreSQL + Redis"
+            }
         }
     }
 
@@ -186,6 +202,7 @@ impl Which {
             Self::MeSerial | Self::MeSerialProduction => "p50 ≤ 0.5 ms",
             Self::Wrappers => "reported beside `/me` (no numeric goal)",
             Self::SpecialistTurn => "specialist first-delta p50 ≤ 1.10 × guide",
+            Self::Metrics | Self::MetricsProduction => "p99 ≤ 20 ms",
         }
     }
 
@@ -265,6 +282,7 @@ pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> 
         Which::MeSerial | Which::MeSerialProduction => serial::me(which, stack, bench).await,
         Which::Wrappers => agents::list(stack, bench).await,
         Which::SpecialistTurn => agents::specialist(stack, bench).await,
+        Which::Metrics | Which::MetricsProduction => metrics::run(which, stack, bench).await,
     }
 }
 

@@ -79,6 +79,8 @@ pub struct Stack {
     pub key_prefix: String,
     /// Redis URL, when the Redis backend is used.
     pub redis_url: Option<String>,
+    /// Where the runtime keeps its SQL (the metrics target seeds it directly).
+    pub runtime_database: RuntimeDatabase,
     runtime: Service,
     experience_service: Service,
     leftovers: Leftovers,
@@ -137,6 +139,17 @@ impl Stack {
         };
 
         let runtime_env = common("runtime", &mut schemas);
+        let runtime_database = RuntimeDatabase {
+            settings: platform_sdk::settings::DatabaseSettings {
+                url: match &spec.database {
+                    Database::Postgres(url) => Some(url.clone()),
+                    Database::Sqlite => None,
+                },
+                schema: schemas.first().cloned(),
+                ..Default::default()
+            },
+            sqlite_file: data_dir.path.join("runtime").join("runtime.db"),
+        };
         let mut experience_env = common("experience", &mut schemas);
         experience_env.extend([
             ("APP__JWT__SECRET".into(), random_secret()),
@@ -173,6 +186,7 @@ impl Stack {
                 description: spec.describe(),
                 key_prefix,
                 redis_url: spec.redis_url.clone(),
+                runtime_database,
                 runtime,
                 experience_service,
                 leftovers,
@@ -213,6 +227,22 @@ impl Stack {
         self.leftovers.remove().await;
         self.janitor.forget(&self.leftovers.id);
         drop(self.data_dir);
+    }
+}
+
+/// The runtime's database, as its settings name it.
+#[derive(Debug, Clone)]
+pub struct RuntimeDatabase {
+    /// URL and schema (no URL: the SQLite file below).
+    pub settings: platform_sdk::settings::DatabaseSettings,
+    /// The runtime's default SQLite file.
+    pub sqlite_file: PathBuf,
+}
+
+impl RuntimeDatabase {
+    /// A pool on it, beside the running runtime.
+    pub async fn pool(&self) -> Result<sqlx::AnyPool> {
+        Ok(platform_sdk::db::connect(&self.settings, &self.sqlite_file).await?)
     }
 }
 

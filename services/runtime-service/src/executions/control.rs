@@ -5,7 +5,7 @@
 //! its next lease renewal; a safety answer for one another live replica runs is relayed to it
 //! ([`super::relay`]).
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use platform_sdk::agent_wire::{event_types, ExecutionRecord, ExecutionStatus, SafetyAnswer};
 use platform_sdk::time_util::now_ms;
@@ -23,6 +23,26 @@ pub struct Control {
     pub(super) session_id: String,
     pub(super) cancel: watch::Sender<bool>,
     pub(super) hook: Mutex<Option<(String, oneshot::Sender<SafetyAnswer>)>>,
+    /// When its first `AGENT_RESPONSE_DELTA` was stored (epoch ms): its time to first token,
+    /// counted in the usage analytics when it ends. Kept here, not in SQL, so a delta costs no
+    /// extra round trip.
+    first_delta_at: OnceLock<i64>,
+}
+
+impl Control {
+    /// Notes the stored timestamp of a delta; only the first counts.
+    pub(super) fn saw_delta(&self, timestamp: &str) {
+        if self.first_delta_at.get().is_none() {
+            if let Some(ms) = platform_sdk::time_util::parse_rfc3339_ms(timestamp) {
+                let _ = self.first_delta_at.set(ms);
+            }
+        }
+    }
+
+    /// When the first delta was stored, if one was.
+    pub(super) fn first_delta_at(&self) -> Option<i64> {
+        self.first_delta_at.get().copied()
+    }
 }
 
 /// Who holds the safety hook being answered.
@@ -49,6 +69,7 @@ impl Executions {
             session_id: record.session_id.clone(),
             cancel,
             hook: Mutex::new(None),
+            first_delta_at: OnceLock::new(),
         });
         if let Ok(mut active) = self.active.lock() {
             active.insert(record.execution_id.clone(), control.clone());
@@ -102,16 +123,18 @@ impl Executions {
             None => {
                 // Not running here (its process died, or another replica runs it and stops it
                 // when its lease renewal finds it settled): settle it now.
-                if store::transition(
-                    &self.pool,
-                    execution_id,
-                    record.status,
-                    ExecutionStatus::Cancelled,
-                    None,
-                    now_ms(),
-                )
-                .await?
-                {
+                let finish = store::Finish {
+                    id: execution_id,
+                    guard: store::Guard::From(record.status),
+                    to: ExecutionStatus::Cancelled,
+                    error: None,
+                    now: now_ms(),
+                    first_delta_at: None,
+                };
+                let mut tx = self.pool.begin().await?;
+                let cancelled = store::finish(&mut tx, &finish).await?;
+                tx.commit().await?;
+                if cancelled {
                     self.events
                         .append(
                             &record.tenant_id,

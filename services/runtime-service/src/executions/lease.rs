@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use platform_sdk::agent_wire::{event_types, ExecutionRecord};
+use platform_sdk::agent_wire::{event_types, ExecutionRecord, ExecutionStatus};
 use platform_sdk::time_util::now_ms;
 use tokio::time::MissedTickBehavior;
 
@@ -44,7 +44,8 @@ impl Executions {
         let now = now_ms();
         let mut failed = 0;
         for e in store::expired(&self.pool, now).await? {
-            if store::fail_expired(&self.pool, &e.execution_id, OWNER_LOST, now).await? {
+            let guard = store::Guard::LeaseExpired;
+            if self.fail_lost(&e.execution_id, guard, now).await? {
                 failed += 1;
                 self.metrics.incr("executions_owner_lost");
                 self.report_lost(&e, "owner_lost").await?;
@@ -58,12 +59,34 @@ impl Executions {
     pub async fn release_owned(&self) -> Result<usize, RuntimeError> {
         let mut failed = 0;
         for e in store::owned(&self.pool, &self.owner_id).await? {
-            let id = &e.execution_id;
-            if store::fail_owned(&self.pool, id, &self.owner_id, OWNER_LOST, now_ms()).await? {
+            let guard = store::Guard::OwnedBy(&self.owner_id);
+            if self.fail_lost(&e.execution_id, guard, now_ms()).await? {
                 failed += 1;
                 self.report_lost(&e, "owner_stopped").await?;
             }
         }
+        Ok(failed)
+    }
+
+    /// Fails an execution whose runtime is gone, when `guard` still holds (one transaction).
+    async fn fail_lost(
+        &self,
+        id: &str,
+        guard: store::Guard<'_>,
+        now: i64,
+    ) -> Result<bool, RuntimeError> {
+        let first_delta_at = self.control(id).and_then(|c| c.first_delta_at());
+        let finish = store::Finish {
+            id,
+            guard,
+            to: ExecutionStatus::Failed,
+            error: Some(OWNER_LOST),
+            now,
+            first_delta_at,
+        };
+        let mut tx = self.pool.begin().await?;
+        let failed = store::finish(&mut tx, &finish).await?;
+        tx.commit().await?;
         Ok(failed)
     }
 

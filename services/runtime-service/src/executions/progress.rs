@@ -2,7 +2,7 @@
 //! (a forbidden one is a `409`, a racing one changes nothing), and every event it emits carries
 //! the execution's ids. The runner uses these and nothing else to report progress.
 
-use platform_sdk::agent_wire::{event_types as ev, ExecutionRecord, ExecutionStatus};
+use platform_sdk::agent_wire::{event_types as ev, ExecutionRecord, ExecutionStatus, SessionEvent};
 use platform_sdk::time_util::now_ms;
 use serde_json::{json, Value};
 
@@ -26,7 +26,7 @@ impl Executions {
         record: &ExecutionRecord,
         event_type: &str,
         data: Value,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<SessionEvent, RuntimeError> {
         self.events
             .append(
                 &record.tenant_id,
@@ -35,8 +35,7 @@ impl Executions {
                 event_type,
                 Self::with_ids(record, data),
             )
-            .await?;
-        Ok(())
+            .await
     }
 
     pub(super) async fn set_status(
@@ -53,12 +52,19 @@ impl Executions {
                 to.as_str()
             )));
         }
+        if to.is_terminal() {
+            // Ending goes through `store::finish`, which counts the usage.
+            return self
+                .transition_with(record, (from, to), error, Vec::new(), None)
+                .await;
+        }
         Ok(store::transition(&self.pool, &record.execution_id, from, to, error, now_ms()).await?)
     }
 
     /// Moves the execution from `from` to `to` and appends `events` in one transaction (one
-    /// commit), with the agent's `answer` stored in its conversation in the same commit. False,
-    /// and nothing written, when the execution was no longer in `from`.
+    /// commit), with the agent's `answer` stored in its conversation and, when `to` ends it, its
+    /// usage counted ([`store::finish`]) in the same commit. False, and nothing written, when the
+    /// execution was no longer in `from`.
     pub(super) async fn transition_with(
         &self,
         record: &ExecutionRecord,
@@ -79,6 +85,9 @@ impl Executions {
             .map(|(t, d)| (t, Self::with_ids(record, d)))
             .collect();
         let (id, error) = (record.execution_id.clone(), error.map(str::to_owned));
+        let first_delta_at = self
+            .control(&record.execution_id)
+            .and_then(|c| c.first_delta_at());
         let answer = answer.map(|content| {
             (
                 record.conversation_id.clone(),
@@ -91,7 +100,23 @@ impl Executions {
             let (id, error, answer) = (id.clone(), error.clone(), answer.clone());
             Box::pin(async move {
                 let now = now_ms();
-                if !store::transition(&mut *conn, &id, from, to, error.as_deref(), now).await? {
+                let moved = match to.is_terminal() {
+                    true => {
+                        let finish = store::Finish {
+                            id: &id,
+                            guard: store::Guard::From(from),
+                            to,
+                            error: error.as_deref(),
+                            now,
+                            first_delta_at,
+                        };
+                        store::finish(&mut *conn, &finish).await?
+                    }
+                    false => {
+                        store::transition(&mut *conn, &id, from, to, error.as_deref(), now).await?
+                    }
+                };
+                if !moved {
                     return Ok(false);
                 }
                 if let Some((conversation, tenant, agent, content)) = &answer {

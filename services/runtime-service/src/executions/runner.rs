@@ -202,7 +202,8 @@ impl Executions {
                                 Err(_) => break,
                             }
                         }
-                        self.emit(&record, ev::AGENT_RESPONSE_DELTA, json!({"delta": delta})).await?
+                        let event = self.emit(&record, ev::AGENT_RESPONSE_DELTA, json!({"delta": delta})).await?;
+                        control.saw_delta(&event.timestamp);
                     }
                     None => break,
                 },

@@ -1,10 +1,11 @@
 //! Executions in SQL. Status changes are conditional updates (`WHERE status = $expected`), so a
 //! forbidden or racing transition changes nothing. Each unfinished execution carries its owner (a
-//! runtime process) and a lease that owner renews (docs/adr/0013-replicas-and-leases.md).
+//! runtime process) and a lease that owner renews (docs/adr/0013-replicas-and-leases.md). Ending
+//! one is [`finish`], which counts it in the usage analytics in the same transaction.
 
 use platform_sdk::agent_wire::{ExecutionRecord, ExecutionStatus};
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row as _};
+use sqlx::{AnyConnection, AnyPool, Row as _};
 
 /// A new execution.
 pub struct NewExecution<'a> {
@@ -100,7 +101,8 @@ pub async fn get(
         .transpose()
 }
 
-/// Moves an execution from `from` to `to`; false when it was not in `from`.
+/// Moves an execution from `from` to `to`, between unfinished states (ending one is
+/// [`finish`]); false when it was not in `from`.
 pub async fn transition<'c>(
     db: impl sqlx::Executor<'c, Database = sqlx::Any>,
     id: &str,
@@ -167,27 +169,6 @@ pub async fn expired(pool: &AnyPool, now: i64) -> Result<Vec<ExecutionRecord>, s
         .collect()
 }
 
-/// Fails an execution whose lease has expired; false when it finished or was renewed meanwhile,
-/// or another replica failed it first (the update is conditional, so exactly one caller wins).
-pub async fn fail_expired(
-    pool: &AnyPool,
-    id: &str,
-    error: &str,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
-    let sql = format!(
-        "UPDATE executions SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3 \
-         AND status IN {UNFINISHED} AND (lease_expires_at IS NULL OR lease_expires_at < $2)"
-    );
-    let done = sqlx::query(&sql)
-        .bind(error)
-        .bind(now)
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 /// Unfinished executions of `owner` (this process, when it stops).
 pub async fn owned(pool: &AnyPool, owner: &str) -> Result<Vec<ExecutionRecord>, sqlx::Error> {
     let sql =
@@ -201,26 +182,77 @@ pub async fn owned(pool: &AnyPool, owner: &str) -> Result<Vec<ExecutionRecord>, 
         .collect()
 }
 
-/// Fails an unfinished execution of `owner`; false when it finished meanwhile.
-pub async fn fail_owned(
-    pool: &AnyPool,
-    id: &str,
-    owner: &str,
-    error: &str,
-    now: i64,
-) -> Result<bool, sqlx::Error> {
+/// Which unfinished execution [`finish`] may end.
+#[derive(Debug, Clone, Copy)]
+pub enum Guard<'a> {
+    /// One in this status.
+    From(ExecutionStatus),
+    /// One whose lease has expired (or that never had one): its owner is gone. Conditional on
+    /// the lease still being expired, so exactly one sweeping replica wins.
+    LeaseExpired,
+    /// One this owner runs.
+    OwnedBy(&'a str),
+}
+
+/// What ending an execution changes.
+#[derive(Debug, Clone, Copy)]
+pub struct Finish<'a> {
+    /// Its id.
+    pub id: &'a str,
+    /// Which state it may end from.
+    pub guard: Guard<'a>,
+    /// `completed`, `failed` or `cancelled`.
+    pub to: ExecutionStatus,
+    /// The error of a failed one.
+    pub error: Option<&'a str>,
+    /// Now, epoch ms.
+    pub now: i64,
+    /// When its runner saw the first `AGENT_RESPONSE_DELTA`, if it did.
+    pub first_delta_at: Option<i64>,
+}
+
+/// Ends an execution on `conn` (run it inside the caller's transaction) and counts it in the
+/// usage counters ([`crate::usage::storage::count_ended`]) in the same commit: every way an
+/// execution ends goes through here, so none is missed. False, and nothing changed, when the
+/// guard did not hold (it ended or moved meanwhile).
+pub async fn finish(conn: &mut AnyConnection, f: &Finish<'_>) -> Result<bool, sqlx::Error> {
+    let guard = match f.guard {
+        Guard::From(_) => "status = $5".to_owned(),
+        Guard::LeaseExpired => format!(
+            "status IN {UNFINISHED} AND (lease_expires_at IS NULL OR lease_expires_at < $3)"
+        ),
+        Guard::OwnedBy(_) => format!("owner_id = $5 AND status IN {UNFINISHED}"),
+    };
     let sql = format!(
-        "UPDATE executions SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3 \
-         AND owner_id = $4 AND status IN {UNFINISHED}"
+        "UPDATE executions SET status = $1, error = COALESCE($2, error), updated_at = $3 \
+         WHERE id = $4 AND {guard} RETURNING tenant_id, agent_id, user_id, conversation_id, created_at"
     );
-    let done = sqlx::query(&sql)
-        .bind(error)
-        .bind(now)
-        .bind(id)
-        .bind(owner)
-        .execute(pool)
-        .await?;
-    Ok(done.rows_affected() == 1)
+    let query = sqlx::query(&sql)
+        .bind(f.to.as_str())
+        .bind(f.error)
+        .bind(f.now)
+        .bind(f.id);
+    let query = match f.guard {
+        Guard::From(from) => query.bind(from.as_str()),
+        Guard::LeaseExpired => query,
+        Guard::OwnedBy(owner) => query.bind(owner),
+    };
+    let row = query.fetch_optional(&mut *conn).await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let ended = crate::usage::storage::Ended {
+        tenant_id: row.try_get(0)?,
+        agent_id: row.try_get(1)?,
+        user_id: row.try_get(2)?,
+        conversation_id: row.try_get(3)?,
+        status: f.to,
+        created_at: row.try_get(4)?,
+        ended_at: f.now,
+        first_delta_at: f.first_delta_at,
+    };
+    crate::usage::storage::count_ended(conn, &ended).await?;
+    Ok(true)
 }
 
 /// The replica that owns an execution (its lease holder), if any.

@@ -3,8 +3,14 @@
 pub mod agents;
 pub mod conversations;
 pub mod profiles;
+pub mod usage;
 
 use super::table::Row;
 
 /// Every group of rows the experience plane serves.
-pub const GROUPS: &[&[Row]] = &[conversations::ROWS, agents::ROWS, profiles::ROWS];
+pub const GROUPS: &[&[Row]] = &[
+    conversations::ROWS,
+    agents::ROWS,
+    profiles::ROWS,
+    usage::ROWS,
+];

@@ -1,0 +1,352 @@
+//! Usage in SQL: the per (tenant, agent, hour) counters with their latency histograms, the
+//! last-seen tables of users and conversations, and the tracked events. Counters only ever grow,
+//! by atomic `INSERT … ON CONFLICT DO UPDATE SET c = c + excluded.c` on the hour's row (portable
+//! to both backends, no read-modify-write), inside the caller's transaction: the transaction
+//! that ends an execution, or the one that stores a tracked event. The activity feed's reads are
+//! in [`activity`].
+
+pub mod activity;
+
+use std::sync::LazyLock;
+
+use platform_sdk::agent_wire::ExecutionStatus;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, Row as _};
+
+use super::counts::Counts;
+use super::histogram::{self, Histogram, BUCKETS};
+use super::track::Tracked;
+use super::window::hour_of;
+
+/// An execution that has just ended, as the counters take it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    /// Tenant.
+    pub tenant_id: String,
+    /// Agent.
+    pub agent_id: String,
+    /// User, if any.
+    pub user_id: Option<String>,
+    /// Conversation.
+    pub conversation_id: String,
+    /// `completed`, `failed` or `cancelled`.
+    pub status: ExecutionStatus,
+    /// Created, epoch ms.
+    pub created_at: i64,
+    /// Ended, epoch ms.
+    pub ended_at: i64,
+    /// Its first `AGENT_RESPONSE_DELTA`, epoch ms, when its runner saw one.
+    pub first_delta_at: Option<i64>,
+}
+
+/// Increments of one hour's row: counters, and latencies with their extremes.
+#[derive(Default)]
+struct Increments {
+    counters: Vec<(String, i64)>,
+    latencies: Vec<(&'static str, i64)>,
+}
+
+impl Increments {
+    fn count(&mut self, column: &str, by: i64) {
+        if by != 0 {
+            self.counters.push((column.to_owned(), by));
+        }
+    }
+
+    /// One latency of histogram `name` (`ttft` or `total`): its bucket and its extremes.
+    fn latency(&mut self, name: &'static str, ms: i64) {
+        let ms = ms.max(0);
+        self.count(&format!("{name}_h{:02}", histogram::bucket(ms)), 1);
+        self.latencies.push((name, ms));
+    }
+
+    /// Adds the increments to the hour's row (created when missing).
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        tenant_id: &str,
+        agent_id: &str,
+        hour: i64,
+    ) -> Result<(), sqlx::Error> {
+        let mut columns = vec![
+            "tenant_id".to_owned(),
+            "agent_id".into(),
+            "hour_start".into(),
+        ];
+        let mut values = vec!["$1".to_owned(), "$2".into(), "$3".into()];
+        let mut updates = Vec::new();
+        let mut next = 4;
+        for (column, _) in &self.counters {
+            columns.push(column.clone());
+            values.push(format!("${next}"));
+            updates.push(format!(
+                "{column} = agent_usage_hours.{column} + excluded.{column}"
+            ));
+            next += 1;
+        }
+        for (name, _) in &self.latencies {
+            for (side, op) in [("min", "<"), ("max", ">")] {
+                let column = format!("{name}_{side}");
+                columns.push(column.clone());
+                values.push(format!("${next}"));
+                updates.push(format!(
+                    "{column} = CASE WHEN agent_usage_hours.{column} IS NULL OR excluded.{column} {op} \
+                     agent_usage_hours.{column} THEN excluded.{column} ELSE agent_usage_hours.{column} END"
+                ));
+            }
+            next += 1;
+        }
+        let sql = format!(
+            "INSERT INTO agent_usage_hours ({}) VALUES ({}) ON CONFLICT (tenant_id, agent_id, hour_start) \
+             DO UPDATE SET {}",
+            columns.join(", "),
+            values.join(", "),
+            updates.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(tenant_id).bind(agent_id).bind(hour);
+        for (_, by) in &self.counters {
+            query = query.bind(*by);
+        }
+        for (_, ms) in &self.latencies {
+            query = query.bind(*ms);
+        }
+        query.execute(&mut *conn).await.map(|_| ())
+    }
+}
+
+/// Counts an execution that has just ended, on the connection (the transaction) that ended it:
+/// its status and latencies in the hour it was created, its user and conversation as seen then.
+pub async fn count_ended(conn: &mut AnyConnection, e: &Ended) -> Result<(), sqlx::Error> {
+    let hour = hour_of(e.created_at);
+    let mut inc = Increments::default();
+    let status = match e.status {
+        ExecutionStatus::Completed => "completed",
+        ExecutionStatus::Cancelled => "cancelled",
+        _ => "failed",
+    };
+    inc.count(status, 1);
+    inc.latency("total", e.ended_at - e.created_at);
+    if let Some(first) = e.first_delta_at {
+        inc.latency("ttft", first - e.created_at);
+    }
+    inc.apply(conn, &e.tenant_id, &e.agent_id, hour).await?;
+    if let Some(user) = &e.user_id {
+        seen(conn, "agent_usage_users", "user_id", e, user, hour).await?;
+    }
+    seen(
+        conn,
+        "agent_usage_conversations",
+        "conversation_id",
+        e,
+        &e.conversation_id,
+        hour,
+    )
+    .await
+}
+
+/// Records that `key` used the agent in `hour` (keeping the latest hour).
+async fn seen(
+    conn: &mut AnyConnection,
+    table: &str,
+    column: &str,
+    e: &Ended,
+    key: &str,
+    hour: i64,
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO {table} (tenant_id, agent_id, {column}, last_hour) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (tenant_id, agent_id, {column}) DO UPDATE SET last_hour = excluded.last_hour \
+         WHERE {table}.last_hour < excluded.last_hour"
+    );
+    sqlx::query(&sql)
+        .bind(&e.tenant_id)
+        .bind(&e.agent_id)
+        .bind(key)
+        .bind(hour)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+/// Who tracked what, where.
+pub struct NewTracked<'a> {
+    /// Id (`trk_…`).
+    pub id: &'a str,
+    /// Tenant.
+    pub tenant_id: &'a str,
+    /// Agent.
+    pub agent_id: &'a str,
+    /// The user who tracked it.
+    pub user_id: Option<&'a str>,
+    /// The event.
+    pub event: &'a Tracked,
+    /// Now, epoch ms.
+    pub now: i64,
+}
+
+/// Stores a tracked event and counts it in its hour, in one transaction.
+pub async fn insert_tracked(pool: &AnyPool, t: &NewTracked<'_>) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO agent_usage_events (id, tenant_id, agent_id, user_id, event_type, outcome, \
+         latency_ms, rating, details, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(t.id)
+    .bind(t.tenant_id)
+    .bind(t.agent_id)
+    .bind(t.user_id)
+    .bind(t.event.event_type.as_str())
+    .bind(t.event.outcome())
+    .bind(t.event.latency_ms)
+    .bind(t.event.rating)
+    .bind(&t.event.details)
+    .bind(t.now)
+    .execute(&mut *tx)
+    .await?;
+    let e = t.event;
+    let mut inc = Increments::default();
+    inc.count(
+        "tracked_invocations",
+        i64::from(e.event_type == super::track::EventType::Invocation),
+    );
+    inc.count("tracked_failures", i64::from(e.is_failure()));
+    inc.count(
+        "feedback_count",
+        i64::from(e.event_type == super::track::EventType::Feedback),
+    );
+    if let Some(rating) = e.rating {
+        inc.count("rated_count", 1);
+        inc.count("rating_sum", rating);
+    }
+    if !inc.counters.is_empty() {
+        inc.apply(&mut tx, t.tenant_id, t.agent_id, hour_of(t.now))
+            .await?;
+    }
+    tx.commit().await
+}
+
+/// The counter columns in [`Counts`] order, then both histograms.
+const COUNTERS: [&str; 8] = [
+    "completed",
+    "failed",
+    "cancelled",
+    "tracked_invocations",
+    "tracked_failures",
+    "feedback_count",
+    "rated_count",
+    "rating_sum",
+];
+
+fn bucket_columns(name: &str) -> impl Iterator<Item = String> + '_ {
+    (0..BUCKETS).map(move |b| format!("{name}_h{b:02}"))
+}
+
+/// The select list of one hour's [`Counts`] (`sum = false`) or of their sum over rows.
+fn counts_columns(sum: bool) -> String {
+    let total = |c: &str| match sum {
+        true => format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)"),
+        false => c.to_owned(),
+    };
+    let extreme = |f: &str, c: &str| match sum {
+        true => format!("{f}({c})"),
+        false => c.to_owned(),
+    };
+    let mut cols: Vec<String> = COUNTERS.iter().map(|c| total(c)).collect();
+    for name in ["ttft", "total"] {
+        cols.push(extreme("MIN", &format!("{name}_min")));
+        cols.push(extreme("MAX", &format!("{name}_max")));
+        cols.extend(bucket_columns(name).map(|c| total(&c)));
+    }
+    cols.join(", ")
+}
+
+static HOUR_COLUMNS: LazyLock<String> = LazyLock::new(|| counts_columns(false));
+static SUM_COLUMNS: LazyLock<String> = LazyLock::new(|| counts_columns(true));
+
+/// Reads [`Counts`] from a row whose columns start at `at` (in [`counts_columns`] order).
+fn counts(r: &AnyRow, at: usize) -> Result<Counts, sqlx::Error> {
+    let int = |i: usize| r.try_get::<i64, _>(at + i);
+    let mut histograms = [Histogram::new(), Histogram::new()];
+    let mut i = COUNTERS.len();
+    for h in &mut histograms {
+        h.min = r.try_get(at + i)?;
+        h.max = r.try_get(at + i + 1)?;
+        for (b, count) in h.counts.iter_mut().enumerate() {
+            *count = int(i + 2 + b)?;
+        }
+        i += 2 + BUCKETS;
+    }
+    let [ttft, total] = histograms;
+    Ok(Counts {
+        completed: int(0)?,
+        failed: int(1)?,
+        cancelled: int(2)?,
+        tracked_invocations: int(3)?,
+        tracked_failures: int(4)?,
+        feedback_count: int(5)?,
+        rated_count: int(6)?,
+        rating_sum: int(7)?,
+        ttft,
+        total,
+    })
+}
+
+/// A window's counters summed, with its distinct users and conversations.
+pub struct WindowTotals {
+    /// The summed counters.
+    pub counts: Counts,
+    /// Users whose last execution of the agent lies in the window.
+    pub unique_users: i64,
+    /// Conversations likewise.
+    pub conversations: i64,
+}
+
+/// The tenant's counters of an agent from `first_hour` on (a window ending now), in one query.
+pub async fn window_totals(
+    pool: &AnyPool,
+    tenant_id: &str,
+    agent_id: &str,
+    first_hour: i64,
+) -> Result<WindowTotals, sqlx::Error> {
+    let sql = format!(
+        "SELECT (SELECT COUNT(*) FROM agent_usage_users WHERE tenant_id = $1 AND agent_id = $2 AND last_hour >= $3), \
+         (SELECT COUNT(*) FROM agent_usage_conversations WHERE tenant_id = $1 AND agent_id = $2 AND last_hour >= $3), \
+         {} FROM agent_usage_hours WHERE tenant_id = $1 AND agent_id = $2 AND hour_start >= $3",
+        *SUM_COLUMNS
+    );
+    let row = sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(agent_id)
+        .bind(first_hour)
+        .fetch_one(pool)
+        .await?;
+    Ok(WindowTotals {
+        unique_users: row.try_get(0)?,
+        conversations: row.try_get(1)?,
+        counts: counts(&row, 2)?,
+    })
+}
+
+/// The tenant's counters of an agent per hour from `first_hour` on, oldest first (hours with
+/// nothing counted are absent).
+pub async fn hours(
+    pool: &AnyPool,
+    tenant_id: &str,
+    agent_id: &str,
+    first_hour: i64,
+) -> Result<Vec<(i64, Counts)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT hour_start, {} FROM agent_usage_hours WHERE tenant_id = $1 AND agent_id = $2 \
+         AND hour_start >= $3 ORDER BY hour_start",
+        *HOUR_COLUMNS
+    );
+    sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(agent_id)
+        .bind(first_hour)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, counts(r, 1)?)))
+        .collect()
+}
