@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 
 use super::classifier::classify;
 use super::Pillar;
-use super::{ModelProvider, ModelRequest, ProviderError};
+use super::{Agent, AgentKind, ModelProvider, ModelRequest, ProviderError};
 
 /// What each pillar is for, and the first concrete steps in it.
 fn pillar_brief(pillar: Pillar) -> (&'static str, &'static [&'static str]) {
@@ -147,6 +147,36 @@ pub fn liaison_answer(pillar: Pillar, text: &str, approved_action: Option<&str>)
     )
 }
 
+/// A deployed specialist's answer on the builtin provider: honest about being the offline model
+/// (it cannot follow a prompt), and shaped by the agent's own name and brief and what was asked.
+pub fn specialist_answer(agent: &Agent, text: &str, approved_action: Option<&str>) -> String {
+    if let Some(action) = approved_action {
+        return format!(
+            "Approved: {action} is under way. I will report each step as it completes; you can cancel it \
+             at any time from this conversation."
+        );
+    }
+    let about = match key_terms(text).as_slice() {
+        [] => "your question".to_owned(),
+        terms => format!("your question about {}", terms.join(", ")),
+    };
+    let brief: String = agent
+        .system_prompt
+        .split_inclusive(['.', '\n'])
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(160)
+        .collect();
+    format!(
+        "{} here (version {}). I have {about}. My brief: \"{brief}\" I am running on the platform's \
+         offline builtin model, which answers from fixed knowledge and does not follow a prompt; deploy \
+         me with the `openai` provider for answers from a real model.",
+        agent.name, agent.version
+    )
+}
+
 /// Splits an answer into stream chunks of about a line (64+ bytes), keeping every character.
 pub fn chunks(answer: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -177,9 +207,13 @@ impl ModelProvider for BuiltinProvider {
             (role == "system" && content.starts_with("approved:"))
                 .then(|| content.trim_start_matches("approved:").to_owned())
         });
-        let answer = match request.agent.pillar {
-            Some(pillar) => liaison_answer(pillar, &request.text, approved.as_deref()),
-            None => guide_answer(&request.text),
+        let agent = &request.agent;
+        let answer = match (agent.kind, agent.pillar) {
+            (AgentKind::Specialist, _) => {
+                specialist_answer(agent, &request.text, approved.as_deref())
+            }
+            (_, Some(pillar)) => liaison_answer(pillar, &request.text, approved.as_deref()),
+            (_, None) => guide_answer(&request.text),
         };
         for chunk in chunks(&answer) {
             if out.send(chunk).await.is_err() {
@@ -205,5 +239,28 @@ mod tests {
         assert!(ops.contains("workflow"));
         assert_eq!(chunks(&ops).concat(), ops);
         assert!(chunks(&ops).len() > 3);
+        let specialist = Agent {
+            agent_id: "wrp_1".into(),
+            kind: AgentKind::Specialist,
+            name: "Invoice helper".into(),
+            system_prompt: "You are the invoice specialist. Be brief.".into(),
+            version: "1.2.0".into(),
+            ..crate::agents::AgentCatalog::builtin(
+                crate::configuration::ProviderKind::Builtin,
+                "builtin",
+            )
+            .guide()
+            .clone()
+        };
+        let answer = specialist_answer(&specialist, "how do I file a supplier invoice?", None);
+        assert!(
+            answer.starts_with("Invoice helper here (version 1.2.0)"),
+            "{answer}"
+        );
+        assert!(
+            answer.contains("\"You are the invoice specialist.\""),
+            "{answer}"
+        );
+        assert!(answer.contains("supplier"), "{answer}");
     }
 }
