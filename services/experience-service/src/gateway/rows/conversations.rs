@@ -34,3 +34,4 @@ pub const ROWS: &[Row] = &[
         },
     },
 ];
+
