@@ -200,6 +200,10 @@ async fn metrics_performance_and_activity_follow_real_turns(backend: Backend) {
         one["event_id"], two["event_id"],
         "the first answer, replayed"
     );
+    let other = json!({"event_type": "feedback", "rating": 5});
+    let (status, conflict) = track(&stack, &owner, "guide", other, "fb-1").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{conflict}");
+    assert_eq!(conflict["error"]["code"], "idempotency_conflict");
     let (status, _) = track(
         &stack,
         &member,

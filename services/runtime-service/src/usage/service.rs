@@ -66,8 +66,8 @@ impl Usage {
         window: Window,
     ) -> Result<AgentMetrics, RuntimeError> {
         self.known(tenant_id, agent_id).await?;
-        let first = window.first_hour(now_ms());
-        let totals = store::window_totals(&self.pool, tenant_id, agent_id, first).await?;
+        let hours = window.hours_until(now_ms());
+        let totals = store::window_totals(&self.pool, tenant_id, agent_id, hours).await?;
         let c = &totals.counts;
         Ok(AgentMetrics {
             agent_id: agent_id.to_owned(),
@@ -102,16 +102,17 @@ impl Usage {
     ) -> Result<AgentPerformance, RuntimeError> {
         self.known(tenant_id, agent_id).await?;
         let now = now_ms();
-        let first = window.first_hour(now);
+        let hours = window.hours_until(now);
         let mut buckets: Vec<(i64, Counts)> = bucket
-            .starts(first, now)
+            .starts(hours.first, now)
             .into_iter()
             .map(|start| (start, Counts::default()))
             .collect();
-        for (hour, counts) in store::hours(&self.pool, tenant_id, agent_id, first).await? {
-            let start = bucket.start_of(hour);
+        let sums =
+            store::per_bucket(&self.pool, tenant_id, agent_id, hours, bucket.millis()).await?;
+        for (start, counts) in sums {
             if let Ok(i) = buckets.binary_search_by_key(&start, |(s, _)| *s) {
-                buckets[i].1.add(&counts);
+                buckets[i].1 = counts;
             }
         }
         Ok(AgentPerformance {

@@ -3,6 +3,7 @@
 //! before it (up to an hour more than 24 h of history, never less). Buckets are those hours, or
 //! the UTC days that contain them.
 
+use super::storage::Hours;
 use crate::error::RuntimeError;
 
 /// One hour, ms.
@@ -68,6 +69,14 @@ impl Window {
     pub fn first_hour(self, now: i64) -> i64 {
         hour_of(now) - (self.hours() - 1) * HOUR_MS
     }
+
+    /// The hours of the window ending with the hour of `now`.
+    pub fn hours_until(self, now: i64) -> Hours {
+        Hours {
+            first: self.first_hour(now),
+            last: hour_of(now),
+        }
+    }
 }
 
 /// The bucket size of a performance read.
@@ -100,20 +109,22 @@ impl Bucket {
         }
     }
 
+    /// Its length, ms (buckets start at multiples of it).
+    pub fn millis(self) -> i64 {
+        match self {
+            Self::Hour => HOUR_MS,
+            Self::Day => DAY_MS,
+        }
+    }
+
     /// The start of the bucket holding the hour `hour`.
     pub fn start_of(self, hour: i64) -> i64 {
-        match self {
-            Self::Hour => hour,
-            Self::Day => hour - hour.rem_euclid(DAY_MS),
-        }
+        hour - hour.rem_euclid(self.millis())
     }
 
     /// The start of every bucket from the one holding `first_hour` to the one holding `now`.
     pub fn starts(self, first_hour: i64, now: i64) -> Vec<i64> {
-        let step = match self {
-            Self::Hour => HOUR_MS,
-            Self::Day => DAY_MS,
-        };
+        let step = self.millis();
         let last = self.start_of(hour_of(now));
         let mut starts = Vec::new();
         let mut at = self.start_of(first_hour);

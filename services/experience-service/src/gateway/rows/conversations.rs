@@ -38,3 +38,4 @@ pub const ROWS: &[Row] = &[
         },
     },
 ];
+
