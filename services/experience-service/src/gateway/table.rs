@@ -6,7 +6,6 @@
 
 use actix_web::http::Method;
 
-
 /// Where a row goes in the runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {

@@ -16,7 +16,11 @@ pub fn is_builtin(agent_id: &str) -> bool {
 }
 
 /// True when `agent_id` is a builtin agent or one of the tenant's wrappers.
-pub async fn is_known(pool: &AnyPool, tenant_id: &str, agent_id: &str) -> Result<bool, sqlx::Error> {
+pub async fn is_known(
+    pool: &AnyPool,
+    tenant_id: &str,
+    agent_id: &str,
+) -> Result<bool, sqlx::Error> {
     if is_builtin(agent_id) {
         return Ok(true);
     }

@@ -101,10 +101,7 @@ impl IntentGate {
         let audit_contract = contract.clone();
         let (scope, key, fingerprint, ttl) = match client_key {
             Some(ClientKey { key, path }) => {
-                let request = format!(
-                    "{action}\n{path}\n{}",
-                    canonical_json(&contract.payload)
-                );
+                let request = format!("{action}\n{path}\n{}", canonical_json(&contract.payload));
                 let digest = Sha256::digest(request.as_bytes());
                 (
                     format!(
