@@ -47,8 +47,10 @@ pub struct UsageQuery {
     #[param(format = Uuid)]
     pub user_id: String,
     /// `1h`, `24h` (default), `7d` or `30d` (metrics, performance).
+    #[param(pattern = "^(1h|24h|7d|30d)$")]
     pub window: Option<String>,
     /// `hour` (default) or `day` (performance).
+    #[param(pattern = "^(hour|day)$")]
     pub bucket: Option<String>,
     /// Page size, 1..=200 (default 50) (activity).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
@@ -57,15 +59,25 @@ pub struct UsageQuery {
     pub cursor: Option<String>,
 }
 
+/// A read's parameters, every one checked whichever read uses it (a malformed one is refused
+/// even where it would be ignored, as the document says).
+struct Read<'a> {
+    tenant_id: &'a str,
+    window: Window,
+    bucket: Bucket,
+    page: PageRequest,
+}
+
 impl UsageQuery {
-    fn tenant(&self) -> Result<&str, RuntimeError> {
+    fn read(&self) -> Result<Read<'_>, RuntimeError> {
         check_id("tenant_id", &self.tenant_id)?;
         check_id("user_id", &self.user_id)?;
-        Ok(&self.tenant_id)
-    }
-
-    fn window(&self) -> Result<Window, RuntimeError> {
-        Window::parse(self.window.as_deref())
+        Ok(Read {
+            tenant_id: &self.tenant_id,
+            window: Window::parse(self.window.as_deref())?,
+            bucket: Bucket::parse(self.bucket.as_deref())?,
+            page: PageRequest::parse(self.limit.as_deref(), self.cursor.as_deref())?,
+        })
     }
 }
 
@@ -98,7 +110,11 @@ pub async fn metrics(
     id: web::Path<String>,
     q: web::Query<UsageQuery>,
 ) -> Result<HttpResponse, RuntimeError> {
-    let metrics = state.usage.metrics(q.tenant()?, &id, q.window()?).await?;
+    let read = q.read()?;
+    let metrics = state
+        .usage
+        .metrics(read.tenant_id, &id, read.window)
+        .await?;
     Ok(HttpResponse::Ok().json(metrics))
 }
 
@@ -112,10 +128,10 @@ pub async fn performance(
     id: web::Path<String>,
     q: web::Query<UsageQuery>,
 ) -> Result<HttpResponse, RuntimeError> {
-    let bucket = Bucket::parse(q.bucket.as_deref())?;
+    let read = q.read()?;
     let performance = state
         .usage
-        .performance(q.tenant()?, &id, q.window()?, bucket)
+        .performance(read.tenant_id, &id, read.window, read.bucket)
         .await?;
     Ok(HttpResponse::Ok().json(performance))
 }
@@ -130,7 +146,10 @@ pub async fn activity(
     id: web::Path<String>,
     q: web::Query<UsageQuery>,
 ) -> Result<HttpResponse, RuntimeError> {
-    let page = PageRequest::parse(q.limit.as_deref(), q.cursor.as_deref())?;
-    let list = state.usage.activity(q.tenant()?, &id, &page).await?;
+    let read = q.read()?;
+    let list = state
+        .usage
+        .activity(read.tenant_id, &id, &read.page)
+        .await?;
     Ok(HttpResponse::Ok().json(list))
 }
