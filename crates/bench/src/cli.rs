@@ -25,8 +25,8 @@ OPTIONS:
   --warmup S             warm-up before each target's first window, seconds (default 1)
   --only NAME[,NAME]     run only these: me, login, latency, refresh, session, sockets,
                          turn-latency, turn-latency-pg, turns, turn-c1, turn-c1-pg, me-c1,
-                         me-c1-pg, metrics, metrics-pg (or their numbers 1-11, 7b, 9b, 10b,
-                         11b)
+                         me-c1-pg, wrappers, specialist-c1, metrics, metrics-pg (or their
+                         numbers 1-13, 7b, 9b, 10b, 13b)
   --skip-postgres        do not use PostgreSQL (targets 4 and 7b are reported as skipped)
   --postgres-url URL     default postgres://postgres@127.0.0.1:5432/test
   --redis-url URL        default redis://127.0.0.1:6379
