@@ -164,6 +164,28 @@ async fn identity_comes_from_the_token_and_refusals_keep_the_request_id(backend:
         "#/components/schemas/MessageList"
     );
     assert!(doc["paths"]["/api/conversations"]["get"].is_object());
+    // A row's own query parameters are documented with the values the runtime accepts.
+    let metrics = &doc["paths"]["/api/agents/{id}/metrics"]["get"]["parameters"];
+    let window = metrics
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "window")
+        .unwrap_or_else(|| panic!("no window parameter: {metrics}"));
+    assert_eq!(window["in"], "query");
+    assert_eq!(window["schema"]["pattern"], "^(1h|24h|7d|30d)$");
+    // An intent row documents its body, its Idempotency-Key and its 409.
+    let create = &doc["paths"]["/api/agents/wrappers"]["post"];
+    assert_eq!(
+        create["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/WrapperInput"
+    );
+    assert!(create["responses"]["409"].is_object(), "{create}");
+    assert!(create["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header"));
     assert!(doc["components"]["schemas"]["ConversationList"].is_object());
 }
 

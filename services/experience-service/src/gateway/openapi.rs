@@ -106,6 +106,20 @@ fn operation(row: &Row) -> utoipa::openapi::path::Operation {
         .response("404", described("not_found"))
         .response("503", described("runtime_unavailable"))
         .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+    for q in row.doc.query {
+        let mut schema = ObjectBuilder::new().schema_type(Type::String);
+        if let Some(pattern) = q.pattern {
+            schema = schema.pattern(Some(pattern));
+        }
+        op = op.parameter(
+            ParameterBuilder::new()
+                .name(q.name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(q.description))
+                .schema(Some(schema)),
+        );
+    }
     for status in row.doc.errors {
         op = op.response(status.to_string(), described(refusal(*status)));
     }

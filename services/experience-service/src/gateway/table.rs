@@ -47,6 +47,19 @@ pub struct Doc {
     /// Refusals of the runtime beyond the shared plumbing's (e.g. `409` of a state machine),
     /// documented with the error body.
     pub errors: &'static [u16],
+    /// Query parameters the runtime reads besides `limit` / `cursor` (filters, windows).
+    pub query: &'static [QueryParam],
+}
+
+/// A documented query parameter of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryParam {
+    /// Its name.
+    pub name: &'static str,
+    /// What it does.
+    pub description: &'static str,
+    /// The values the runtime accepts, as a regular expression.
+    pub pattern: Option<&'static str>,
 }
 
 /// One gateway row.

@@ -115,6 +115,7 @@ const DOC: Doc = Doc {
     response: "Object",
     request: None,
     errors: &[],
+    query: &[],
 };
 
 const READ: Row = Row {

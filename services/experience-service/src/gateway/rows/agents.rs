@@ -1,12 +1,17 @@
 //! Agent wrappers and their deployments (SPEC §8).
 
-use crate::gateway::table::{Doc, Row, Target, Verb};
+use crate::gateway::table::{Doc, QueryParam, Row, Target, Verb};
 use platform_sdk::wrapper_wire::actions;
 
 const READ: &str = "agents:read";
 const WRITE: &str = "agents:write";
 
-const fn read(path: &'static str, summary: &'static str, response: &'static str) -> Row {
+const fn read(
+    path: &'static str,
+    summary: &'static str,
+    response: &'static str,
+    query: &'static [QueryParam],
+) -> Row {
     Row {
         method: Verb::Get,
         path,
@@ -18,6 +23,7 @@ const fn read(path: &'static str, summary: &'static str, response: &'static str)
             response,
             request: None,
             errors: &[],
+            query,
         },
     }
 }
@@ -42,6 +48,7 @@ const fn write(
             response,
             request,
             errors: &[409, 422],
+            query: &[],
         },
     }
 }
@@ -52,6 +59,18 @@ pub const ROWS: &[Row] = &[
         "/api/agents/wrappers",
         "The tenant's agent wrappers, newest first (filters `deployment_status`, `q` on the name).",
         "WrapperList",
+        &[
+            QueryParam {
+                name: "deployment_status",
+                description: "Only wrappers in this state.",
+                pattern: Some("^(draft|deploying|active|failed|paused|retired)$"),
+            },
+            QueryParam {
+                name: "q",
+                description: "Only wrappers whose name contains this (case-insensitive).",
+                pattern: None,
+            },
+        ],
     ),
     write(
         Verb::Post,
@@ -66,6 +85,7 @@ pub const ROWS: &[Row] = &[
         "/api/agents/wrappers/{id}",
         "One of the tenant's wrappers.",
         "WrapperRecord",
+        &[],
     ),
     write(
         Verb::Put,
@@ -98,6 +118,7 @@ pub const ROWS: &[Row] = &[
         "/api/agents/wrappers/{id}/status",
         "Deployment state, served version, last health check and invocations.",
         "WrapperStatus",
+        &[],
     ),
     write(
         Verb::Post,

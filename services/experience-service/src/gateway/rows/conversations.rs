@@ -19,6 +19,7 @@ pub const ROWS: &[Row] = &[
             response: "ConversationList",
             request: None,
             errors: &[],
+            query: &[],
         },
     },
     Row {
@@ -35,6 +36,7 @@ pub const ROWS: &[Row] = &[
             response: "MessageList",
             request: None,
             errors: &[],
+            query: &[],
         },
     },
 ];

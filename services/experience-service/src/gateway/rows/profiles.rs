@@ -2,7 +2,7 @@
 //! attestations and the keys that sign them are governance (`governance:*`; a tenant `member`
 //! reads them but cannot attest, revoke or rotate).
 
-use crate::gateway::table::{Doc, Row, Target, Verb};
+use crate::gateway::table::{Doc, QueryParam, Row, Target, Verb};
 
 /// `agents:read`.
 const AGENTS_READ: &str = "agents:read";
@@ -29,6 +29,7 @@ pub const ROWS: &[Row] = &[
             response: "ProfileRecord",
             request: Some("CreateProfile"),
             errors: &[422],
+            query: &[],
         },
     },
     Row {
@@ -44,6 +45,11 @@ pub const ROWS: &[Row] = &[
             response: "ProfileList",
             request: None,
             errors: &[],
+            query: &[QueryParam {
+                name: "agent_id",
+                description: "Only the profiles of this agent.",
+                pattern: None,
+            }],
         },
     },
     Row {
@@ -59,6 +65,7 @@ pub const ROWS: &[Row] = &[
             response: "ProfileRecord",
             request: None,
             errors: &[],
+            query: &[],
         },
     },
     Row {
@@ -75,6 +82,7 @@ pub const ROWS: &[Row] = &[
             response: "ProfileRecord",
             request: Some("UpdateProfile"),
             errors: &[422],
+            query: &[],
         },
     },
     Row {
@@ -92,6 +100,7 @@ pub const ROWS: &[Row] = &[
             response: "AttestationRecord",
             request: Some("AttestRequest"),
             errors: &[409, 422],
+            query: &[],
         },
     },
     Row {
@@ -107,6 +116,20 @@ pub const ROWS: &[Row] = &[
             response: "AttestationList",
             request: None,
             errors: &[],
+            query: &[
+                QueryParam {
+                    name: "type",
+                    description: "Only this attestation type.",
+                    pattern: Some(
+                        "^(VERIFICATION|CERTIFICATION|APPROVAL|AUDIT|COMPLIANCE|DELEGATION)$",
+                    ),
+                },
+                QueryParam {
+                    name: "status",
+                    description: "Only this revocation status.",
+                    pattern: Some("^(ACTIVE|SUSPENDED|REVOKED)$"),
+                },
+            ],
         },
     },
     Row {
@@ -123,6 +146,7 @@ pub const ROWS: &[Row] = &[
             response: "AttestationRecord",
             request: Some("RevokeRequest"),
             errors: &[409, 422],
+            query: &[],
         },
     },
     Row {
@@ -138,6 +162,7 @@ pub const ROWS: &[Row] = &[
             response: "Verification",
             request: None,
             errors: &[],
+            query: &[],
         },
     },
     Row {
@@ -153,6 +178,7 @@ pub const ROWS: &[Row] = &[
             response: "KeySet",
             request: None,
             errors: &[],
+            query: &[],
         },
     },
     Row {
@@ -170,6 +196,7 @@ pub const ROWS: &[Row] = &[
             response: "PublicJwk",
             request: None,
             errors: &[409, 422],
+            query: &[],
         },
     },
 ];

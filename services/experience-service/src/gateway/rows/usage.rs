@@ -5,7 +5,7 @@ use platform_sdk::usage_wire::TRACK_ACTION;
 
 use crate::extractors::scopes::AgentsRead;
 use crate::extractors::ScopeName;
-use crate::gateway::table::{Doc, Row, Target, Verb};
+use crate::gateway::table::{Doc, QueryParam, Row, Target, Verb};
 
 /// Usage analytics (SPEC §11).
 pub const ROWS: &[Row] = &[
@@ -24,6 +24,7 @@ pub const ROWS: &[Row] = &[
             response: "TrackAccepted",
             request: Some("TrackRequest"),
             errors: &[422],
+            query: &[],
         },
     },
     Row {
@@ -40,6 +41,11 @@ pub const ROWS: &[Row] = &[
             response: "AgentMetrics",
             request: None,
             errors: &[],
+            query: &[QueryParam {
+                name: "window",
+                description: "`1h`, `24h` (default), `7d` or `30d`.",
+                pattern: Some("^(1h|24h|7d|30d)$"),
+            }],
         },
     },
     Row {
@@ -56,6 +62,18 @@ pub const ROWS: &[Row] = &[
             response: "AgentPerformance",
             request: None,
             errors: &[],
+            query: &[
+                QueryParam {
+                    name: "window",
+                    description: "`1h`, `24h` (default), `7d` or `30d`.",
+                    pattern: Some("^(1h|24h|7d|30d)$"),
+                },
+                QueryParam {
+                    name: "bucket",
+                    description: "`hour` (default) or `day`.",
+                    pattern: Some("^(hour|day)$"),
+                },
+            ],
         },
     },
     Row {
@@ -72,6 +90,7 @@ pub const ROWS: &[Row] = &[
             response: "ActivityList",
             request: None,
             errors: &[],
+            query: &[],
         },
     },
 ];
