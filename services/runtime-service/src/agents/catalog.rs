@@ -1,9 +1,10 @@
-//! The agent catalog (SPEC §8): every agent the socket can reach, as data. Today it holds the
-//! builtin guide and one liaison per pillar; deployed wrappers (loaded from SQL) join it through
-//! [`AgentCatalog::register`]. Agent names and pillars are validated here and nowhere else: the
-//! experience plane forwards what the client said and [`AgentCatalog::resolve`] decides.
-
-use std::collections::HashMap;
+//! The agent catalog (SPEC §8): every agent the socket can reach, as data. In memory it holds the
+//! builtin guide and one liaison per pillar; deployed wrappers live in SQL (the `agent_wrappers`
+//! table is the durable deployed catalog, read per turn by `crate::wrappers::deployed_agent`, so
+//! every replica serves the same ones). Which agent a turn is for is decided here and nowhere else:
+//! [`AgentCatalog::deployed_named`] picks out turns for a deployed agent, [`AgentCatalog::resolve`]
+//! validates agent types and pillars for the rest; the experience plane forwards what the client
+//! said.
 
 use platform_sdk::agent_wire::SubmitIntentPayload;
 
@@ -71,6 +72,8 @@ pub struct AgentRequest<'a> {
     pub pillar: Option<&'a str>,
     /// The client's surface (`insights_pillar`, ...).
     pub surface: Option<&'a str>,
+    /// A deployed agent's id (`metadata.agent_id`).
+    pub agent_id: Option<&'a str>,
 }
 
 impl<'a> From<&'a SubmitIntentPayload> for AgentRequest<'a> {
@@ -79,6 +82,7 @@ impl<'a> From<&'a SubmitIntentPayload> for AgentRequest<'a> {
             agent_type: &p.agent_type,
             pillar: p.pillar.as_deref(),
             surface: p.surface.as_deref(),
+            agent_id: p.agent_id.as_deref(),
         }
     }
 }
@@ -88,7 +92,6 @@ impl<'a> From<&'a SubmitIntentPayload> for AgentRequest<'a> {
 pub struct AgentCatalog {
     guide: Agent,
     liaisons: [Agent; 4],
-    deployed: HashMap<String, Agent>,
 }
 
 impl AgentCatalog {
@@ -130,16 +133,7 @@ impl AgentCatalog {
                 Some(p),
             )
         });
-        Self {
-            guide,
-            liaisons,
-            deployed: HashMap::new(),
-        }
-    }
-
-    /// Adds (or replaces) a deployed agent.
-    pub fn register(&mut self, agent: Agent) {
-        self.deployed.insert(agent.agent_id.clone(), agent);
+        Self { guide, liaisons }
     }
 
     /// The guide.
@@ -152,21 +146,37 @@ impl AgentCatalog {
         &self.liaisons[pillar.index()]
     }
 
-    /// An agent by its stored id.
+    /// A builtin agent by its id.
     pub fn get(&self, agent_id: &str) -> Option<&Agent> {
         if agent_id == self.guide.agent_id {
             return Some(&self.guide);
         }
-        self.liaisons
-            .iter()
-            .find(|a| a.agent_id == agent_id)
-            .or_else(|| self.deployed.get(agent_id))
+        self.liaisons.iter().find(|a| a.agent_id == agent_id)
     }
 
     fn liaison_of(&self, raw: &str) -> Result<&Agent, RuntimeError> {
         Pillar::parse(raw)
             .map(|p| self.liaison(p))
             .ok_or_else(|| RuntimeError::UnknownPillar(Some(raw.to_owned())))
+    }
+
+    /// The deployed agent (`wrp_…`) a turn is for, if it is for one: `metadata.agent_id` of a
+    /// `specialist` (or unnamed) turn, else the conversation's own deployed agent when the client
+    /// named nothing. Its definition is then read from the deployed catalog in SQL
+    /// (`crate::wrappers::deployed_agent`); every other turn goes to [`Self::resolve`].
+    pub fn deployed_named<'a>(
+        request: AgentRequest<'a>,
+        existing: Option<&'a str>,
+    ) -> Option<&'a str> {
+        let named = request.agent_id.map(str::trim).filter(|id| !id.is_empty());
+        match request.agent_type.trim() {
+            "specialist" => named,
+            "" => named.or_else(|| {
+                let unnamed = request.pillar.is_none() && request.surface.is_none();
+                existing.filter(|id| unnamed && id.starts_with(crate::wrappers::ID_PREFIX))
+            }),
+            _ => None,
+        }
     }
 
     /// The agent a turn goes to. `guide` → the guide; `liaison`/`specialist` → the liaison of
@@ -218,6 +228,7 @@ mod tests {
             agent_type,
             pillar,
             surface,
+            agent_id: None,
         }
     }
 
@@ -331,6 +342,33 @@ mod tests {
             catalog.resolve(ask("", None, None), Some("liaison.content"), true),
             Err(RuntimeError::Validation { .. })
         ));
+    }
+
+    #[test]
+    fn deployed_agents_are_named_by_id_or_by_the_conversation() {
+        let with_id = |agent_type, agent_id| AgentRequest {
+            agent_type,
+            agent_id,
+            ..AgentRequest::default()
+        };
+        let named = AgentCatalog::deployed_named;
+        assert_eq!(
+            named(with_id("specialist", Some("wrp_1")), None),
+            Some("wrp_1")
+        );
+        assert_eq!(
+            named(with_id("", Some(" wrp_1 ")), Some("guide")),
+            Some("wrp_1")
+        );
+        assert_eq!(named(with_id("", None), Some("wrp_2")), Some("wrp_2"));
+        assert_eq!(named(with_id("", None), Some("liaison.content")), None);
+        assert_eq!(named(with_id("guide", Some("wrp_1")), Some("wrp_2")), None);
+        assert_eq!(named(with_id("specialist", None), Some("wrp_2")), None);
+        let pillar = AgentRequest {
+            pillar: Some("content"),
+            ..AgentRequest::default()
+        };
+        assert_eq!(named(pillar, Some("wrp_2")), None, "a named pillar wins");
     }
 
     #[test]

@@ -101,28 +101,6 @@ fn fingerprint(payload: &SubmitIntentPayload) -> Result<String, RuntimeError> {
     Ok(digest.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The deployed agent (`wrp_…`) a turn is for, if it is for one: `metadata.agent_id` of a
-/// `specialist` (or unnamed) turn, else the conversation's own agent when the client named
-/// nothing. Every other turn goes to the catalog's builtin agents.
-fn specialist_named<'a>(
-    payload: &'a SubmitIntentPayload,
-    existing: Option<&'a str>,
-) -> Option<&'a str> {
-    let named = payload
-        .agent_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|id| !id.is_empty());
-    match payload.agent_type.trim() {
-        "specialist" => named,
-        "" => named.or_else(|| {
-            let unnamed = payload.pillar.is_none() && payload.surface.is_none();
-            existing.filter(|id| unnamed && id.starts_with(crate::wrappers::ID_PREFIX))
-        }),
-        _ => None,
-    }
-}
-
 impl Executions {
     /// The service.
     pub fn new(deps: ExecutionsDeps) -> Arc<Self> {
@@ -235,7 +213,8 @@ impl Executions {
             .requested(owner, payload.conversation_id.as_deref())
             .await?;
         let anonymous = contract.tenant_id == ANONYMOUS_TENANT;
-        let agent = match specialist_named(payload, existing.as_deref()) {
+        let request = AgentRequest::from(payload);
+        let agent = match AgentCatalog::deployed_named(request, existing.as_deref()) {
             Some(_) if anonymous => {
                 return Err(RuntimeError::Validation {
                     field: "agent_type",
@@ -247,7 +226,7 @@ impl Executions {
             }
             None => self
                 .catalog
-                .resolve(AgentRequest::from(payload), existing.as_deref(), anonymous)?
+                .resolve(request, existing.as_deref(), anonymous)?
                 .clone(),
         };
         let title: String = text.chars().take(80).collect();
