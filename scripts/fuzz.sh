@@ -28,9 +28,12 @@ for bin in runtime-service experience-service examples/service_token; do
 done
 
 work=$(mktemp -d)
-pids=()
+# `start` runs inside `$(…)`, a subshell: it records its service's pid in a file, not a variable,
+# so the cleanup sees every service it started.
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  if [[ -f $work/pids ]]; then
+    while read -r pid; do kill "$pid" 2>/dev/null || true; done <"$work/pids"
+  fi
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -44,7 +47,7 @@ start() {
   local name=$1; shift
   env "$@" APP__SERVER__PORT=0 APP__LOG__FORMAT=json APP__LOG__LEVEL=warn,runtime_service=info,experience_service=info \
     "$TARGET/$name" >"$work/$name.log" 2>&1 &
-  pids+=($!)
+  echo $! >>"$work/pids"
   for _ in $(seq 1 600); do
     local addr
     addr=$(grep -m1 '"listening"' "$work/$name.log" 2>/dev/null | sed -E 's/.*"addr":"([^"]+)".*/\1/' || true)
