@@ -13,20 +13,6 @@ use serde_json::{json, Value};
 
 use crate::{s, Stack};
 
-/// Sends `method path` to experience with a bearer token and an optional body.
-pub async fn send(
-    stack: &Stack,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let (status, _, body) = stack
-        .call(method, &stack.exp(path), Some(token), body)
-        .await;
-    (status, body)
-}
-
 /// The `fields[0].field` of an error body.
 pub fn field(body: &Value) -> String {
     s(&body["error"]["fields"][0], "field")
@@ -34,14 +20,9 @@ pub fn field(body: &Value) -> String {
 
 /// Creates a profile; asserts `201`.
 pub async fn create_profile(stack: &Stack, token: &str, body: Value) -> Value {
-    let (status, profile) = send(
-        stack,
-        Method::POST,
-        "/api/agents/profiles",
-        token,
-        Some(body),
-    )
-    .await;
+    let (status, profile) = stack
+        .send(Method::POST, "/api/agents/profiles", token, Some(body))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{profile}");
     profile
 }
@@ -54,7 +35,7 @@ pub async fn attest(
     body: Value,
 ) -> (StatusCode, Value) {
     let path = format!("/api/agents/profiles/{profile_id}/attest");
-    send(stack, Method::POST, &path, token, Some(body)).await
+    stack.send(Method::POST, &path, token, Some(body)).await
 }
 
 /// An `AUDIT` attestation body with this `content`.
@@ -86,7 +67,7 @@ pub async fn revoke(stack: &Stack, token: &str, att: &Value, body: Value) -> (St
         s(att, "profile_id"),
         s(att, "attestation_id")
     );
-    send(stack, Method::POST, &path, token, Some(body)).await
+    stack.send(Method::POST, &path, token, Some(body)).await
 }
 
 /// The bytes the documentation says are signed: the canonical JSON of the attestation without

@@ -54,6 +54,24 @@ impl FakeLlm {
         Self { addr, requests }
     }
 
+    /// Settings that make the runtime's platform provider this server (`openai`, model
+    /// `fake-model`), giving up on a silent stream after `stall_timeout_secs`.
+    pub fn options(&self, stall_timeout_secs: u32) -> crate::Options {
+        crate::Options {
+            runtime_env: vec![
+                ("APP__AGENTS__PROVIDER".into(), "openai".into()),
+                ("APP__LLM__BASE_URL".into(), self.url()),
+                ("APP__LLM__MODEL".into(), "fake-model".into()),
+                (
+                    "APP__LLM__STALL_TIMEOUT_SECS".into(),
+                    stall_timeout_secs.to_string(),
+                ),
+                ("APP__LLM__CONNECT_TIMEOUT_SECS".into(), "2".into()),
+            ],
+            ..crate::Options::default()
+        }
+    }
+
     /// Base URL for `APP__LLM__BASE_URL`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)

@@ -466,6 +466,18 @@ impl Stack {
         (s, b)
     }
 
+    /// Sends `method path` to experience with a bearer token and an optional JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let (s, _, b) = self.call(method, &self.exp(path), Some(token), body).await;
+        (s, b)
+    }
+
     /// GET on experience with a bearer token.
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         let (s, _, b) = self

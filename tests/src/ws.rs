@@ -9,7 +9,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::{Service, Stack};
+use crate::{s, Service, Stack};
 
 /// An open agent socket.
 pub struct Ws {
@@ -142,4 +142,22 @@ pub fn types(frames: &[Value]) -> Vec<String> {
         .iter()
         .filter_map(|f| f["event_type"].as_str().map(str::to_owned))
         .collect()
+}
+
+/// Opens the agent socket with a login's access token and reads its `CONNECTION_ESTABLISHED`.
+pub async fn open(stack: &Stack, login: &Value) -> Ws {
+    let mut ws = connect(stack, &format!("access_token={}", s(login, "access_token")))
+        .await
+        .unwrap();
+    assert_eq!(ws.next().await["event_type"], "CONNECTION_ESTABLISHED");
+    ws
+}
+
+/// The `data` of the first frame of `event_type` (panics naming the types there were).
+pub fn data_of(frames: &[Value], event_type: &str) -> Value {
+    frames
+        .iter()
+        .find(|f| f["event_type"] == event_type)
+        .unwrap_or_else(|| panic!("no {event_type} in {:?}", types(frames)))["data"]
+        .clone()
 }

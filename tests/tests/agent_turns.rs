@@ -3,17 +3,9 @@
 //! without loss or duplicates, EVENTS_LOST, a runtime killed mid-turn, a slow consumer.
 
 use e2e_tests::fake_llm::{FakeLlm, WORDS};
-use e2e_tests::ws::{connect, connect_small_buffer, types, Ended, Ws};
+use e2e_tests::ws::{connect, connect_small_buffer, data_of, open, types, Ended};
 use e2e_tests::{both_backends, s, Backend, Options, Stack};
 use serde_json::{json, Value};
-
-fn data_of(frames: &[Value], event_type: &str) -> Value {
-    frames
-        .iter()
-        .find(|f| f["event_type"] == event_type)
-        .unwrap_or_else(|| panic!("no {event_type} in {:?}", types(frames)))["data"]
-        .clone()
-}
 
 fn deltas(frames: &[Value]) -> String {
     frames
@@ -23,34 +15,13 @@ fn deltas(frames: &[Value]) -> String {
         .collect()
 }
 
-fn llm_options(llm: &FakeLlm) -> Options {
-    Options {
-        runtime_env: vec![
-            ("APP__AGENTS__PROVIDER".into(), "openai".into()),
-            ("APP__LLM__BASE_URL".into(), llm.url()),
-            ("APP__LLM__MODEL".into(), "fake-model".into()),
-            ("APP__LLM__STALL_TIMEOUT_SECS".into(), "1".into()),
-            ("APP__LLM__CONNECT_TIMEOUT_SECS".into(), "2".into()),
-        ],
-        ..Options::default()
-    }
-}
-
-async fn open(stack: &Stack, login: &Value) -> Ws {
-    let mut ws = connect(stack, &format!("access_token={}", s(login, "access_token")))
-        .await
-        .unwrap();
-    assert_eq!(ws.next().await["event_type"], "CONNECTION_ESTABLISHED");
-    ws
-}
-
 fn turn(text: &str) -> Value {
     json!({"type": "intent", "intent": text, "agent_type": "guide"})
 }
 
 async fn openai_provider_streams_fails_and_stalls_readably(backend: Backend) {
     let llm = FakeLlm::start().await;
-    let stack = Stack::start_with(backend, llm_options(&llm)).await;
+    let stack = Stack::start_with(backend, llm.options(1)).await;
     let (_, _, login) = stack.register().await;
     let mut ws = open(&stack, &login).await;
 
@@ -83,7 +54,7 @@ async fn openai_provider_streams_fails_and_stalls_readably(backend: Backend) {
 
 async fn cancel_mid_stream_stops_the_deltas(backend: Backend) {
     let llm = FakeLlm::start().await;
-    let stack = Stack::start_with(backend, llm_options(&llm)).await;
+    let stack = Stack::start_with(backend, llm.options(1)).await;
     let (_, _, login) = stack.register().await;
     let mut ws = open(&stack, &login).await;
     ws.send(turn("tell me slowly [slow]")).await;
@@ -197,7 +168,7 @@ async fn same_client_message_id_runs_once(backend: Backend) {
 
 async fn resume_mid_stream_loses_and_repeats_nothing(backend: Backend) {
     let llm = FakeLlm::start().await;
-    let stack = Stack::start_with(backend, llm_options(&llm)).await;
+    let stack = Stack::start_with(backend, llm.options(1)).await;
     let (_, _, login) = stack.register().await;
     let token = s(&login, "access_token");
     let mut ws = open(&stack, &login).await;
@@ -282,7 +253,7 @@ async fn old_cursors_get_events_lost(backend: Backend) {
 
 async fn runtime_killed_mid_turn_fails_the_execution(backend: Backend) {
     let llm = FakeLlm::start().await;
-    let mut options = llm_options(&llm);
+    let mut options = llm.options(1);
     // The restarted runtime fails it once its lease (not renewed by anyone) expires.
     options
         .runtime_env

@@ -8,8 +8,8 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use e2e_tests::attest::{
-    attest, audit, create_profile, field, public_key, revoke, rfc3339, ring_verifies, send,
-    signed_bytes, verifies_offline, verify,
+    attest, audit, create_profile, field, public_key, revoke, rfc3339, ring_verifies, signed_bytes,
+    verifies_offline, verify,
 };
 use e2e_tests::{both_backends, s, with_env, Backend, Service, Stack};
 use reqwest::{Method, StatusCode};
@@ -194,14 +194,14 @@ async fn attestations_verify_offline_and_follow_their_state_machine(backend: Bac
     )
     .await;
     let old_kid = s(&kept["signature"], "key_id");
-    let (status, new_key) = send(
-        &stack,
-        Method::POST,
-        "/api/governance/keys/rotate",
-        &token,
-        Some(json!({})),
-    )
-    .await;
+    let (status, new_key) = stack
+        .send(
+            Method::POST,
+            "/api/governance/keys/rotate",
+            &token,
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{new_key}");
     assert_ne!(new_key["kid"], json!(old_kid));
     let (_, keys) = stack.get("/api/governance/keys", &token).await;
@@ -367,14 +367,14 @@ async fn private_keys_are_sealed_at_rest(backend: Backend) {
 
 async fn register_member(stack: &Stack, owner_token: &str) -> Value {
     let email = format!("member-{}@example.com", uuid::Uuid::new_v4().simple());
-    let (status, invitation) = send(
-        stack,
-        Method::POST,
-        "/api/tenants/current/members",
-        owner_token,
-        Some(json!({"email": email, "role": "member"})),
-    )
-    .await;
+    let (status, invitation) = stack
+        .send(
+            Method::POST,
+            "/api/tenants/current/members",
+            owner_token,
+            Some(json!({"email": email, "role": "member"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{invitation}");
     let (status, member) = stack
         .post(
@@ -415,14 +415,14 @@ async fn scopes_tenants_and_bad_input(backend: Backend) {
     for (status, body) in [
         attest(&stack, &member_token, &profile_id, audit(json!({}))).await,
         revoke(&stack, &member_token, &att, json!({"reason": "no"})).await,
-        send(
-            &stack,
-            Method::POST,
-            "/api/governance/keys/rotate",
-            &member_token,
-            Some(json!({})),
-        )
-        .await,
+        stack
+            .send(
+                Method::POST,
+                "/api/governance/keys/rotate",
+                &member_token,
+                Some(json!({})),
+            )
+            .await,
     ] {
         assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
         assert_eq!(body["error"]["code"], "missing_scope");
@@ -457,7 +457,7 @@ async fn scopes_tenants_and_bad_input(backend: Backend) {
             Some(json!({"reason": "mine"})),
         ),
     ] {
-        let (status, answer) = send(&stack, method.clone(), &path, &other, body).await;
+        let (status, answer) = stack.send(method.clone(), &path, &other, body).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {answer}");
     }
     let (_, keys) = stack.get("/api/governance/keys", &other).await;
@@ -527,14 +527,14 @@ async fn scopes_tenants_and_bad_input(backend: Backend) {
         (with("compliance_level", json!("lax")), "compliance_level"),
         (json!({"name": "x", "capabilities": []}), "agent_id"),
     ] {
-        let (status, answer) = send(
-            &stack,
-            Method::POST,
-            "/api/agents/profiles",
-            &token,
-            Some(body.clone()),
-        )
-        .await;
+        let (status, answer) = stack
+            .send(
+                Method::POST,
+                "/api/agents/profiles",
+                &token,
+                Some(body.clone()),
+            )
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
         assert_eq!(field(&answer), expected, "{body}: {answer}");
     }

@@ -3,7 +3,7 @@
 //! lists page newest first; a tenant's attestation key is made once however many first uses
 //! race, and racing rotations and revocations leave one active key and one winner.
 
-use e2e_tests::attest::{attest, audit, create_profile, field, revoke, send, sha256};
+use e2e_tests::attest::{attest, audit, create_profile, field, revoke, sha256};
 use e2e_tests::{both_backends, s, Backend, Stack};
 use platform_sdk::traffic_cop::canonical_json;
 use reqwest::{Method, StatusCode};
@@ -48,7 +48,9 @@ async fn profiles_are_created_read_updated_and_listed(backend: Backend) {
     let changed = json!({"name": "Guide", "description": "Front door",
                          "capabilities": ["route", "explain", "summarise"],
                          "governance_framework": "iso-42001", "compliance_level": "strict"});
-    let (status, v2) = send(&stack, Method::PUT, &path, &token, Some(changed.clone())).await;
+    let (status, v2) = stack
+        .send(Method::PUT, &path, &token, Some(changed.clone()))
+        .await;
     assert_eq!(status, StatusCode::OK, "{v2}");
     assert_eq!(v2["version"], 2);
     assert_eq!(v2["governance_identity"]["compliance_level"], "strict");
@@ -58,18 +60,18 @@ async fn profiles_are_created_read_updated_and_listed(backend: Backend) {
     );
     assert_eq!(v2["created_at"], profile["created_at"]);
     // The same body again changes nothing.
-    let (status, again) = send(&stack, Method::PUT, &path, &token, Some(changed)).await;
+    let (status, again) = stack.send(Method::PUT, &path, &token, Some(changed)).await;
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_eq!(again, v2);
     // The agent of a profile cannot change.
-    let (status, body) = send(
-        &stack,
-        Method::PUT,
-        &path,
-        &token,
-        Some(json!({"agent_id": "liaison.content", "name": "x", "capabilities": []})),
-    )
-    .await;
+    let (status, body) = stack
+        .send(
+            Method::PUT,
+            &path,
+            &token,
+            Some(json!({"agent_id": "liaison.content", "name": "x", "capabilities": []})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(field(&body), "agent_id");
 
@@ -135,8 +137,7 @@ async fn a_tenant_gets_one_key_however_many_first_uses_race(backend: Backend) {
 
     // Rotations at once: each makes a key or is refused with 409; one key stays active.
     let rotations = (0..4).map(|_| {
-        send(
-            &stack,
+        stack.send(
             Method::POST,
             "/api/governance/keys/rotate",
             &token,

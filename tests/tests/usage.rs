@@ -7,32 +7,11 @@
 use std::collections::HashSet;
 
 use e2e_tests::fake_llm::FakeLlm;
-use e2e_tests::ws::{connect, Ws};
-use e2e_tests::{both_backends, s, Backend, Options, Stack};
+use e2e_tests::ws::{open, Ws};
+use e2e_tests::{both_backends, s, Backend, Stack};
 use platform_sdk::time_util::parse_rfc3339_ms;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-fn llm_options(llm: &FakeLlm) -> Options {
-    Options {
-        runtime_env: vec![
-            ("APP__AGENTS__PROVIDER".into(), "openai".into()),
-            ("APP__LLM__BASE_URL".into(), llm.url()),
-            ("APP__LLM__MODEL".into(), "fake-model".into()),
-            ("APP__LLM__STALL_TIMEOUT_SECS".into(), "2".into()),
-            ("APP__LLM__CONNECT_TIMEOUT_SECS".into(), "2".into()),
-        ],
-        ..Options::default()
-    }
-}
-
-async fn open(stack: &Stack, login: &Value) -> Ws {
-    let mut ws = connect(stack, &format!("access_token={}", s(login, "access_token")))
-        .await
-        .unwrap();
-    assert_eq!(ws.next().await["event_type"], "CONNECTION_ESTABLISHED");
-    ws
-}
 
 /// What this test measured of one execution.
 #[derive(Debug)]
@@ -162,7 +141,7 @@ fn field(body: &Value) -> &str {
 
 async fn metrics_performance_and_activity_follow_real_turns(backend: Backend) {
     let llm = FakeLlm::start().await;
-    let stack = Stack::start_with(backend, llm_options(&llm)).await;
+    let stack = Stack::start_with(backend, llm.options(2)).await;
     let (_, _, owner) = stack.register().await;
     let member = member_of(&stack, &owner).await;
     let mut ws = open(&stack, &owner).await;
@@ -396,7 +375,7 @@ async fn metrics_performance_and_activity_follow_real_turns(backend: Backend) {
 
 async fn a_turn_lost_with_its_runtime_counts_as_failed(backend: Backend) {
     let llm = FakeLlm::start().await;
-    let mut options = llm_options(&llm);
+    let mut options = llm.options(2);
     options
         .runtime_env
         .push(("APP__EXECUTIONS__LEASE_MS".into(), "1500".into()));

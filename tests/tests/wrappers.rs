@@ -8,23 +8,10 @@
 use std::time::{Duration, Instant};
 
 use e2e_tests::fake_llm::{FakeLlm, WORDS};
-use e2e_tests::ws::{connect, types, Ws};
+use e2e_tests::ws::{data_of, open, types, Ws};
 use e2e_tests::{both_backends, free_port, s, Backend, Stack};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-async fn api(
-    stack: &Stack,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let (status, _, body) = stack
-        .call(method, &stack.exp(path), Some(token), body)
-        .await;
-    (status, body)
-}
 
 fn definition(name: &str, configuration: Value) -> Value {
     json!({
@@ -41,14 +28,9 @@ fn builtin_config() -> Value {
 }
 
 async fn create(stack: &Stack, token: &str, body: Value) -> Value {
-    let (status, wrapper) = api(
-        stack,
-        Method::POST,
-        "/api/agents/wrappers",
-        token,
-        Some(body),
-    )
-    .await;
+    let (status, wrapper) = stack
+        .send(Method::POST, "/api/agents/wrappers", token, Some(body))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{wrapper}");
     wrapper
 }
@@ -56,21 +38,21 @@ async fn create(stack: &Stack, token: &str, body: Value) -> Value {
 /// Posts a move (`deploy`, `pause`, ...) and returns its answer.
 async fn act(stack: &Stack, token: &str, id: &str, action: &str) -> (StatusCode, Value) {
     let path = format!("/api/agents/wrappers/{id}/{action}");
-    api(stack, Method::POST, &path, token, None).await
+    stack.send(Method::POST, &path, token, None).await
 }
 
 /// Polls the status until the deployment has finished (it runs in the background).
 async fn settled(stack: &Stack, token: &str, id: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let (status, body) = api(
-            stack,
-            Method::GET,
-            &format!("/api/agents/wrappers/{id}/status"),
-            token,
-            None,
-        )
-        .await;
+        let (status, body) = stack
+            .send(
+                Method::GET,
+                &format!("/api/agents/wrappers/{id}/status"),
+                token,
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         if body["deployment_status"] != "deploying" {
             return body;
@@ -88,25 +70,9 @@ async fn deploy(stack: &Stack, token: &str, id: &str) -> Value {
     settled(stack, token, id).await
 }
 
-async fn open(stack: &Stack, login: &Value) -> Ws {
-    let mut ws = connect(stack, &format!("access_token={}", s(login, "access_token")))
-        .await
-        .unwrap();
-    assert_eq!(ws.next().await["event_type"], "CONNECTION_ESTABLISHED");
-    ws
-}
-
 /// The web frontend's own frame for a deployed agent.
 fn ask(agent_id: &str, text: &str) -> Value {
     json!({"type": "intent", "intent": text, "agent_type": "specialist", "metadata": {"agent_id": agent_id}})
-}
-
-fn data_of(frames: &[Value], event_type: &str) -> Value {
-    frames
-        .iter()
-        .find(|f| f["event_type"] == event_type)
-        .unwrap_or_else(|| panic!("no {event_type} in {:?}", types(frames)))["data"]
-        .clone()
 }
 
 /// Sends a turn that must be refused: an `error` frame with `code`, and nothing executed.
@@ -162,14 +128,9 @@ async fn crud_validation_and_the_state_machine(backend: Backend) {
             "configuration.base_url",
         ),
     ] {
-        let (status, error) = api(
-            &stack,
-            Method::POST,
-            "/api/agents/wrappers",
-            &token,
-            Some(body),
-        )
-        .await;
+        let (status, error) = stack
+            .send(Method::POST, "/api/agents/wrappers", &token, Some(body))
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {error}");
         assert_eq!(error["error"]["code"], "validation_failed");
         assert!(
@@ -177,7 +138,9 @@ async fn crud_validation_and_the_state_machine(backend: Backend) {
             "{field}: {error}"
         );
     }
-    let (_, list) = api(&stack, Method::GET, "/api/agents/wrappers", &token, None).await;
+    let (_, list) = stack
+        .send(Method::GET, "/api/agents/wrappers", &token, None)
+        .await;
     assert_eq!(
         list["items"],
         json!([]),
@@ -222,52 +185,42 @@ async fn crud_validation_and_the_state_machine(backend: Backend) {
     create(&stack, &token, definition("Travel desk", builtin_config())).await;
 
     // List: newest first, filters, pages.
-    let (_, list) = api(
-        &stack,
-        Method::GET,
-        "/api/agents/wrappers?limit=1",
-        &token,
-        None,
-    )
-    .await;
+    let (_, list) = stack
+        .send(Method::GET, "/api/agents/wrappers?limit=1", &token, None)
+        .await;
     assert_eq!(list["items"][0]["name"], "Travel desk");
     let cursor = s(&list, "next_cursor");
-    let (_, rest) = api(
-        &stack,
-        Method::GET,
-        &format!("/api/agents/wrappers?limit=1&cursor={cursor}"),
-        &token,
-        None,
-    )
-    .await;
+    let (_, rest) = stack
+        .send(
+            Method::GET,
+            &format!("/api/agents/wrappers?limit=1&cursor={cursor}"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(rest["items"][0]["id"], wrapper["id"]);
     assert_eq!(rest["next_cursor"], Value::Null);
-    let (_, found) = api(
-        &stack,
-        Method::GET,
-        "/api/agents/wrappers?q=INVOICE",
-        &token,
-        None,
-    )
-    .await;
+    let (_, found) = stack
+        .send(Method::GET, "/api/agents/wrappers?q=INVOICE", &token, None)
+        .await;
     assert_eq!(found["items"].as_array().unwrap().len(), 1);
-    let (_, drafts) = api(
-        &stack,
-        Method::GET,
-        "/api/agents/wrappers?deployment_status=active",
-        &token,
-        None,
-    )
-    .await;
+    let (_, drafts) = stack
+        .send(
+            Method::GET,
+            "/api/agents/wrappers?deployment_status=active",
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(drafts["items"], json!([]));
-    let (status, _) = api(
-        &stack,
-        Method::GET,
-        "/api/agents/wrappers?deployment_status=sleeping",
-        &token,
-        None,
-    )
-    .await;
+    let (status, _) = stack
+        .send(
+            Method::GET,
+            "/api/agents/wrappers?deployment_status=sleeping",
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // Forbidden moves from draft: 409 naming the state and the action; nothing changes.
@@ -296,27 +249,27 @@ async fn crud_validation_and_the_state_machine(backend: Backend) {
     // PUT while deployed: a new version is stored, the deployed one keeps serving.
     let mut changed = definition("Invoice helper", builtin_config());
     changed["configuration"]["system_prompt"] = json!("You are the stricter invoice specialist.");
-    let (code, updated) = api(
-        &stack,
-        Method::PUT,
-        &format!("/api/agents/wrappers/{id}"),
-        &token,
-        Some(changed),
-    )
-    .await;
+    let (code, updated) = stack
+        .send(
+            Method::PUT,
+            &format!("/api/agents/wrappers/{id}"),
+            &token,
+            Some(changed),
+        )
+        .await;
     assert_eq!(code, StatusCode::OK, "{updated}");
     assert_eq!(updated["version"], "1.1.0");
     assert_eq!(updated["deployment_status"], "active");
     assert_eq!(updated["deployed_version"], "1.0.0");
     let renamed = json!({"name": "Invoice desk", "description": "", "supported_providers": ["builtin", "openai"], "configuration": updated["configuration"]});
-    let (_, renamed) = api(
-        &stack,
-        Method::PUT,
-        &format!("/api/agents/wrappers/{id}"),
-        &token,
-        Some(renamed),
-    )
-    .await;
+    let (_, renamed) = stack
+        .send(
+            Method::PUT,
+            &format!("/api/agents/wrappers/{id}"),
+            &token,
+            Some(renamed),
+        )
+        .await;
     assert_eq!(renamed["version"], "1.1.1", "a rename is a patch");
     let status = deploy(&stack, &token, &id).await;
     assert_eq!(status["active_version"], "1.1.1");
@@ -332,14 +285,14 @@ async fn crud_validation_and_the_state_machine(backend: Backend) {
         assert_eq!(code, StatusCode::OK, "{action}: {moved}");
         assert_eq!(moved["deployment_status"], expected);
     }
-    let (_, status) = api(
-        &stack,
-        Method::GET,
-        &format!("/api/agents/wrappers/{id}/status"),
-        &token,
-        None,
-    )
-    .await;
+    let (_, status) = stack
+        .send(
+            Method::GET,
+            &format!("/api/agents/wrappers/{id}/status"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(
         status["active_version"],
         Value::Null,
@@ -362,32 +315,34 @@ async fn crud_validation_and_the_state_machine(backend: Backend) {
         (Method::DELETE, format!("/api/agents/wrappers/{id}")),
     ] {
         let body = (method == Method::PUT).then(|| definition("Mine now", builtin_config()));
-        let (code, error) = api(&stack, method.clone(), &path, &other, body).await;
+        let (code, error) = stack.send(method.clone(), &path, &other, body).await;
         assert_eq!(code, StatusCode::NOT_FOUND, "{method} {path}: {error}");
         assert_eq!(error["error"]["code"], "not_found");
     }
-    let (_, theirs) = api(&stack, Method::GET, "/api/agents/wrappers", &other, None).await;
+    let (_, theirs) = stack
+        .send(Method::GET, "/api/agents/wrappers", &other, None)
+        .await;
     assert_eq!(theirs["items"], json!([]));
 
     // DELETE retires, then removes: 204, then 404.
-    let (code, body) = api(
-        &stack,
-        Method::DELETE,
-        &format!("/api/agents/wrappers/{id}"),
-        &token,
-        None,
-    )
-    .await;
+    let (code, body) = stack
+        .send(
+            Method::DELETE,
+            &format!("/api/agents/wrappers/{id}"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(code, StatusCode::NO_CONTENT, "{body}");
     assert_eq!(body, Value::Null);
-    let (code, _) = api(
-        &stack,
-        Method::GET,
-        &format!("/api/agents/wrappers/{id}"),
-        &token,
-        None,
-    )
-    .await;
+    let (code, _) = stack
+        .send(
+            Method::GET,
+            &format!("/api/agents/wrappers/{id}"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(code, StatusCode::NOT_FOUND);
 }
 
@@ -443,14 +398,14 @@ async fn specialists_take_turns_and_survive_a_restart(backend: Backend) {
         .await;
     let frames = ws.until_finished().await;
     assert_eq!(data_of(&frames, "AGENT_RESPONSE")["agent_id"], id.as_str());
-    let (_, history) = api(
-        &stack,
-        Method::GET,
-        &format!("/api/conversations/{conversation}/messages"),
-        &token,
-        None,
-    )
-    .await;
+    let (_, history) = stack
+        .send(
+            Method::GET,
+            &format!("/api/conversations/{conversation}/messages"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(history["items"].as_array().unwrap().len(), 4, "{history}");
 
     // Approvals: the wrapper's approval_actions pause its turn for a human.
@@ -482,14 +437,14 @@ async fn specialists_take_turns_and_survive_a_restart(backend: Backend) {
     let (_, _, stranger) = stack.register().await;
     let mut theirs = open(&stack, &stranger).await;
     refused(&mut theirs, ask(&id, "hello"), "not_found").await;
-    let (_, status) = api(
-        &stack,
-        Method::GET,
-        &format!("/api/agents/wrappers/{id}/status"),
-        &token,
-        None,
-    )
-    .await;
+    let (_, status) = stack
+        .send(
+            Method::GET,
+            &format!("/api/agents/wrappers/{id}/status"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(
         status["invocations"], 3,
         "refused turns executed nothing: {status}"
@@ -557,14 +512,14 @@ async fn openai_wrappers_are_health_checked_and_stream(backend: Backend) {
     let dead = format!("http://127.0.0.1:{}", free_port());
     let mut broken = definition("Model-backed", config);
     broken["configuration"]["base_url"] = json!(dead);
-    let (code, _) = api(
-        &stack,
-        Method::PUT,
-        &format!("/api/agents/wrappers/{id}"),
-        &token,
-        Some(broken),
-    )
-    .await;
+    let (code, _) = stack
+        .send(
+            Method::PUT,
+            &format!("/api/agents/wrappers/{id}"),
+            &token,
+            Some(broken),
+        )
+        .await;
     assert_eq!(code, StatusCode::OK);
     ws.send(ask(&id, "still the old one?")).await;
     let frames = ws.until_finished().await;
@@ -580,14 +535,14 @@ async fn openai_wrappers_are_health_checked_and_stream(backend: Backend) {
         "{status}"
     );
     assert_eq!(status["active_version"], Value::Null);
-    let (_, record) = api(
-        &stack,
-        Method::GET,
-        &format!("/api/agents/wrappers/{id}"),
-        &token,
-        None,
-    )
-    .await;
+    let (_, record) = stack
+        .send(
+            Method::GET,
+            &format!("/api/agents/wrappers/{id}"),
+            &token,
+            None,
+        )
+        .await;
     assert!(
         s(&record, "last_error").contains("could not be reached"),
         "{record}"

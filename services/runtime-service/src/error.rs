@@ -103,6 +103,14 @@ impl From<sqlx::Error> for RuntimeError {
 }
 
 impl RuntimeError {
+    /// `422 validation_failed` naming `field`.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Validation {
+            field,
+            message: message.into(),
+        }
+    }
+
     /// The stable `error.code` of this error.
     pub fn code(&self) -> &'static str {
         match self {

@@ -120,14 +120,6 @@ pub async fn list(stack: &Stack, bench: &Bench) -> Result<Section> {
         }),
     )
     .await?;
-    let row = |name: &str, series: &Series, q: f64| {
-        let values = series.percentiles(q);
-        Row::measured(
-            name,
-            report::ms(median(&values)),
-            report::runs(&values, report::ms),
-        )
-    };
     let rate = |name: &str, series: &Series| {
         Row::measured(
             name,
@@ -175,6 +167,16 @@ pub async fn list(stack: &Stack, bench: &Bench) -> Result<Section> {
     })
 }
 
+/// A row: the median over the runs of one percentile of `series`, with every run listed.
+fn row(name: &str, series: &Series, q: f64) -> Row {
+    let values = series.percentiles(q);
+    Row::measured(
+        name,
+        report::ms(median(&values)),
+        report::runs(&values, report::ms),
+    )
+}
+
 /// One closed-loop window of turns on one socket: intent → first delta.
 async fn window(socket: &tokio::sync::Mutex<AgentSocket>, plan: Plan) -> Result<Sample> {
     let mut socket = socket.lock().await;
@@ -209,14 +211,6 @@ pub async fn specialist(stack: &Stack, bench: &Bench) -> Result<Section> {
     let ratios: Vec<f64> = s50s.iter().zip(&g50s).map(|(s, g)| s / g).collect();
     let ratio = median(&ratios);
     let status = Status::verdict(ratio <= SPECIALIST_RATIO);
-    let row = |name: &str, series: &Series, q: f64| {
-        let values = series.percentiles(q);
-        Row::measured(
-            name,
-            report::ms(median(&values)),
-            report::runs(&values, report::ms),
-        )
-    };
     let mut notes: Vec<String> = [guide.error_note(), deployed_agent.error_note()]
         .into_iter()
         .flatten()

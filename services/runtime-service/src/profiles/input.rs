@@ -45,13 +45,6 @@ const MAX_DATA_BYTES: usize = 64 * 1024;
 /// Default lifetime of an attestation: 365 days.
 pub const DEFAULT_LIFETIME_MS: i64 = 365 * 24 * 3600 * 1000;
 
-fn invalid(field: &'static str, message: impl Into<String>) -> RuntimeError {
-    RuntimeError::Validation {
-        field,
-        message: message.into(),
-    }
-}
-
 /// The most precise known field a serde error path points at (`payload` when none).
 fn field_of(path: &str) -> &'static str {
     FIELDS
@@ -78,7 +71,7 @@ pub fn body<T: DeserializeOwned>(contract: &Contract) -> Result<T, RuntimeError>
                 parent => format!("{parent}.{missing}"),
             };
         }
-        invalid(field_of(&path), text)
+        RuntimeError::invalid(field_of(&path), text)
     })
 }
 
@@ -89,7 +82,7 @@ fn chars(text: &str) -> usize {
 /// A name: 1..=100 characters, not blank.
 pub fn name(text: &str) -> Result<(), RuntimeError> {
     if text.trim().is_empty() || chars(text) > MAX_NAME {
-        return Err(invalid(
+        return Err(RuntimeError::invalid(
             "name",
             format!("must be 1 to {MAX_NAME} characters, not blank"),
         ));
@@ -104,33 +97,33 @@ pub fn profile_fields(
     governance_framework: Option<&str>,
 ) -> Result<(), RuntimeError> {
     if description.is_some_and(|d| chars(d) > MAX_DESCRIPTION) {
-        return Err(invalid(
+        return Err(RuntimeError::invalid(
             "description",
             format!("must be at most {MAX_DESCRIPTION} characters"),
         ));
     }
     if capabilities.len() > MAX_CAPABILITIES {
-        return Err(invalid(
+        return Err(RuntimeError::invalid(
             "capabilities",
             format!("at most {MAX_CAPABILITIES} capabilities"),
         ));
     }
     for (i, capability) in capabilities.iter().enumerate() {
         if capability.trim().is_empty() || chars(capability) > MAX_CAPABILITY {
-            return Err(invalid(
+            return Err(RuntimeError::invalid(
                 "capabilities",
                 format!("capabilities[{i}] must be 1 to {MAX_CAPABILITY} characters, not blank"),
             ));
         }
         if capabilities[..i].contains(capability) {
-            return Err(invalid(
+            return Err(RuntimeError::invalid(
                 "capabilities",
                 format!("capabilities[{i}] repeats `{capability}`"),
             ));
         }
     }
     if governance_framework.is_some_and(|g| g.trim().is_empty() || chars(g) > MAX_FRAMEWORK) {
-        return Err(invalid(
+        return Err(RuntimeError::invalid(
             "governance_framework",
             format!("must be 1 to {MAX_FRAMEWORK} characters, not blank"),
         ));
@@ -153,7 +146,7 @@ pub fn attest(request: &AttestRequest, now: i64) -> Result<i64, RuntimeError> {
             .iter()
             .any(|r| r.trim().is_empty() || chars(r) > MAX_EVIDENCE)
     {
-        return Err(invalid(
+        return Err(RuntimeError::invalid(
             "attestation_data.evidence_references",
             format!(
                 "at most {MAX_EVIDENCE_REFERENCES} references of 1 to {MAX_EVIDENCE} characters"
@@ -162,7 +155,7 @@ pub fn attest(request: &AttestRequest, now: i64) -> Result<i64, RuntimeError> {
     }
     let value = serde_json::to_value(data).map_err(|e| RuntimeError::Internal(e.into()))?;
     if canonical_json(&value).len() > MAX_DATA_BYTES {
-        return Err(invalid(
+        return Err(RuntimeError::invalid(
             "attestation_data",
             format!("must be at most {MAX_DATA_BYTES} bytes as canonical JSON"),
         ));
@@ -171,11 +164,11 @@ pub fn attest(request: &AttestRequest, now: i64) -> Result<i64, RuntimeError> {
         return Ok(now + DEFAULT_LIFETIME_MS);
     };
     let at = OffsetDateTime::parse(text, &Rfc3339)
-        .map_err(|_| invalid("expiration", "must be an RFC 3339 date-time"))?;
+        .map_err(|_| RuntimeError::invalid("expiration", "must be an RFC 3339 date-time"))?;
     let ms = i64::try_from(at.unix_timestamp_nanos() / 1_000_000)
-        .map_err(|_| invalid("expiration", "is out of range"))?;
+        .map_err(|_| RuntimeError::invalid("expiration", "is out of range"))?;
     if ms <= now {
-        return Err(invalid("expiration", "must be in the future"));
+        return Err(RuntimeError::invalid("expiration", "must be in the future"));
     }
     Ok(ms)
 }
@@ -183,13 +176,16 @@ pub fn attest(request: &AttestRequest, now: i64) -> Result<i64, RuntimeError> {
 /// Checks a revocation request; answers the status to move to (`REVOKED` by default).
 pub fn revoke(request: &RevokeRequest) -> Result<RevocationStatus, RuntimeError> {
     if request.reason.trim().is_empty() || chars(&request.reason) > MAX_REASON {
-        return Err(invalid(
+        return Err(RuntimeError::invalid(
             "reason",
             format!("must be 1 to {MAX_REASON} characters, not blank"),
         ));
     }
     match request.status.unwrap_or(RevocationStatus::Revoked) {
-        RevocationStatus::Active => Err(invalid("status", "must be REVOKED or SUSPENDED")),
+        RevocationStatus::Active => Err(RuntimeError::invalid(
+            "status",
+            "must be REVOKED or SUSPENDED",
+        )),
         status => Ok(status),
     }
 }

@@ -64,13 +64,6 @@ impl Tracked {
     }
 }
 
-fn invalid(field: &'static str, message: &str) -> RuntimeError {
-    RuntimeError::Validation {
-        field,
-        message: message.to_owned(),
-    }
-}
-
 /// An optional integer field within `range`.
 fn integer(
     body: &Map<String, Value>,
@@ -86,7 +79,7 @@ fn integer(
         None | Some(Value::Null) => Ok(None),
         Some(v) => match v.as_i64() {
             Some(n) if range.contains(&n) => Ok(Some(n)),
-            _ => Err(invalid(field, &rule)),
+            _ => Err(RuntimeError::invalid(field, &rule)),
         },
     }
 }
@@ -94,7 +87,7 @@ fn integer(
 /// Parses a track request body.
 pub fn parse(body: &Value) -> Result<Tracked, RuntimeError> {
     let Some(body) = body.as_object() else {
-        return Err(invalid("payload", "must be a JSON object"));
+        return Err(RuntimeError::invalid("payload", "must be a JSON object"));
     };
     if let Some(unknown) = body.keys().find(|k| {
         !["event_type", "outcome", "latency_ms", "rating", "details"].contains(&k.as_str())
@@ -110,7 +103,7 @@ pub fn parse(body: &Value) -> Result<Tracked, RuntimeError> {
         Some("error") => EventType::Error,
         Some("custom") => EventType::Custom,
         _ => {
-            return Err(invalid(
+            return Err(RuntimeError::invalid(
                 "event_type",
                 "must be invocation, feedback, error or custom",
             ))
@@ -121,21 +114,32 @@ pub fn parse(body: &Value) -> Result<Tracked, RuntimeError> {
         Some(v) => match v.as_str() {
             Some("success") => Some(true),
             Some("failure") => Some(false),
-            _ => return Err(invalid("outcome", "must be success or failure")),
+            _ => {
+                return Err(RuntimeError::invalid(
+                    "outcome",
+                    "must be success or failure",
+                ))
+            }
         },
     };
     let latency_ms = integer(body, "latency_ms", 0..=MAX_LATENCY_MS)?;
     let rating = integer(body, "rating", 1..=5)?;
     if rating.is_some() && event_type != EventType::Feedback {
-        return Err(invalid("rating", "is only for feedback events"));
+        return Err(RuntimeError::invalid(
+            "rating",
+            "is only for feedback events",
+        ));
     }
     let details = match body.get("details") {
         None | Some(Value::Null) => "{}".to_owned(),
         Some(v @ Value::Object(_)) => v.to_string(),
-        Some(_) => return Err(invalid("details", "must be a JSON object")),
+        Some(_) => return Err(RuntimeError::invalid("details", "must be a JSON object")),
     };
     if details.len() > MAX_DETAILS_BYTES {
-        return Err(invalid("details", "must be at most 16 KiB of JSON"));
+        return Err(RuntimeError::invalid(
+            "details",
+            "must be at most 16 KiB of JSON",
+        ));
     }
     Ok(Tracked {
         event_type,

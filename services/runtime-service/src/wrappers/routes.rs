@@ -13,6 +13,7 @@ use platform_sdk::wrapper_wire::{
 };
 use serde::Deserialize;
 
+use super::rules::Action;
 use super::storage::Filter;
 use crate::auth::ServiceCaller;
 use crate::error::RuntimeError;
@@ -212,7 +213,7 @@ pub async fn deploy(
 }
 
 macro_rules! move_handler {
-    ($name:ident, $action:expr, $method:ident, $path:literal, $doc:literal) => {
+    ($name:ident, $intent_action:expr, $action:expr, $path:literal, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, request_body = SignedIntent,
             responses((status = 200, body = WrapperRecord), (status = 403), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -223,8 +224,8 @@ macro_rules! move_handler {
             intent: ApiJson<SignedIntent>,
         ) -> Result<HttpResponse, RuntimeError> {
             let wrappers = &state.wrappers;
-            answer_keyed(&state.gate, &req, &intent, $action, |c| async move {
-                Ok((StatusCode::OK, wrappers.$method(&c, &id).await?))
+            answer_keyed(&state.gate, &req, &intent, $intent_action, |c| async move {
+                Ok((StatusCode::OK, wrappers.apply(&c, &id, $action).await?))
             })
             .await
         }
@@ -234,21 +235,21 @@ macro_rules! move_handler {
 move_handler!(
     pause,
     actions::PAUSE,
-    pause,
+    Action::Pause,
     "/api/agents/wrappers/{id}/pause",
     "Stops an active wrapper serving turns (`active → paused`)."
 );
 move_handler!(
     resume,
     actions::RESUME,
-    resume,
+    Action::Resume,
     "/api/agents/wrappers/{id}/resume",
     "Serves a paused wrapper again (`paused → active`)."
 );
 move_handler!(
     retire,
     actions::RETIRE,
-    retire,
+    Action::Retire,
     "/api/agents/wrappers/{id}/retire",
     "Withdraws a wrapper from the catalog (`active|paused → retired`)."
 );

@@ -16,13 +16,6 @@ const MAX_APPROVAL_ACTIONS: usize = 20;
 const MAX_ACTION_CHARS: usize = 64;
 const MAX_BASE_URL_CHARS: usize = 2048;
 
-fn invalid(field: &'static str, message: impl Into<String>) -> RuntimeError {
-    RuntimeError::Validation {
-        field,
-        message: message.into(),
-    }
-}
-
 fn chars_within(
     field: &'static str,
     value: &str,
@@ -31,7 +24,10 @@ fn chars_within(
 ) -> Result<(), RuntimeError> {
     let n = value.chars().count();
     if n < min || n > max {
-        return Err(invalid(field, format!("must be {min}..={max} characters")));
+        return Err(RuntimeError::invalid(
+            field,
+            format!("must be {min}..={max} characters"),
+        ));
     }
     Ok(())
 }
@@ -66,18 +62,21 @@ pub fn validate(input: &mut WrapperInput) -> Result<(), RuntimeError> {
     chars_within("description", &input.description, 0, MAX_DESCRIPTION_CHARS)?;
     if let Some(v) = &input.version {
         if parse_version(v).is_none() {
-            return Err(invalid("version", "must be a semantic version like 1.0.0"));
+            return Err(RuntimeError::invalid(
+                "version",
+                "must be a semantic version like 1.0.0",
+            ));
         }
     }
     if input.supported_providers.is_empty() {
-        return Err(invalid(
+        return Err(RuntimeError::invalid(
             "supported_providers",
             "must name at least one provider",
         ));
     }
     for (i, p) in input.supported_providers.iter().enumerate() {
         if input.supported_providers[..i].contains(p) {
-            return Err(invalid(
+            return Err(RuntimeError::invalid(
                 "supported_providers",
                 format!("`{}` is listed twice", p.as_str()),
             ));
@@ -85,13 +84,13 @@ pub fn validate(input: &mut WrapperInput) -> Result<(), RuntimeError> {
     }
     let c = &input.configuration;
     if c.system_prompt.trim().is_empty() || c.system_prompt.len() > MAX_SYSTEM_PROMPT_BYTES {
-        return Err(invalid(
+        return Err(RuntimeError::invalid(
             "configuration.system_prompt",
             format!("must be 1..={MAX_SYSTEM_PROMPT_BYTES} bytes"),
         ));
     }
     if !input.supported_providers.contains(&c.provider) {
-        return Err(invalid(
+        return Err(RuntimeError::invalid(
             "configuration.provider",
             format!(
                 "`{}` is not one of supported_providers",
@@ -101,23 +100,29 @@ pub fn validate(input: &mut WrapperInput) -> Result<(), RuntimeError> {
     }
     chars_within("configuration.model", &c.model, 1, MAX_MODEL_CHARS)?;
     if c.model.trim().is_empty() {
-        return Err(invalid("configuration.model", "must not be blank"));
+        return Err(RuntimeError::invalid(
+            "configuration.model",
+            "must not be blank",
+        ));
     }
     if let Some(t) = c.temperature {
         if !(0.0..=2.0).contains(&t) {
-            return Err(invalid("configuration.temperature", "must be 0..=2"));
+            return Err(RuntimeError::invalid(
+                "configuration.temperature",
+                "must be 0..=2",
+            ));
         }
     }
     if let Some(m) = c.max_output_tokens {
         if m == 0 || m > MAX_OUTPUT_TOKENS {
-            return Err(invalid(
+            return Err(RuntimeError::invalid(
                 "configuration.max_output_tokens",
                 format!("must be 1..={MAX_OUTPUT_TOKENS}"),
             ));
         }
     }
     if c.approval_actions.len() > MAX_APPROVAL_ACTIONS {
-        return Err(invalid(
+        return Err(RuntimeError::invalid(
             "configuration.approval_actions",
             format!("at most {MAX_APPROVAL_ACTIONS} actions"),
         ));
@@ -125,7 +130,7 @@ pub fn validate(input: &mut WrapperInput) -> Result<(), RuntimeError> {
     for a in &c.approval_actions {
         chars_within("configuration.approval_actions", a, 1, MAX_ACTION_CHARS)?;
         if a.trim().is_empty() {
-            return Err(invalid(
+            return Err(RuntimeError::invalid(
                 "configuration.approval_actions",
                 "an action must not be blank",
             ));
@@ -133,7 +138,7 @@ pub fn validate(input: &mut WrapperInput) -> Result<(), RuntimeError> {
     }
     if let Some(url) = &c.base_url {
         if c.provider != Provider::Openai {
-            return Err(invalid(
+            return Err(RuntimeError::invalid(
                 "configuration.base_url",
                 "only an `openai` agent takes a base_url",
             ));
@@ -146,22 +151,25 @@ pub fn validate(input: &mut WrapperInput) -> Result<(), RuntimeError> {
 fn check_base_url(url: &str) -> Result<(), RuntimeError> {
     let field = "configuration.base_url";
     if url.len() > MAX_BASE_URL_CHARS {
-        return Err(invalid(
+        return Err(RuntimeError::invalid(
             field,
             format!("must be at most {MAX_BASE_URL_CHARS} bytes"),
         ));
     }
     let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
     if !scheme_ok || url.chars().any(char::is_whitespace) {
-        return Err(invalid(field, "must be an http:// or https:// URL"));
+        return Err(RuntimeError::invalid(
+            field,
+            "must be an http:// or https:// URL",
+        ));
     }
-    let parsed =
-        reqwest::Url::parse(url).map_err(|e| invalid(field, format!("is not a URL: {e}")))?;
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| RuntimeError::invalid(field, format!("is not a URL: {e}")))?;
     if parsed.host_str().is_none_or(str::is_empty) {
-        return Err(invalid(field, "must name a host"));
+        return Err(RuntimeError::invalid(field, "must name a host"));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(invalid(field, "must not carry credentials"));
+        return Err(RuntimeError::invalid(field, "must not carry credentials"));
     }
     Ok(())
 }

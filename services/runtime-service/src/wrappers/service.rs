@@ -31,10 +31,6 @@ pub struct Wrappers {
     pub(super) check_timeout: Duration,
 }
 
-fn stored_status(s: &Stored) -> Result<Status, RuntimeError> {
-    Ok(s.record.deployment_status)
-}
-
 fn actor(contract: &Contract) -> &str {
     contract.user_id.as_deref().unwrap_or("service")
 }
@@ -139,7 +135,7 @@ impl Wrappers {
     ) -> Result<WrapperRecord, RuntimeError> {
         rules::validate(&mut input)?;
         let current = self.stored(&contract.tenant_id, id).await?;
-        let status = stored_status(&current)?;
+        let status = current.record.deployment_status;
         if status == Status::Deploying {
             return Err(RuntimeError::InvalidTransition {
                 what: "wrapper",
@@ -180,7 +176,7 @@ impl Wrappers {
             Ok(w) => w,
             Err(e) => return e,
         };
-        match stored_status(&now).and_then(|s| rules::after(s, action)) {
+        match rules::after(now.record.deployment_status, action) {
             Err(e) => e,
             Ok(_) => RuntimeError::Conflict(
                 "the wrapper changed while this request was being made; try again".into(),
@@ -188,125 +184,89 @@ impl Wrappers {
         }
     }
 
-    /// Moves a wrapper by `action` (not `deploy`), with its event; answers the new record.
-    async fn apply(
+    /// Moves `current` by `action` inside a new transaction, with its `deployment.status` event
+    /// (naming `deployment_id` and `version`), and hands the transaction back for the writes that
+    /// go with the move; nothing is committed yet. The 409 of a forbidden move, or of a move
+    /// another request made first, comes from here.
+    async fn begin_move(
+        &self,
+        contract: &Contract,
+        current: &Stored,
+        action: Action,
+        deployment_id: Option<&str>,
+        version: Option<&str>,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Status), RuntimeError> {
+        let (id, from) = (current.record.id.as_str(), current.record.deployment_status);
+        let to = rules::after(from, action)?;
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let change = Move {
+            tenant_id: &contract.tenant_id,
+            id,
+            from: from.as_str(),
+            to: to.as_str(),
+            deployment_id: None,
+            now,
+        };
+        if !store::set_status(&mut *tx, &change).await? {
+            drop(tx);
+            return Err(self.lost_race(contract, id, action).await);
+        }
+        let event = StatusEvent {
+            wrapper_id: id,
+            tenant_id: &contract.tenant_id,
+            deployment_id,
+            status: to.as_str(),
+            version,
+            error: None,
+            actor_id: contract.user_id.as_deref(),
+            now,
+        };
+        store::add_event(&mut *tx, &event).await?;
+        Ok((tx, to))
+    }
+
+    /// Moves a wrapper by `action`: pause (`active → paused`), resume (`paused → active`) or
+    /// retire (`active | paused → retired`, withdrawn from the catalog); answers the new record.
+    pub async fn apply(
         &self,
         contract: &Contract,
         id: &str,
         action: Action,
     ) -> Result<WrapperRecord, RuntimeError> {
         let current = self.stored(&contract.tenant_id, id).await?;
-        let from = stored_status(&current)?;
-        let to = rules::after(from, action)?;
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        let moved = store::set_status(
-            &mut *tx,
-            &Move {
-                tenant_id: &contract.tenant_id,
-                id,
-                from: from.as_str(),
-                to: to.as_str(),
-                deployment_id: None,
-                now,
-            },
-        )
-        .await?;
-        if !moved {
-            drop(tx);
-            return Err(self.lost_race(contract, id, action).await);
-        }
+        let (deployment, version) = (
+            current.record.deployment_id.as_deref(),
+            current.record.deployed_version.as_deref(),
+        );
+        let (mut tx, to) = self
+            .begin_move(contract, &current, action, deployment, version)
+            .await?;
         if to == Status::Retired {
             store::withdraw(&mut *tx, &contract.tenant_id, id).await?;
         }
-        store::add_event(
-            &mut *tx,
-            &StatusEvent {
-                wrapper_id: id,
-                tenant_id: &contract.tenant_id,
-                deployment_id: current.record.deployment_id.as_deref(),
-                status: to.as_str(),
-                version: current.record.deployed_version.as_deref(),
-                error: None,
-                actor_id: contract.user_id.as_deref(),
-                now,
-            },
-        )
-        .await?;
         tx.commit().await?;
         self.get(&contract.tenant_id, id).await
-    }
-
-    /// Stops serving turns until resumed.
-    pub async fn pause(
-        &self,
-        contract: &Contract,
-        id: &str,
-    ) -> Result<WrapperRecord, RuntimeError> {
-        self.apply(contract, id, Action::Pause).await
-    }
-
-    /// Serves turns again after a pause.
-    pub async fn resume(
-        &self,
-        contract: &Contract,
-        id: &str,
-    ) -> Result<WrapperRecord, RuntimeError> {
-        self.apply(contract, id, Action::Resume).await
-    }
-
-    /// Withdraws it from the catalog.
-    pub async fn retire(
-        &self,
-        contract: &Contract,
-        id: &str,
-    ) -> Result<WrapperRecord, RuntimeError> {
-        self.apply(contract, id, Action::Retire).await
     }
 
     /// Retires it if it is deployed, then removes it.
     pub async fn delete(&self, contract: &Contract, id: &str) -> Result<(), RuntimeError> {
         let current = self.stored(&contract.tenant_id, id).await?;
-        let status = stored_status(&current)?;
-        rules::after(status, Action::Delete)?;
-        if status != Status::Retired {
-            let mut tx = self.pool.begin().await?;
-            let now = now_ms();
-            let moved = store::set_status(
-                &mut *tx,
-                &Move {
-                    tenant_id: &contract.tenant_id,
-                    id,
-                    from: status.as_str(),
-                    to: Status::Retired.as_str(),
-                    deployment_id: None,
-                    now,
-                },
-            )
-            .await?;
-            if !moved {
-                drop(tx);
-                return Err(self.lost_race(contract, id, Action::Delete).await);
+        if current.record.deployment_status == Status::Retired {
+            if !store::delete(&self.pool, &contract.tenant_id, id).await? {
+                return Err(RuntimeError::NotFound("wrapper"));
             }
-            store::add_event(
-                &mut *tx,
-                &StatusEvent {
-                    wrapper_id: id,
-                    tenant_id: &contract.tenant_id,
-                    deployment_id: current.record.deployment_id.as_deref(),
-                    status: Status::Retired.as_str(),
-                    version: current.record.deployed_version.as_deref(),
-                    error: None,
-                    actor_id: contract.user_id.as_deref(),
-                    now,
-                },
-            )
-            .await?;
-            store::delete(&mut *tx, &contract.tenant_id, id).await?;
-            tx.commit().await?;
-        } else if !store::delete(&self.pool, &contract.tenant_id, id).await? {
-            return Err(RuntimeError::NotFound("wrapper"));
+            return Ok(());
         }
+        let (deployment, version) = (
+            current.record.deployment_id.as_deref(),
+            current.record.deployed_version.as_deref(),
+        );
+        let (mut tx, _) = self
+            .begin_move(contract, &current, Action::Delete, deployment, version)
+            .await?;
+        store::delete(&mut *tx, &contract.tenant_id, id).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -317,42 +277,18 @@ impl Wrappers {
         id: &str,
     ) -> Result<DeploymentAccepted, RuntimeError> {
         let current = self.stored(&contract.tenant_id, id).await?;
-        let from = stored_status(&current)?;
-        let to = rules::after(from, Action::Deploy)?;
         let deployment_id = format!("dep_{}", uuid::Uuid::new_v4().simple());
-        let now = now_ms();
-        let mut tx = self.pool.begin().await?;
-        let moved = store::set_status(
-            &mut *tx,
-            &Move {
-                tenant_id: &contract.tenant_id,
-                id,
-                from: from.as_str(),
-                to: to.as_str(),
-                deployment_id: None,
-                now,
-            },
-        )
-        .await?;
-        if !moved {
-            drop(tx);
-            return Err(self.lost_race(contract, id, Action::Deploy).await);
-        }
+        let version = Some(current.record.version.as_str());
+        let (mut tx, to) = self
+            .begin_move(
+                contract,
+                &current,
+                Action::Deploy,
+                Some(&deployment_id),
+                version,
+            )
+            .await?;
         store::start_deployment(&mut *tx, &contract.tenant_id, id, &deployment_id).await?;
-        store::add_event(
-            &mut *tx,
-            &StatusEvent {
-                wrapper_id: id,
-                tenant_id: &contract.tenant_id,
-                deployment_id: Some(&deployment_id),
-                status: to.as_str(),
-                version: Some(&current.record.version),
-                error: None,
-                actor_id: contract.user_id.as_deref(),
-                now,
-            },
-        )
-        .await?;
         tx.commit().await?;
         let this = self.clone();
         let task = super::deploy::Deployment {
@@ -402,7 +338,7 @@ pub async fn deployed_agent(
     let w = store::get(pool, tenant_id, id)
         .await?
         .ok_or(RuntimeError::NotFound("agent"))?;
-    let status = stored_status(&w)?;
+    let status = w.record.deployment_status;
     let serving = matches!(status, Status::Active | Status::Deploying);
     let (Some(definition), Some(version), true) = (w.deployed, w.record.deployed_version, serving)
     else {

@@ -6,6 +6,7 @@
 use platform_sdk::agent_wire::ExecutionStatus;
 use platform_sdk::time_util::rfc3339_ms;
 use platform_sdk::usage_wire::{ActivityItem, ActivityKind};
+use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row as _};
 
 /// One feed entry with its sort key: `at` (epoch ms), then `key` (`<kind>:<id>`).
@@ -49,6 +50,31 @@ fn entry(
     }
 }
 
+/// One page of `table`'s rows of the agent in the tenant, newest first, after `before`: the
+/// keyset query every source shares (`agent_column` names the agent; `created_at, id` order).
+async fn page(
+    pool: &AnyPool,
+    columns_from: &str,
+    agent_column: &str,
+    (tenant_id, agent_id): (&str, &str),
+    before: &Before,
+    fetch: i64,
+) -> Result<Vec<AnyRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {columns_from} WHERE tenant_id = $1 AND {agent_column} = $2 \
+         AND (created_at < $3 OR (created_at = $3 AND id < $4)) \
+         ORDER BY created_at DESC, id DESC LIMIT $5"
+    );
+    sqlx::query(&sql)
+        .bind(tenant_id)
+        .bind(agent_id)
+        .bind(before.at)
+        .bind(&before.id)
+        .bind(fetch)
+        .fetch_all(pool)
+        .await
+}
+
 /// The agent's executions in the tenant.
 pub async fn executions(
     pool: &AnyPool,
@@ -57,17 +83,14 @@ pub async fn executions(
     before: &Before,
     fetch: i64,
 ) -> Result<Vec<Entry>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, status, error, user_id, created_at, updated_at FROM executions \
-         WHERE tenant_id = $1 AND agent_id = $2 AND (created_at < $3 OR (created_at = $3 AND id < $4)) \
-         ORDER BY created_at DESC, id DESC LIMIT $5",
+    let rows = page(
+        pool,
+        "id, status, error, user_id, created_at, updated_at FROM executions",
+        "agent_id",
+        (tenant_id, agent_id),
+        before,
+        fetch,
     )
-    .bind(tenant_id)
-    .bind(agent_id)
-    .bind(before.at)
-    .bind(&before.id)
-    .bind(fetch)
-    .fetch_all(pool)
     .await?;
     rows.iter()
         .map(|r| {
@@ -105,17 +128,14 @@ pub async fn tracked(
     before: &Before,
     fetch: i64,
 ) -> Result<Vec<Entry>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, event_type, outcome, latency_ms, rating, user_id, created_at FROM agent_usage_events \
-         WHERE tenant_id = $1 AND agent_id = $2 AND (created_at < $3 OR (created_at = $3 AND id < $4)) \
-         ORDER BY created_at DESC, id DESC LIMIT $5",
+    let rows = page(
+        pool,
+        "id, event_type, outcome, latency_ms, rating, user_id, created_at FROM agent_usage_events",
+        "agent_id",
+        (tenant_id, agent_id),
+        before,
+        fetch,
     )
-    .bind(tenant_id)
-    .bind(agent_id)
-    .bind(before.at)
-    .bind(&before.id)
-    .bind(fetch)
-    .fetch_all(pool)
     .await?;
     rows.iter()
         .map(|r| {
@@ -155,17 +175,14 @@ pub async fn deployments(
     before: &Before,
     fetch: i64,
 ) -> Result<Vec<Entry>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, status, version, error, actor_id, created_at FROM agent_deployment_events \
-         WHERE tenant_id = $1 AND wrapper_id = $2 AND (created_at < $3 OR (created_at = $3 AND id < $4)) \
-         ORDER BY created_at DESC, id DESC LIMIT $5",
+    let rows = page(
+        pool,
+        "id, status, version, error, actor_id, created_at FROM agent_deployment_events",
+        "wrapper_id",
+        (tenant_id, agent_id),
+        before,
+        fetch,
     )
-    .bind(tenant_id)
-    .bind(agent_id)
-    .bind(before.at)
-    .bind(&before.id)
-    .bind(fetch)
-    .fetch_all(pool)
     .await?;
     rows.iter()
         .map(|r| {
