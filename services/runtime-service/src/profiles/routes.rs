@@ -23,6 +23,7 @@ use super::storage::AttestationFilter;
 use crate::auth::ServiceCaller;
 use crate::error::RuntimeError;
 use crate::intents::routes::answer_keyed;
+use crate::sessions::routes::TenantQuery;
 use crate::sessions::service::check_id;
 use crate::startup::AppState;
 
@@ -50,14 +51,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(at("/api/governance/keys").route(web::get().to(keys)))
     .service(at("/api/governance/keys/rotate").route(web::post().to(rotate)));
-}
-
-/// Tenant selector of single reads.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct TenantQuery {
-    /// Tenant.
-    #[param(format = Uuid)]
-    pub tenant_id: String,
 }
 
 /// Tenant, page and filter of the profile list.

@@ -53,10 +53,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-/// Tenant selector of reads.
+/// Tenant selector of reads (the wrappers and profiles reads use it too).
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct TenantQuery {
-    /// Tenant that owns the session.
+    /// Tenant that owns the resource.
     #[param(format = Uuid)]
     pub tenant_id: String,
 }

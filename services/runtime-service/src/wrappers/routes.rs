@@ -18,6 +18,7 @@ use super::storage::Filter;
 use crate::auth::ServiceCaller;
 use crate::error::RuntimeError;
 use crate::intents::routes::{answer_keyed, payload};
+use crate::sessions::routes::TenantQuery;
 use crate::sessions::service::check_id;
 use crate::startup::AppState;
 
@@ -55,14 +56,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .default_service(nope()),
         );
     }
-}
-
-/// Tenant selector of reads (set by the gateway from the caller's token).
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct TenantQuery {
-    /// Tenant.
-    #[param(format = Uuid)]
-    pub tenant_id: String,
 }
 
 /// List selector, filters and page.
