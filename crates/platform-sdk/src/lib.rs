@@ -25,6 +25,7 @@
 pub mod agent_wire;
 pub mod db;
 pub mod error;
+pub mod governance_wire;
 pub mod http;
 pub mod idempotency;
 pub mod json;

@@ -9,6 +9,7 @@
 //! - [`actions`]: which consequential action a turn asks for.
 
 pub mod actions;
+pub mod chain;
 pub mod service;
 
 pub use service::{ApprovalRequired, Governance};
