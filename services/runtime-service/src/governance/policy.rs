@@ -72,6 +72,12 @@ fn check_condition(condition: &Condition) -> Result<(), RuntimeError> {
                     "each term must be 1..=100 characters, not blank",
                 ));
             }
+            if !super::redact::Redactor::new(false, terms).compiles() {
+                return Err(RuntimeError::invalid(
+                    "rules[].condition.terms",
+                    "these terms cannot be matched",
+                ));
+            }
         }
         Condition::MaxChars { n } if !(1..=1_000_000).contains(n) => {
             return Err(RuntimeError::invalid(

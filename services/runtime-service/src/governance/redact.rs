@@ -11,14 +11,24 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-        .expect("email pattern")
+/// The sensitive-data patterns, compiled once. They are constants (a unit test compiles them);
+/// were one ever refused, every redaction fails closed: the whole text is withheld.
+struct Patterns {
+    email: Regex,
+    card: Regex,
+    ssn: Regex,
+}
+
+static PATTERNS: LazyLock<Result<Patterns, regex::Error>> = LazyLock::new(|| {
+    Ok(Patterns {
+        email: Regex::new(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")?,
+        card: Regex::new(r"\b(?:\d[ \-]?){12,18}\d\b")?,
+        ssn: Regex::new(r"\b\d{3}-\d{2}-\d{4}\b")?,
+    })
 });
-static CARD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(?:\d[ \-]?){12,18}\d\b").expect("card pattern"));
-static SSN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b\d{3}-\d{2}-\d{4}\b").expect("ssn pattern"));
+
+/// What replaces a whole text when a pattern could not be built.
+const WITHHELD: &str = "[REDACTED]";
 
 /// Longest text a sensitive-data match is assumed to span while streaming (e-mail addresses are
 /// also cut at whitespace, which they never contain).
@@ -37,14 +47,15 @@ fn luhn(text: &str) -> bool {
             _ => d,
         })
         .sum();
-    (13..=19).contains(&digits.len()) && sum % 10 == 0
+    (13..=19).contains(&digits.len()) && sum.is_multiple_of(10)
 }
 
 /// What to redact: sensitive data, blocked terms, or both.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
     sensitive: bool,
-    terms: Option<Regex>,
+    /// `Some(Err)`: the terms could not be compiled (fail closed).
+    terms: Option<Result<Regex, regex::Error>>,
     longest_term: usize,
 }
 
@@ -57,7 +68,7 @@ impl Redactor {
         let terms: Vec<&String> = terms.iter().filter(|t| !t.trim().is_empty()).collect();
         let pattern = (!terms.is_empty()).then(|| {
             let alternatives: Vec<String> = terms.iter().map(|t| regex::escape(t)).collect();
-            Regex::new(&format!("(?i){}", alternatives.join("|"))).expect("escaped terms")
+            Regex::new(&format!("(?i){}", alternatives.join("|")))
         });
         Self {
             sensitive,
@@ -66,35 +77,38 @@ impl Redactor {
         }
     }
 
-    /// Whether it redacts anything at all.
-    pub fn is_active(&self) -> bool {
-        self.sensitive || self.terms.is_some()
+    /// Whether the terms can be matched (a policy whose terms cannot is refused).
+    pub fn compiles(&self) -> bool {
+        !matches!(self.terms, Some(Err(_)))
     }
 
     /// Whether `text` carries sensitive data.
     pub fn has_sensitive(text: &str) -> bool {
-        EMAIL.is_match(text) || SSN.is_match(text) || CARD.find_iter(text).any(|m| luhn(m.as_str()))
+        let Ok(p) = &*PATTERNS else {
+            return !text.is_empty();
+        };
+        p.email.is_match(text)
+            || p.ssn.is_match(text)
+            || p.card.find_iter(text).any(|m| luhn(m.as_str()))
     }
 
-    fn matches(&self, text: &str) -> Vec<Found> {
+    /// The matches in `text`; `None` when a pattern is missing (then everything is withheld).
+    fn matches(&self, text: &str) -> Option<Vec<Found>> {
         let mut found: Vec<Found> = Vec::new();
         if self.sensitive {
-            found.extend(
-                EMAIL
-                    .find_iter(text)
-                    .map(|m| (m.start(), m.end(), "[REDACTED-EMAIL]")),
-            );
-            found.extend(
-                SSN.find_iter(text)
-                    .map(|m| (m.start(), m.end(), "[REDACTED-SSN]")),
-            );
-            found.extend(
-                CARD.find_iter(text)
-                    .filter(|m| luhn(m.as_str()))
-                    .map(|m| (m.start(), m.end(), "[REDACTED-CARD]")),
-            );
+            let p = PATTERNS.as_ref().ok()?;
+            let marked = |re: &Regex, marker: &'static str, luhn_checked: bool| {
+                re.find_iter(text)
+                    .filter(|m| !luhn_checked || luhn(m.as_str()))
+                    .map(|m| (m.start(), m.end(), marker))
+                    .collect::<Vec<Found>>()
+            };
+            found.extend(marked(&p.email, "[REDACTED-EMAIL]", false));
+            found.extend(marked(&p.ssn, "[REDACTED-SSN]", false));
+            found.extend(marked(&p.card, "[REDACTED-CARD]", true));
         }
         if let Some(terms) = &self.terms {
+            let terms = terms.as_ref().ok()?;
             found.extend(
                 terms
                     .find_iter(text)
@@ -109,12 +123,16 @@ impl Redactor {
                 kept.push(m);
             }
         }
-        kept
+        Some(kept)
     }
 
     /// `text` with every match replaced.
     pub fn redact(&self, text: &str) -> String {
-        replace(text, &self.matches(text))
+        match self.matches(text) {
+            Some(found) => replace(text, &found),
+            None if text.is_empty() => String::new(),
+            None => WITHHELD.to_owned(),
+        }
     }
 }
 
@@ -155,18 +173,26 @@ impl Stream {
     /// Adds a chunk; answers the redacted text that is now final (possibly empty).
     pub fn push(&mut self, chunk: &str) -> String {
         self.raw.push_str(chunk);
+        self.ready().unwrap_or_default()
+    }
+
+    fn ready(&mut self) -> Option<String> {
         let hold = HOLD_BACK.max(self.redactor.longest_term + 1);
         if self.raw.len() <= self.given + hold {
-            return String::new();
+            return None;
         }
         // Cut at whitespace at least `hold` bytes before the end: a match that could still grow
         // (or start) with later text lies after it.
-        let limit = self.raw.len() - hold;
+        let mut limit = self.raw.len() - hold;
+        while !self.raw.is_char_boundary(limit) {
+            limit -= 1;
+        }
         let mut cut = match self.raw[..limit].rfind(char::is_whitespace) {
             Some(i) if i >= self.given => i,
-            _ => return String::new(),
+            _ => return None,
         };
-        let found = self.redactor.matches(&self.raw[self.given..]);
+        // Without its patterns, nothing streams: `finish` withholds it all.
+        let found = self.redactor.matches(&self.raw[self.given..])?;
         // Never cut inside a match: move the cut to where it starts.
         for &(start, end, _) in &found {
             let (start, end) = (self.given + start, self.given + end);
@@ -175,12 +201,12 @@ impl Stream {
             }
         }
         if cut <= self.given {
-            return String::new();
+            return None;
         }
         let piece = &self.raw[self.given..cut];
         let out = self.redactor.redact(piece);
         self.given = cut;
-        out
+        Some(out)
     }
 
     /// Everything not given yet, redacted.
@@ -216,9 +242,15 @@ mod tests {
     }
 
     #[test]
+    fn the_patterns_compile_and_bad_terms_fail_closed() {
+        assert!(PATTERNS.is_ok());
+        assert!(Redactor::new(true, &["a".into()]).compiles());
+    }
+
+    #[test]
     fn a_stream_gives_exactly_the_whole_redaction_whatever_the_chunks() {
         let r = Redactor::new(true, &["zebra plan".into()]);
-        let long = format!("{} {}", "word ".repeat(40), TEXT).repeat(3);
+        let long = format!("{} {} ünïcödé ✓ ", "word ".repeat(40), TEXT).repeat(3);
         let expected = r.redact(&long);
         for size in [1, 2, 3, 5, 7, 16, 64, 1000] {
             let mut stream = Stream::new(r.clone());
