@@ -19,8 +19,8 @@ use crate::error::RuntimeError;
 
 /// Largest `context` of an evaluate request, serialized bytes.
 const MAX_CONTEXT_BYTES: usize = 16 * 1024;
-/// Longest content decided, characters.
-const MAX_CONTENT_CHARS: usize = 100_000;
+/// Longest content decided, characters: even in 4-byte characters it fits the 64 KiB body.
+const MAX_CONTENT_CHARS: usize = 12_000;
 
 fn not_found() -> RuntimeError {
     RuntimeError::NotFound("policy")
@@ -148,7 +148,7 @@ impl Governance {
         if content.is_some_and(|c| c.chars().count() > MAX_CONTENT_CHARS) {
             return Err(RuntimeError::invalid(
                 "content",
-                "must be at most 100000 characters",
+                "must be at most 12000 characters",
             ));
         }
         let details = request

@@ -58,11 +58,13 @@ pub struct GovernanceQuery {
     #[param(pattern = "^(DRAFT|ACTIVE|DEPRECATED|ARCHIVED)$")]
     pub status: Option<String>,
     /// Violations of one agent.
+    #[param(max_length = 200)]
     pub agent_id: Option<String>,
     /// Violations of one severity.
     #[param(pattern = "^(high|medium|low)$")]
     pub severity: Option<String>,
     /// Violations of one policy.
+    #[param(max_length = 200)]
     pub policy_id: Option<String>,
     /// Violations at or after this instant (RFC 3339).
     #[param(format = DateTime)]
@@ -87,9 +89,10 @@ fn bounded<'a>(
     value: &'a Option<String>,
 ) -> Result<Option<&'a str>, RuntimeError> {
     match value.as_deref() {
-        Some(v) if v.is_empty() || v.len() > 200 => {
-            Err(RuntimeError::invalid(field, "must be 1..=200 characters"))
-        }
+        Some(v) if v.chars().count() > 200 => Err(RuntimeError::invalid(
+            field,
+            "must be at most 200 characters",
+        )),
         other => Ok(other),
     }
 }

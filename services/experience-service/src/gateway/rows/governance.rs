@@ -132,7 +132,7 @@ pub const ROWS: &[Row] = &[
                 QueryParam {
                     name: "agent_id",
                     description: "Only this agent's.",
-                    pattern: Some("^.{1,200}$"),
+                    pattern: Some(r"^[\s\S]{0,200}$"),
                 },
                 QueryParam {
                     name: "severity",
@@ -142,13 +142,13 @@ pub const ROWS: &[Row] = &[
                 QueryParam {
                     name: "policy_id",
                     description: "Only this policy's.",
-                    pattern: Some("^.{1,200}$"),
+                    pattern: Some(r"^[\s\S]{0,200}$"),
                 },
                 QueryParam {
                     name: "since",
                     description: "At or after this instant (RFC 3339).",
                     pattern: Some(
-                        r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$",
+                        r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$",
                     ),
                 },
             ],
