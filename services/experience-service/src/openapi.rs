@@ -2,7 +2,7 @@
 //! handlers, plus every gateway row (generated from the table by [`GatewayRows`]; the schemas
 //! its rows answer with are registered here).
 
-use platform_sdk::error::{ErrorBody, ErrorDetail, FieldError};
+use platform_sdk::error::{ErrorBody, ErrorDetail, ErrorDetails, FieldError};
 use platform_sdk::wire::{
     AnonymousSession, LoginRequest, LoginResponse, LoginUser, LogoutRequest, MeResponse, MeUser,
     MySessions, RefreshRequest, RegisterRequest, SessionRecord, SessionStatus, TenantView,
@@ -11,6 +11,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use platform_sdk::agent_wire::{ConversationList, ConversationRecord, MessageList, MessageRecord};
+use platform_sdk::trust_wire::{
+    AgentCompliance, AgentTrust, CoreOutput, DecisionCounts, JustificationLog, LoopRequest,
+    LoopResponse, OperatorOverride, PlanDetails, PlanInput, TrustDimensions, TrustPoint,
+    ViolationCounts,
+};
 use platform_sdk::usage_wire::{
     ActivityItem, ActivityKind, ActivityList, AgentMetrics, AgentPerformance, FeedbackSummary,
     LatencyPercentiles, PerformanceBucket, TrackAccepted, TrackRequest,
@@ -46,7 +51,7 @@ use platform_sdk::security_guard::Role;
           auth::sessions, auth::end_session, sessions::create_anonymous, sessions::get_one, sessions::upgrade,
           tenants::current, tenants::rename, tenants::members, tenants::add_member, tenants::change_role,
           tenants::remove_member, tenants::create_key, tenants::list_keys, tenants::revoke_key),
-    components(schemas(ErrorBody, ErrorDetail, FieldError, RegisterRequest, LoginRequest, RefreshRequest, LogoutRequest,
+    components(schemas(ErrorBody, ErrorDetail, ErrorDetails, FieldError, RegisterRequest, LoginRequest, RefreshRequest, LogoutRequest,
                        LoginResponse, LoginUser, MeResponse, MeUser, TenantView, MySessions, SessionRecord,
                        SessionStatus, AnonymousSession, ConversationList, ConversationRecord, MessageList,
                        MessageRecord, TenantInfo, RenameTenant, AddMember, ChangeRole, Member, Invitation,
@@ -59,7 +64,10 @@ use platform_sdk::security_guard::Role;
                        VerificationChecks, PublicJwk, KeySet, CreateProfile, UpdateProfile, AttestRequest,
                        RevokeRequest,
                        TrackRequest, TrackAccepted, AgentMetrics, LatencyPercentiles, FeedbackSummary,
-                       AgentPerformance, PerformanceBucket, ActivityList, ActivityItem, ActivityKind)),
+                       AgentPerformance, PerformanceBucket, ActivityList, ActivityItem, ActivityKind,
+                       AgentTrust, TrustDimensions, TrustPoint, AgentCompliance, DecisionCounts,
+                       ViolationCounts, LoopRequest, PlanInput, PlanDetails, OperatorOverride, LoopResponse,
+                       CoreOutput, JustificationLog)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;

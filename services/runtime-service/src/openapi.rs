@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document of the runtime plane, served at `/openapi.json`.
 
-use platform_sdk::error::{ErrorBody, ErrorDetail, FieldError};
+use platform_sdk::error::{ErrorBody, ErrorDetail, ErrorDetails, FieldError};
 use platform_sdk::traffic_cop::{Contract, SignedIntent};
 use platform_sdk::wire::{
     SessionList, SessionRecord, SessionStatus, ValidateSessionRequest, ValidateSessionResponse,
@@ -27,11 +27,19 @@ use platform_sdk::wrapper_wire::{
 use crate::conversations::routes as conversations;
 use crate::events::routes as events;
 use crate::executions::routes as executions;
+use crate::governance::compliance;
+use crate::governance::plans::routes as plans;
+use crate::governance::trust::routes as trust;
 use crate::health;
 use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
 use crate::usage::routes as usage;
 use crate::wrappers::routes as wrappers;
+use platform_sdk::trust_wire::{
+    AgentCompliance, AgentTrust, CoreOutput, DecisionCounts, JustificationLog, LoopRequest,
+    LoopResponse, OperatorOverride, PlanDetails, PlanInput, TrustDimensions, TrustPoint,
+    ViolationCounts,
+};
 use platform_sdk::usage_wire::{
     ActivityItem, ActivityKind, ActivityList, AgentMetrics, AgentPerformance, FeedbackSummary,
     LatencyPercentiles, PerformanceBucket, TrackAccepted, TrackRequest,
@@ -50,8 +58,9 @@ use platform_sdk::usage_wire::{
           wrappers::pause, wrappers::resume, wrappers::retire,
           profiles::create, profiles::list, profiles::get_one, profiles::update, profiles::attest,
           profiles::attestations, profiles::revoke, profiles::verify, profiles::keys, profiles::rotate,
-          usage::track, usage::metrics, usage::performance, usage::activity),
-    components(schemas(ErrorBody, ErrorDetail, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
+          usage::track, usage::metrics, usage::performance, usage::activity,
+          trust::trust, compliance::compliance, plans::execute),
+    components(schemas(ErrorBody, ErrorDetail, ErrorDetails, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
                        MessageList, MessageRecord, WrapperInput, WrapperConfiguration, WrapperRecord, WrapperList,
@@ -61,7 +70,10 @@ use platform_sdk::usage_wire::{
                        AttestationType, AttestationRecord, AttestationSignature, AttestationMetadata,
                        RevocationStatus, AttestationList, RevokeRequest, Verification, VerificationChecks,
                        PublicJwk, KeySet, TrackRequest, TrackAccepted, AgentMetrics, LatencyPercentiles,
-                       FeedbackSummary, AgentPerformance, PerformanceBucket, ActivityList, ActivityItem, ActivityKind)),
+                       FeedbackSummary, AgentPerformance, PerformanceBucket, ActivityList, ActivityItem, ActivityKind,
+                       AgentTrust, TrustDimensions, TrustPoint, AgentCompliance, DecisionCounts,
+                       ViolationCounts, LoopRequest, PlanInput, PlanDetails, OperatorOverride, LoopResponse,
+                       CoreOutput, JustificationLog)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

@@ -7,9 +7,15 @@
 //!
 //! - [`service`]: [`Governance`], the question "does this step need a human?".
 //! - [`actions`]: which consequential action a turn asks for.
+//! - [`chain`]: the tenant's hash-chained audit log.
+//! - [`trust`]: trust from evidence, per agent; [`compliance`]: decisions and violations per
+//!   agent and window; [`plans`]: the governance loop (`POST /loop/execute`).
 
 pub mod actions;
 pub mod chain;
+pub mod compliance;
+pub mod plans;
 pub mod service;
+pub mod trust;
 
 pub use service::{ApprovalRequired, Governance};

@@ -3,6 +3,7 @@
 pub mod agents;
 pub mod conversations;
 pub mod profiles;
+pub mod trust;
 pub mod usage;
 
 use super::table::Row;
@@ -13,4 +14,5 @@ pub const GROUPS: &[&[Row]] = &[
     agents::ROWS,
     profiles::ROWS,
     usage::ROWS,
+    trust::ROWS,
 ];
