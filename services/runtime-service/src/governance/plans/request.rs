@@ -135,38 +135,42 @@ fn plan(p: &mut Problems, o: &Map<String, Value>) -> Option<PlanInput> {
             p.add("plan_input.plan_details".into(), "is required");
             None
         }
-        Some(v) => p.object(v, "plan_input.plan_details").and_then(|d| {
-            const IN: &str = "plan_input.plan_details.";
-            if v.to_string().len() > MAX_PLAN_DETAILS_BYTES {
-                p.add(
-                    IN.trim_end_matches('.').into(),
-                    "must be at most 16 KiB of JSON",
-                );
-            }
-            let trust_factor = p.unit(d, "trust_factor", IN);
-            let reject_this_plan = match d.get("reject_this_plan") {
-                None | Some(Value::Null) => None,
-                Some(Value::Bool(b)) => Some(*b),
-                Some(_) => {
-                    p.add(format!("{IN}reject_this_plan"), "must be a boolean");
-                    None
-                }
-            };
-            let mut other = d.clone();
-            other.remove("trust_factor");
-            other.remove("reject_this_plan");
-            Some(PlanDetails {
-                trust_factor,
-                reject_this_plan,
-                other,
-            })
-        }),
+        Some(v) => p
+            .object(v, "plan_input.plan_details")
+            .map(|d| details(p, v, d)),
     };
     Some(PlanInput {
         plan_id: plan_id?,
         plan_details: details?,
         agent_id,
     })
+}
+
+fn details(p: &mut Problems, raw: &Value, d: &Map<String, Value>) -> PlanDetails {
+    const IN: &str = "plan_input.plan_details.";
+    if raw.to_string().len() > MAX_PLAN_DETAILS_BYTES {
+        p.add(
+            "plan_input.plan_details".into(),
+            "must be at most 16 KiB of JSON",
+        );
+    }
+    let trust_factor = p.unit(d, "trust_factor", IN);
+    let reject_this_plan = match d.get("reject_this_plan") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(_) => {
+            p.add(format!("{IN}reject_this_plan"), "must be a boolean");
+            None
+        }
+    };
+    let mut other = d.clone();
+    other.remove("trust_factor");
+    other.remove("reject_this_plan");
+    PlanDetails {
+        trust_factor,
+        reject_this_plan,
+        other,
+    }
 }
 
 fn signal(p: &mut Problems, o: &Map<String, Value>) -> Option<OperatorOverride> {
