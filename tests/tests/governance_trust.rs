@@ -9,6 +9,7 @@
 use e2e_tests::fake_llm::FakeLlm;
 use e2e_tests::ws::{data_of, open, Ws};
 use e2e_tests::{both_backends, s, Backend, Stack};
+use platform_sdk::time_util::parse_rfc3339_ms;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -153,14 +154,15 @@ async fn executions_and_tracked_events_move_the_dimensions(backend: Backend) {
     for (got, want) in history.iter().zip(expected) {
         assert!((got - want).abs() < 1e-9, "{history:?} vs {expected:?}");
     }
-    let at: Vec<&str> = last["history"]
+    let at: Vec<i64> = last["history"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| p["at"].as_str().unwrap())
+        .map(|p| parse_rfc3339_ms(p["at"].as_str().unwrap()).unwrap())
         .collect();
     assert!(at.windows(2).all(|w| w[0] <= w[1]), "{at:?}");
-    assert_eq!(last["calculated_at"].as_str(), at.last().copied());
+    let calculated_at = parse_rfc3339_ms(&s(&last, "calculated_at"));
+    assert_eq!(calculated_at, at.last().copied());
 
     // The trust is the tenant's: another tenant's guide has none of this evidence.
     let (_, _, other) = stack.register().await;
