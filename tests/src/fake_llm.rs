@@ -5,6 +5,7 @@
 //! - `[stall]`: the headers and one chunk, then silence with the connection held open;
 //! - `[slow]`: one chunk every 150 ms;
 //! - `[leak]`: [`LEAK`] in 3-character chunks (sensitive data split across chunks);
+//! - `[rationale]`: an answer that gives its reason ([`RATIONALE`]), in quick chunks;
 //! - otherwise: the answer in quick chunks.
 
 use std::net::SocketAddr;
@@ -33,6 +34,16 @@ pub const WORDS: [&str; 12] = [
     "from ",
     "the ",
     "model.",
+];
+
+/// The words of the answer to a message with `[rationale]`.
+pub const RATIONALE: [&str; 6] = [
+    "Start ",
+    "with ",
+    "the ",
+    "invoices ",
+    "because ",
+    "they are due first.",
 ];
 
 /// A running fake model server.
@@ -153,7 +164,12 @@ async fn serve(mut stream: TcpStream) {
     } else {
         Duration::ZERO
     };
-    for word in WORDS {
+    let words: &[&str] = if body.contains("[rationale]") {
+        &RATIONALE
+    } else {
+        &WORDS
+    };
+    for word in words {
         if stream.write_all(chunk(word).as_bytes()).await.is_err() {
             return;
         }

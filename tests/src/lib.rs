@@ -512,8 +512,9 @@ impl Stack {
         body
     }
 
-    /// The runtime's database as a test sees it (to look under the API, or to tamper with it),
-    /// and the prefix its tables need.
+    /// The runtime's database as a test sees it, and the prefix its tables need (`""` on
+    /// SQLite, `"<schema>."` on PostgreSQL): for reading what the API does not show and for
+    /// tampering with it.
     pub async fn runtime_db(&self) -> (sqlx::AnyPool, String) {
         sqlx::any::install_default_drivers();
         match self.backend {

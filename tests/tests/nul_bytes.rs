@@ -226,6 +226,32 @@ fn rows() -> Vec<Row> {
             None,
             Query("session_id"),
         ),
+        row(
+            "trust agent id",
+            User,
+            get.clone(),
+            "/api/governance/trust/a%00",
+            None,
+            NotFound,
+        ),
+        row(
+            "compliance window",
+            User,
+            get.clone(),
+            "/api/governance/compliance/guide?window=%00",
+            None,
+            Query("window"),
+        ),
+        row(
+            "governance loop plan id",
+            User,
+            post.clone(),
+            "/loop/execute",
+            Some(
+                r#"{"request_id":"0b5e3b8e-4f1c-4a57-9a4e-2f0d7c1b6a90","plan_input":{"plan_id":"p\u0000","plan_details":{}}}"#,
+            ),
+            Field("plan_input.plan_id"),
+        ),
         // Runtime: reads with the service token.
         row(
             "runtime session tenant",

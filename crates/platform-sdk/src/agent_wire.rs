@@ -162,7 +162,8 @@ pub struct ExecutionRecord {
     pub pillar: Option<String>,
     /// State.
     pub status: ExecutionStatus,
-    /// Readable error when failed.
+    /// Readable error when failed; why, when cancelled (`cancelled by the user`, or the reason
+    /// an approval was rejected).
     pub error: Option<String>,
     /// Creation, epoch ms.
     pub created_at: i64,

@@ -32,11 +32,24 @@ pub struct ErrorDetail {
     pub fields: Option<Vec<FieldError>>,
 }
 
+/// Machine-readable details a few endpoints add beside `error`: the governance loop
+/// (SPEC §10) lists every way a request breaks its schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorDetails {
+    /// `REQUEST_VALIDATION_ERROR`.
+    pub code: String,
+    /// Each violation: the field's path (`plan_input.plan_id`) and what is wrong.
+    pub schema_validation_errors: Vec<FieldError>,
+}
+
 /// The error body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
     /// The error.
     pub error: ErrorDetail,
+    /// Present on the governance loop's schema violations only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_details: Option<ErrorDetails>,
 }
 
 impl ErrorBody {
@@ -49,12 +62,19 @@ impl ErrorBody {
                 request_id: crate::http::current_request_id(),
                 fields: None,
             },
+            error_details: None,
         }
     }
 
     /// Adds per-field validation problems.
     pub fn with_fields(mut self, fields: Vec<FieldError>) -> Self {
         self.error.fields = Some(fields);
+        self
+    }
+
+    /// Adds machine-readable details beside `error`.
+    pub fn with_details(mut self, details: ErrorDetails) -> Self {
+        self.error_details = Some(details);
         self
     }
 

@@ -12,6 +12,7 @@
 //! - [`wire`], [`agent_wire`], [`wrapper_wire`] and [`error`]: request/response DTOs and the one error body used everywhere;
 //!   [`profile_wire`]: agent profiles and signed attestations (SPEC §9).
 //!   [`usage_wire`]: the DTOs of usage analytics (SPEC §11).
+//!   [`trust_wire`]: trust, compliance and the governance loop (SPEC §10).
 //! - [`runtime_client`]: the HTTP client the experience plane uses to reach the runtime (one
 //!   signed-request path, shared by its typed calls and the experience gateway; the call itself
 //!   is described in [`runtime_call`]), and
@@ -44,6 +45,7 @@ pub mod state_surface;
 pub mod telemetry;
 pub mod time_util;
 pub mod traffic_cop;
+pub mod trust_wire;
 pub mod usage_wire;
 pub mod wire;
 pub mod wrapper_wire;

@@ -120,9 +120,9 @@ fn complete_operation(path: &str, op: &mut Map<String, Value>, shared: Option<&V
     if secured {
         statuses.extend(["401", "403"]);
     }
-    if path.starts_with("/api/") {
-        statuses.push("503");
-    }
+    // Every operation but the health checks (returned above) reaches a backend: `/api/…` and
+    // the governance loop's `/loop/execute` alike.
+    statuses.push("503");
     let responses = op
         .entry("responses")
         .or_insert_with(|| json!({}))

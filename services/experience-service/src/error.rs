@@ -241,6 +241,9 @@ impl ResponseError for ApiError {
                 if let Some(fields) = &runtime.error.fields {
                     body = body.with_fields(fields.clone());
                 }
+                if let Some(details) = &runtime.error_details {
+                    body = body.with_details(details.clone());
+                }
             }
             _ => {}
         }

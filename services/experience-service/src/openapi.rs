@@ -2,7 +2,7 @@
 //! handlers, plus every gateway row (generated from the table by [`GatewayRows`]; the schemas
 //! its rows answer with are registered here).
 
-use platform_sdk::error::{ErrorBody, ErrorDetail, FieldError};
+use platform_sdk::error::{ErrorBody, ErrorDetail, ErrorDetails, FieldError};
 use platform_sdk::wire::{
     AnonymousSession, LoginRequest, LoginResponse, LoginUser, LogoutRequest, MeResponse, MeUser,
     MySessions, RefreshRequest, RegisterRequest, SessionRecord, SessionStatus, TenantView,
@@ -15,6 +15,11 @@ use platform_sdk::governance_wire::{
     AuditEntry, AuditLink, AuditPage, BrokenLink, ChainCheck, Condition, DecisionOut,
     EvaluateRequest, Policy, PolicyEvaluation, PolicyInput, PolicyList, PolicyRule, Violation,
     ViolationList,
+};
+use platform_sdk::trust_wire::{
+    AgentCompliance, AgentTrust, CoreOutput, DecisionCounts, JustificationLog, LoopRequest,
+    LoopResponse, OperatorOverride, PlanDetails, PlanInput, TrustDimensions, TrustPoint,
+    ViolationCounts,
 };
 use platform_sdk::usage_wire::{
     ActivityItem, ActivityKind, ActivityList, AgentMetrics, AgentPerformance, FeedbackSummary,
@@ -51,7 +56,7 @@ use platform_sdk::security_guard::Role;
           auth::sessions, auth::end_session, sessions::create_anonymous, sessions::get_one, sessions::upgrade,
           tenants::current, tenants::rename, tenants::members, tenants::add_member, tenants::change_role,
           tenants::remove_member, tenants::create_key, tenants::list_keys, tenants::revoke_key),
-    components(schemas(ErrorBody, ErrorDetail, FieldError, RegisterRequest, LoginRequest, RefreshRequest, LogoutRequest,
+    components(schemas(ErrorBody, ErrorDetail, ErrorDetails, FieldError, RegisterRequest, LoginRequest, RefreshRequest, LogoutRequest,
                        LoginResponse, LoginUser, MeResponse, MeUser, TenantView, MySessions, SessionRecord,
                        SessionStatus, AnonymousSession, ConversationList, ConversationRecord, MessageList,
                        MessageRecord, TenantInfo, RenameTenant, AddMember, ChangeRole, Member, Invitation,
@@ -66,7 +71,10 @@ use platform_sdk::security_guard::Role;
                        TrackRequest, TrackAccepted, AgentMetrics, LatencyPercentiles, FeedbackSummary,
                        AgentPerformance, PerformanceBucket, ActivityList, ActivityItem, ActivityKind,
                        Condition, PolicyRule, PolicyInput, Policy, PolicyList, EvaluateRequest, PolicyEvaluation,
-                       AuditLink, DecisionOut, AuditEntry, BrokenLink, ChainCheck, AuditPage, Violation, ViolationList)),
+                       AuditLink, DecisionOut, AuditEntry, BrokenLink, ChainCheck, AuditPage, Violation, ViolationList,
+                       AgentTrust, TrustDimensions, TrustPoint, AgentCompliance, DecisionCounts,
+                       ViolationCounts, LoopRequest, PlanInput, PlanDetails, OperatorOverride, LoopResponse,
+                       CoreOutput, JustificationLog)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;

@@ -149,6 +149,9 @@ pub struct AgentSettings {
     /// How long session events are kept for resume, seconds (default a day; under an hour breaks
     /// the resume guarantee and is only meant for tests).
     pub event_retention_secs: u64,
+    /// The latency objective of an execution, ms (default 10 000): one that completes slower is
+    /// evidence against the agent's reliability (SPEC §10, docs/adr/0020).
+    pub latency_slo_ms: u64,
 }
 
 impl Default for AgentSettings {
@@ -158,6 +161,7 @@ impl Default for AgentSettings {
             approval_actions: "execute_workflow".into(),
             approval_timeout_secs: 300,
             event_retention_secs: 24 * 3600,
+            latency_slo_ms: crate::governance::trust::evidence::DEFAULT_SLO_MS as u64,
         }
     }
 }

@@ -72,6 +72,11 @@ pub enum RuntimeError {
         /// What is wrong with it.
         message: &'static str,
     },
+    /// A governance-loop request breaks its schema (`400 request_validation_error`): the body
+    /// lists each violation in `error.fields` and, as SPEC §10 asks, in
+    /// `error_details{code: REQUEST_VALIDATION_ERROR, schema_validation_errors}`.
+    #[error("the request does not match its schema ({} violation(s))", .0.len())]
+    SchemaViolation(Vec<platform_sdk::error::FieldError>),
     /// The state store is unreachable (`503 state_unavailable`).
     #[error("state store unavailable")]
     StateUnavailable(#[source] StateError),
@@ -127,6 +132,7 @@ impl RuntimeError {
             Self::AgentUnavailable { .. } => "agent_unavailable",
             Self::Validation { .. } => "validation_failed",
             Self::InvalidQuery { .. } => "invalid_query",
+            Self::SchemaViolation(_) => "request_validation_error",
             Self::StateUnavailable(_) => "state_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -153,7 +159,7 @@ impl ResponseError for RuntimeError {
             | Self::IdempotencyConflict
             | Self::AgentUnavailable { .. } => StatusCode::CONFLICT,
             Self::NotFound(_) | Self::UnknownHook => StatusCode::NOT_FOUND,
-            Self::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
+            Self::InvalidQuery { .. } | Self::SchemaViolation(_) => StatusCode::BAD_REQUEST,
             Self::Validation { .. } | Self::UnknownAgent(_) | Self::UnknownPillar(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -186,6 +192,14 @@ impl ResponseError for RuntimeError {
                 field: field.to_owned(),
                 message: message.to_owned(),
             }]);
+        }
+        if let Self::SchemaViolation(violations) = self {
+            body = body.with_fields(violations.clone()).with_details(
+                platform_sdk::error::ErrorDetails {
+                    code: "REQUEST_VALIDATION_ERROR".to_owned(),
+                    schema_validation_errors: violations.clone(),
+                },
+            );
         }
         body.into_response(status)
     }

@@ -1,6 +1,6 @@
 //! The OpenAPI 3 document of the runtime plane, served at `/openapi.json`.
 
-use platform_sdk::error::{ErrorBody, ErrorDetail, FieldError};
+use platform_sdk::error::{ErrorBody, ErrorDetail, ErrorDetails, FieldError};
 use platform_sdk::traffic_cop::{Contract, SignedIntent};
 use platform_sdk::wire::{
     SessionList, SessionRecord, SessionStatus, ValidateSessionRequest, ValidateSessionResponse,
@@ -27,7 +27,10 @@ use platform_sdk::wrapper_wire::{
 use crate::conversations::routes as conversations;
 use crate::events::routes as events;
 use crate::executions::routes as executions;
+use crate::governance::compliance;
+use crate::governance::plans::routes as plans;
 use crate::governance::routes as governance;
+use crate::governance::trust::routes as trust;
 use crate::health;
 use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
@@ -37,6 +40,11 @@ use platform_sdk::governance_wire::{
     AuditEntry, AuditLink, AuditPage, BrokenLink, ChainCheck, Condition, DecisionOut,
     EvaluateRequest, Policy, PolicyEvaluation, PolicyInput, PolicyList, PolicyRule, Violation,
     ViolationList,
+};
+use platform_sdk::trust_wire::{
+    AgentCompliance, AgentTrust, CoreOutput, DecisionCounts, JustificationLog, LoopRequest,
+    LoopResponse, OperatorOverride, PlanDetails, PlanInput, TrustDimensions, TrustPoint,
+    ViolationCounts,
 };
 use platform_sdk::usage_wire::{
     ActivityItem, ActivityKind, ActivityList, AgentMetrics, AgentPerformance, FeedbackSummary,
@@ -58,8 +66,9 @@ use platform_sdk::usage_wire::{
           profiles::attestations, profiles::revoke, profiles::verify, profiles::keys, profiles::rotate,
           usage::track, usage::metrics, usage::performance, usage::activity,
           governance::create, governance::list, governance::get_one, governance::update, governance::delete,
-          governance::evaluate, governance::violations, governance::audit),
-    components(schemas(ErrorBody, ErrorDetail, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
+          governance::evaluate, governance::violations, governance::audit,
+          trust::trust, compliance::compliance, plans::execute),
+    components(schemas(ErrorBody, ErrorDetail, ErrorDetails, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
                        MessageList, MessageRecord, WrapperInput, WrapperConfiguration, WrapperRecord, WrapperList,
@@ -71,7 +80,10 @@ use platform_sdk::usage_wire::{
                        PublicJwk, KeySet, TrackRequest, TrackAccepted, AgentMetrics, LatencyPercentiles,
                        FeedbackSummary, AgentPerformance, PerformanceBucket, ActivityList, ActivityItem, ActivityKind,
                        Condition, PolicyRule, PolicyInput, Policy, PolicyList, EvaluateRequest, PolicyEvaluation,
-                       AuditLink, DecisionOut, AuditEntry, BrokenLink, ChainCheck, AuditPage, Violation, ViolationList)),
+                       AuditLink, DecisionOut, AuditEntry, BrokenLink, ChainCheck, AuditPage, Violation, ViolationList,
+                       AgentTrust, TrustDimensions, TrustPoint, AgentCompliance, DecisionCounts,
+                       ViolationCounts, LoopRequest, PlanInput, PlanDetails, OperatorOverride, LoopResponse,
+                       CoreOutput, JustificationLog)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

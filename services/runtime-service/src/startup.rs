@@ -156,6 +156,7 @@ impl Application {
             sessions: sessions.clone(),
             metrics: metrics.clone(),
             lease: Duration::from_millis(settings.executions.lease_ms),
+            latency_slo_ms: i64::try_from(settings.agents.latency_slo_ms).unwrap_or(i64::MAX),
         });
         let wrappers = Wrappers::new(
             pool.clone(),
@@ -254,7 +255,10 @@ impl Application {
                 .configure(wrappers::routes::configure)
                 .configure(profiles::routes::configure)
                 .configure(crate::usage::routes::configure)
-                .configure(crate::governance::routes::configure);
+                .configure(crate::governance::routes::configure)
+                .configure(crate::governance::trust::routes::configure)
+                .configure(crate::governance::compliance::configure)
+                .configure(crate::governance::plans::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {

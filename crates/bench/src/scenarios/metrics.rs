@@ -105,6 +105,8 @@ async fn seed_slice(
                 error: (status == ExecutionStatus::Failed).then_some("seeded failure"),
                 now: created + total,
                 first_delta_at: (status != ExecutionStatus::Failed).then_some(created + ttft),
+                answer: None,
+                slo_ms: runtime_service::governance::trust::evidence::DEFAULT_SLO_MS,
             };
             anyhow::ensure!(
                 executions::finish(&mut tx, &finish).await?,

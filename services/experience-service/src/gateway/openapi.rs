@@ -78,6 +78,7 @@ fn http_method(verb: Verb) -> HttpMethod {
 /// What a row's domain refusal means, by status.
 fn refusal(status: u16) -> &'static str {
     match status {
+        400 => "request_validation_error: the body breaks the schema (`error_details.schema_validation_errors` lists every violation)",
         409 => "invalid_transition (the object's state forbids this; nothing changed), idempotency_conflict or conflict",
         422 => "validation_failed: a field is invalid (`fields` names it)",
         _ => "refused",

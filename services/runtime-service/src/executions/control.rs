@@ -17,6 +17,7 @@ use super::storage as store;
 use super::Executions;
 use crate::agents::Agent;
 use crate::error::RuntimeError;
+use crate::governance::trust::evidence::CANCELLED_BY_USER;
 
 /// The live controls of a running execution.
 pub struct Control {
@@ -137,9 +138,11 @@ impl Executions {
                     id: execution_id,
                     guard: store::Guard::From(record.status),
                     to: ExecutionStatus::Cancelled,
-                    error: None,
+                    error: Some(CANCELLED_BY_USER),
                     now: now_ms(),
                     first_delta_at: None,
+                    answer: None,
+                    slo_ms: self.latency_slo_ms,
                 };
                 let mut tx = self.pool.begin().await?;
                 let cancelled = store::finish(&mut tx, &finish).await?;
@@ -151,7 +154,7 @@ impl Executions {
                             &record.session_id,
                             Some(execution_id),
                             event_types::EXECUTION_CANCELLED,
-                            serde_json::json!({"execution_id": execution_id, "conversation_id": record.conversation_id, "reason": "cancelled by the user"}),
+                            serde_json::json!({"execution_id": execution_id, "conversation_id": record.conversation_id, "reason": CANCELLED_BY_USER}),
                         )
                         .await?;
                 }

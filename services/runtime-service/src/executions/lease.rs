@@ -83,6 +83,8 @@ impl Executions {
             error: Some(OWNER_LOST),
             now,
             first_delta_at,
+            answer: None,
+            slo_ms: self.latency_slo_ms,
         };
         let mut tx = self.pool.begin().await?;
         let failed = store::finish(&mut tx, &finish).await?;

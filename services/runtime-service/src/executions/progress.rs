@@ -88,6 +88,7 @@ impl Executions {
         let first_delta_at = self
             .control(&record.execution_id)
             .and_then(|c| c.first_delta_at());
+        let slo_ms = self.latency_slo_ms;
         let answer = answer.map(|content| {
             (
                 record.conversation_id.clone(),
@@ -109,6 +110,8 @@ impl Executions {
                             error: error.as_deref(),
                             now,
                             first_delta_at,
+                            answer: answer.as_ref().map(|(_, _, _, content)| content.as_str()),
+                            slo_ms,
                         };
                         store::finish(&mut *conn, &finish).await?
                     }
@@ -148,6 +151,8 @@ impl Executions {
         Ok(appended.is_some())
     }
 
+    /// Cancels the execution; `reason` is kept as its `error` (trust tells a cancellation by the
+    /// user from one by the system by it).
     pub(super) async fn finish_cancelled(
         &self,
         record: &ExecutionRecord,
@@ -156,7 +161,7 @@ impl Executions {
     ) -> Result<(), RuntimeError> {
         let events = vec![(ev::EXECUTION_CANCELLED, json!({"reason": reason}))];
         let to = (from, ExecutionStatus::Cancelled);
-        self.transition_with(record, to, None, events, None)
+        self.transition_with(record, to, Some(reason), events, None)
             .await
             .map(|_| ())
     }

@@ -68,6 +68,8 @@ pub struct ExecutionsDeps {
     pub metrics: platform_sdk::metrics::Metrics,
     /// How long an execution's lease lasts.
     pub lease: Duration,
+    /// The latency objective of an execution, ms (trust evidence).
+    pub latency_slo_ms: i64,
 }
 
 /// A submitted turn.
@@ -94,6 +96,8 @@ pub struct Executions {
     pub(super) metrics: platform_sdk::metrics::Metrics,
     pub(super) owner_id: String,
     pub(super) lease: Duration,
+    /// The latency objective of an execution, ms (trust evidence, [`super::storage::Finish`]).
+    pub(super) latency_slo_ms: i64,
     /// Safety answers to and from other replicas; unset in the embedded default.
     pub(super) relay: std::sync::OnceLock<Arc<super::relay::Relay>>,
 }
@@ -121,6 +125,7 @@ impl Executions {
             metrics: deps.metrics,
             owner_id: uuid::Uuid::new_v4().to_string(),
             lease: deps.lease,
+            latency_slo_ms: deps.latency_slo_ms,
             relay: std::sync::OnceLock::new(),
         })
     }

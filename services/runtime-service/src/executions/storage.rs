@@ -1,11 +1,14 @@
 //! Executions in SQL. Status changes are conditional updates (`WHERE status = $expected`), so a
 //! forbidden or racing transition changes nothing. Each unfinished execution carries its owner (a
 //! runtime process) and a lease that owner renews (docs/adr/0013-replicas-and-leases.md). Ending
-//! one is [`finish`], which counts it in the usage analytics in the same transaction.
+//! one is [`finish`], which counts it in the usage analytics and folds it into the agent's trust
+//! in the same transaction.
 
 use platform_sdk::agent_wire::{ExecutionRecord, ExecutionStatus};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row as _};
+
+use crate::governance::trust;
 
 /// A new execution.
 pub struct NewExecution<'a> {
@@ -209,11 +212,17 @@ pub struct Finish<'a> {
     pub now: i64,
     /// When its runner saw the first `AGENT_RESPONSE_DELTA`, if it did.
     pub first_delta_at: Option<i64>,
+    /// The answer of a completed one (trust evidence: does it explain itself).
+    pub answer: Option<&'a str>,
+    /// The latency objective, ms (trust evidence: a slower completion counts against
+    /// reliability).
+    pub slo_ms: i64,
 }
 
-/// Ends an execution on `conn` (run it inside the caller's transaction) and counts it in the
-/// usage counters ([`crate::usage::storage::count_ended`]) in the same commit: every way an
-/// execution ends goes through here, so none is missed. False, and nothing changed, when the
+/// Ends an execution on `conn` (run it inside the caller's transaction), counts it in the usage
+/// counters ([`crate::usage::storage::count_ended`]) and folds it into the agent's trust
+/// ([`crate::governance::trust::observe`]) in the same commit: every way an execution ends goes
+/// through here, so none is missed. False, and nothing changed, when the
 /// guard did not hold (it ended or moved meanwhile).
 pub async fn finish(conn: &mut AnyConnection, f: &Finish<'_>) -> Result<bool, sqlx::Error> {
     let guard = match f.guard {
@@ -252,6 +261,14 @@ pub async fn finish(conn: &mut AnyConnection, f: &Finish<'_>) -> Result<bool, sq
         first_delta_at: f.first_delta_at,
     };
     crate::usage::storage::count_ended(conn, &ended).await?;
+    let evidence = trust::evidence::of_execution(&trust::evidence::Ending {
+        status: f.to,
+        error: f.error,
+        total_ms: ended.ended_at - ended.created_at,
+        slo_ms: f.slo_ms,
+        answer: f.answer,
+    });
+    trust::observe(conn, &ended.tenant_id, &ended.agent_id, &evidence, f.now).await?;
     Ok(true)
 }
 

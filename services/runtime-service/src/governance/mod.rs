@@ -10,15 +10,20 @@
 //! - [`service`]: [`Governance`]: the cached ACTIVE policies and recording decisions inside the
 //!   caller's transaction; [`api`]: what the endpoints do; [`routes`]: the endpoints.
 //! - [`chain`]: the audit chain (append under the tenant's lock, verify); [`storage`]: SQL.
+//! - [`trust`]: trust from evidence, per agent; [`compliance`]: decisions and violations per
+//!   agent and window; [`plans`]: the governance loop (`POST /loop/execute`).
 
 pub mod actions;
 pub mod api;
 pub mod chain;
+pub mod compliance;
 pub mod decide;
+pub mod plans;
 pub mod policy;
 pub mod redact;
 pub mod routes;
 pub mod service;
 pub mod storage;
+pub mod trust;
 
 pub use service::{Decided, Governance, Origin};

@@ -4,6 +4,7 @@ pub mod agents;
 pub mod conversations;
 pub mod governance;
 pub mod profiles;
+pub mod trust;
 pub mod usage;
 
 use super::table::Row;
@@ -20,4 +21,5 @@ pub const GROUPS: &[&[Row]] = &[
     profiles::ROWS,
     usage::ROWS,
     governance::ROWS,
+    trust::ROWS,
 ];

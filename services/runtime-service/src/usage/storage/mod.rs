@@ -2,7 +2,8 @@
 //! last-seen tables of users and conversations, and the tracked events. Counters only ever grow,
 //! by atomic `INSERT … ON CONFLICT DO UPDATE SET c = c + excluded.c` on the hour's row (portable
 //! to both backends, no read-modify-write), inside the caller's transaction: the transaction
-//! that ends an execution, or the one that stores a tracked event. The activity feed's reads are
+//! that ends an execution, or the one that stores a tracked event (which also folds it into the
+//! agent's trust, `crate::governance::trust::observe`). The activity feed's reads are
 //! in [`activity`].
 
 pub mod activity;
@@ -191,7 +192,8 @@ pub struct NewTracked<'a> {
     pub now: i64,
 }
 
-/// Stores a tracked event and counts it in its hour, in one transaction.
+/// Stores a tracked event, counts it in its hour and folds it into the agent's trust (SPEC §11:
+/// tracked events are evidence), in one transaction.
 pub async fn insert_tracked(pool: &AnyPool, t: &NewTracked<'_>) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query(
@@ -230,6 +232,8 @@ pub async fn insert_tracked(pool: &AnyPool, t: &NewTracked<'_>) -> Result<(), sq
         }
         query.execute(&mut *tx).await?;
     }
+    let evidence = crate::governance::trust::evidence::of_tracked(e);
+    crate::governance::trust::observe(&mut tx, t.tenant_id, t.agent_id, &evidence, t.now).await?;
     tx.commit().await
 }
 
