@@ -380,6 +380,34 @@ async fn evaluate_follows_the_decision_rule_and_chains_every_decision(backend: B
         (StatusCode::UNPROCESSABLE_ENTITY, "action_type".into())
     );
 
+    // The guide's decisions are its compliance, and its violations evidence against its honesty:
+    // one observation per decision, as low as its worst violation (deny 0.0, modify 0.3, allow
+    // with an advisory failure 0.6), from 0.5 with α = 0.2.
+    let (_, compliance) = stack
+        .get("/api/governance/compliance/guide?window=1h", &token)
+        .await;
+    assert_eq!(
+        (
+            compliance["evaluated"].clone(),
+            compliance["decisions"].clone(),
+            compliance["violations"].clone()
+        ),
+        (
+            json!(3),
+            json!({"allow": 1, "deny": 1, "modify": 1, "log": 0, "require_approval": 0}),
+            json!({"high": 1, "medium": 2, "low": 2})
+        ),
+        "{compliance}"
+    );
+    assert!((compliance["compliance_rate"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-9);
+    let (_, trust) = stack.get("/api/governance/trust/guide", &token).await;
+    let honesty = [0.0, 0.3, 0.6].iter().fold(0.5, |h, x| 0.8 * h + 0.2 * x);
+    assert!(
+        (trust["dimensions"]["honesty"].as_f64().unwrap() - honesty).abs() < 1e-9,
+        "{trust}"
+    );
+    assert_eq!(trust["evidence_count"], 3, "{trust}");
+
     // Tampering with the stored chain is caught: an altered entry, then a deleted one.
     let (pool, prefix) = stack.runtime_db().await;
     let tenant = s(&owner, "tenant_id");

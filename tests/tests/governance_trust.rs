@@ -89,14 +89,14 @@ async fn executions_and_tracked_events_move_the_dimensions(backend: Backend) {
         "EXECUTION_COMPLETED"
     );
     let one = trust(&stack, &owner, "guide").await;
-    assert_trust(&one, [0.6, 0.6, 0.5, 0.4], 1); // no rationale: transparency 0
+    assert_trust(&one, [0.6, 0.6, 0.6, 0.4], 1); // no rationale: transparency 0; clean: honesty 1
     assert_eq!(
         turn(&mut ws, "what first? [rationale]", false).await,
         "EXECUTION_COMPLETED"
     );
     assert_trust(
         &trust(&stack, &owner, "guide").await,
-        [0.68, 0.68, 0.5, 0.52],
+        [0.68, 0.68, 0.68, 0.52],
         2,
     );
     assert_eq!(
@@ -105,7 +105,7 @@ async fn executions_and_tracked_events_move_the_dimensions(backend: Backend) {
     );
     assert_trust(
         &trust(&stack, &owner, "guide").await,
-        [0.544, 0.544, 0.5, 0.52],
+        [0.544, 0.544, 0.68, 0.52],
         3,
     );
     assert_eq!(
@@ -113,7 +113,7 @@ async fn executions_and_tracked_events_move_the_dimensions(backend: Backend) {
         "EXECUTION_CANCELLED"
     );
     let after_cancel = trust(&stack, &owner, "guide").await;
-    assert_trust(&after_cancel, [0.544, 0.544, 0.5, 0.52], 3); // the user's cancel: no evidence
+    assert_trust(&after_cancel, [0.544, 0.544, 0.68, 0.52], 3); // the user's cancel: no evidence
 
     track(
         &stack,
@@ -125,7 +125,7 @@ async fn executions_and_tracked_events_move_the_dimensions(backend: Backend) {
     let c = 0.8 * 0.544 + 0.2 * 0.75;
     assert_trust(
         &trust(&stack, &owner, "guide").await,
-        [c, 0.544, 0.5, 0.52],
+        [c, 0.544, 0.68, 0.52],
         4,
     );
     let failure = json!({"event_type": "invocation", "outcome": "failure"});
@@ -133,21 +133,21 @@ async fn executions_and_tracked_events_move_the_dimensions(backend: Backend) {
     track(&stack, &owner, "guide", json!({"event_type": "custom"})).await; // no evidence
     track(&stack, &owner, "guide", json!({"event_type": "feedback"})).await; // unrated: none
     let r = 0.8 * 0.544;
-    assert_trust(&trust(&stack, &owner, "guide").await, [c, r, 0.5, 0.52], 5);
+    assert_trust(&trust(&stack, &owner, "guide").await, [c, r, 0.68, 0.52], 5);
     let success = json!({"event_type": "invocation", "outcome": "success", "latency_ms": 5});
     track(&stack, &owner, "guide", success).await;
     let r = 0.8 * r + 0.2;
     let last = trust(&stack, &owner, "guide").await;
-    assert_trust(&last, [c, r, 0.5, 0.52], 6);
+    assert_trust(&last, [c, r, 0.68, 0.52], 6);
 
     // One history point per piece of evidence, oldest first.
     let expected = [
-        (0.6 + 0.6 + 0.5 + 0.4) / 4.0,
-        (0.68 + 0.68 + 0.5 + 0.52) / 4.0,
-        (0.544 + 0.544 + 0.5 + 0.52) / 4.0,
-        (c + 0.544 + 0.5 + 0.52) / 4.0,
-        (c + 0.8 * 0.544 + 0.5 + 0.52) / 4.0,
-        (c + r + 0.5 + 0.52) / 4.0,
+        (0.6 + 0.6 + 0.6 + 0.4) / 4.0,
+        (0.68 + 0.68 + 0.68 + 0.52) / 4.0,
+        (0.544 + 0.544 + 0.68 + 0.52) / 4.0,
+        (c + 0.544 + 0.68 + 0.52) / 4.0,
+        (c + 0.8 * 0.544 + 0.68 + 0.52) / 4.0,
+        (c + r + 0.68 + 0.52) / 4.0,
     ];
     let history = aggregates(&last);
     assert_eq!(history.len(), expected.len(), "{last}");
@@ -185,7 +185,7 @@ async fn latency_above_the_slo_counts_against_reliability(backend: Backend) {
     );
     assert_trust(
         &trust(&stack, &owner, "guide").await,
-        [0.6, 0.4, 0.5, 0.4],
+        [0.6, 0.4, 0.6, 0.4],
         1,
     );
 }
@@ -214,7 +214,7 @@ async fn starting_values_alerts_and_unknown_agents(backend: Backend) {
     );
     assert_trust(
         &trust(&stack, &owner, "guide").await,
-        [0.6, 0.6, 0.5, 0.4],
+        [0.6, 0.6, 0.6, 0.4],
         1,
     );
 

@@ -106,6 +106,7 @@ async fn seed_slice(
                 now: created + total,
                 first_delta_at: (status != ExecutionStatus::Failed).then_some(created + ttft),
                 answer: None,
+                output_clean: false,
                 slo_ms: runtime_service::governance::trust::evidence::DEFAULT_SLO_MS,
             };
             anyhow::ensure!(

@@ -29,6 +29,8 @@ pub struct Control {
     /// counted in the usage analytics when it ends. Kept here, not in SQL, so a delta costs no
     /// extra round trip.
     first_delta_at: OnceLock<i64>,
+    /// Set when the answer's output decision found no failing policy (trust evidence: honesty).
+    output_clean: OnceLock<bool>,
 }
 
 impl Control {
@@ -44,6 +46,16 @@ impl Control {
     /// When the first delta was stored, if one was.
     pub(super) fn first_delta_at(&self) -> Option<i64> {
         self.first_delta_at.get().copied()
+    }
+
+    /// Notes whether the answer passed every output policy.
+    pub(super) fn decided_output(&self, clean: bool) {
+        let _ = self.output_clean.set(clean);
+    }
+
+    /// Whether the answer passed every output policy (false until decided).
+    pub(super) fn output_clean(&self) -> bool {
+        self.output_clean.get().copied().unwrap_or(false)
     }
 }
 
@@ -73,6 +85,7 @@ impl Executions {
             cancel,
             hook: Mutex::new(None),
             first_delta_at: OnceLock::new(),
+            output_clean: OnceLock::new(),
         });
         if let Ok(mut active) = self.active.lock() {
             active.insert(record.execution_id.clone(), control.clone());
@@ -142,6 +155,7 @@ impl Executions {
                     now: now_ms(),
                     first_delta_at: None,
                     answer: None,
+                    output_clean: false,
                     slo_ms: self.latency_slo_ms,
                 };
                 let mut tx = self.pool.begin().await?;

@@ -84,6 +84,7 @@ impl Executions {
             now,
             first_delta_at,
             answer: None,
+            output_clean: false,
             slo_ms: self.latency_slo_ms,
         };
         let mut tx = self.pool.begin().await?;

@@ -85,9 +85,9 @@ impl Executions {
             .map(|(t, d)| (t, Self::with_ids(record, d)))
             .collect();
         let (id, error) = (record.execution_id.clone(), error.map(str::to_owned));
-        let first_delta_at = self
-            .control(&record.execution_id)
-            .and_then(|c| c.first_delta_at());
+        let control = self.control(&record.execution_id);
+        let first_delta_at = control.as_ref().and_then(|c| c.first_delta_at());
+        let output_clean = control.is_some_and(|c| c.output_clean());
         let slo_ms = self.latency_slo_ms;
         let answer = answer.map(|content| {
             (
@@ -111,6 +111,7 @@ impl Executions {
                             now,
                             first_delta_at,
                             answer: answer.as_ref().map(|(_, _, _, content)| content.as_str()),
+                            output_clean,
                             slo_ms,
                         };
                         store::finish(&mut *conn, &finish).await?

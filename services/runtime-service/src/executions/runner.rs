@@ -382,6 +382,7 @@ impl Executions {
             .record_in(&mut tx, &record.tenant_id, &id, &ask, verdict, origin)
             .await?;
         tx.commit().await?;
+        control.decided_output(decided.verdict.failures.is_empty());
         let delivered = decided
             .verdict
             .modified_content

@@ -214,6 +214,9 @@ pub struct Finish<'a> {
     pub first_delta_at: Option<i64>,
     /// The answer of a completed one (trust evidence: does it explain itself).
     pub answer: Option<&'a str>,
+    /// Whether that answer passed every output policy (trust evidence: honesty; a failing one
+    /// was already counted as a violation when it was decided).
+    pub output_clean: bool,
     /// The latency objective, ms (trust evidence: a slower completion counts against
     /// reliability).
     pub slo_ms: i64,
@@ -267,6 +270,7 @@ pub async fn finish(conn: &mut AnyConnection, f: &Finish<'_>) -> Result<bool, sq
         total_ms: ended.ended_at - ended.created_at,
         slo_ms: f.slo_ms,
         answer: f.answer,
+        output_clean: f.output_clean,
     });
     trust::observe(conn, &ended.tenant_id, &ended.agent_id, &evidence, f.now).await?;
     Ok(true)

@@ -20,6 +20,7 @@ use super::chain::{self, Tip};
 use super::decide::{Ask, Decision, PolicySet, Verdict};
 use super::policy::default_policy;
 use super::storage::{decisions, policies};
+use super::trust::{self, honesty_of, Evidence};
 
 /// Where a decision is made.
 #[derive(Debug, Clone, Copy, Default)]
@@ -238,6 +239,21 @@ impl Governance {
             now,
         };
         decisions::insert(conn, &stored).await?;
+        // Its violations are evidence against the agent's honesty: one observation per decision,
+        // as low as its most severe violation (ADR 0020). The lock order is the chain's row,
+        // then the trust row — the same in every transaction that takes both.
+        let honesty = verdict
+            .failures
+            .iter()
+            .map(|f| honesty_of(f.severity))
+            .reduce(f64::min);
+        if let Some(honesty) = honesty {
+            let evidence = Evidence {
+                honesty: Some(honesty),
+                ..Evidence::default()
+            };
+            trust::observe(conn, tenant_id, ask.agent_id, &evidence, now).await?;
+        }
         Ok(Decided {
             id: id.to_owned(),
             verdict,

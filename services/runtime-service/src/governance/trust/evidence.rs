@@ -27,10 +27,13 @@ pub struct Ending<'a> {
     pub slo_ms: i64,
     /// The answer of a completed execution.
     pub answer: Option<&'a str>,
+    /// Whether that answer passed every output policy.
+    pub output_clean: bool,
 }
 
 /// The evidence of a finished execution: completed → competence 1 and reliability 1 (0 when it
-/// took longer than the SLO), transparency from its answer; failed → competence 0, reliability
+/// took longer than the SLO), transparency from its answer, honesty 1 when its answer passed
+/// every output policy (one that did not was a violation, observed when decided); failed → competence 0, reliability
 /// 0; cancelled by the system (a rejected approval, anything but the user) → reliability 0;
 /// cancelled by the user, or for no stated reason → none.
 pub fn of_execution(e: &Ending<'_>) -> Evidence {
@@ -38,7 +41,7 @@ pub fn of_execution(e: &Ending<'_>) -> Evidence {
         ExecutionStatus::Completed => Evidence {
             competence: Some(1.0),
             reliability: Some(if e.total_ms > e.slo_ms { 0.0 } else { 1.0 }),
-            honesty: None,
+            honesty: e.output_clean.then_some(1.0),
             transparency: e.answer.map(transparency_of),
         },
         ExecutionStatus::Failed => Evidence {
@@ -135,6 +138,7 @@ mod tests {
             total_ms: 800,
             slo_ms: DEFAULT_SLO_MS,
             answer: None,
+            output_clean: false,
         }
     }
 
@@ -154,6 +158,12 @@ mod tests {
                 transparency: Some(0.0)
             }
         );
+        let clean = of_execution(&Ending {
+            answer: Some("Done."),
+            output_clean: true,
+            ..ending(Completed)
+        });
+        assert_eq!(clean.honesty, Some(1.0));
         let slow = of_execution(&Ending {
             total_ms: DEFAULT_SLO_MS + 1,
             ..ending(Completed)
