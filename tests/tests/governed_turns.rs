@@ -277,6 +277,93 @@ async fn specialists_and_liaisons_are_decided_too(backend: Backend) {
     assert_eq!(data_of(&frames, "POLICY_DECISION")["decision"], "modify");
 }
 
+async fn approval_policies_pause_input_and_output(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    let (_, _, login) = stack.register().await;
+    let token = s(&login, "access_token");
+    let mut ws = open(&stack, &login).await;
+
+    // The default policy: the Operations liaison asked to run a workflow waits for a human, and
+    // the pause names the decision that asked for it.
+    let run = json!({"type": "intent", "intent": "please run the invoice approval workflow", "agent_type": "liaison", "metadata": {"pillar": "operations"}});
+    ws.send(run).await;
+    let frames = ws.until("SAFETY_APPROVAL_PENDING").await;
+    let decision = data_of(&frames, "POLICY_DECISION");
+    let pending = data_of(&frames, "SAFETY_APPROVAL_PENDING");
+    assert_eq!(
+        (
+            decision["decision"].as_str(),
+            decision["action_type"].as_str()
+        ),
+        (Some("require_approval"), Some("tool_call"))
+    );
+    assert_eq!(pending["decision_id"], decision["decision_id"]);
+    assert_eq!(pending["action"], "execute_workflow");
+    ws.send(json!({"type": "safety_response", "hook_id": pending["hook_id"], "response_type": "approval", "approved": true})).await;
+    assert_eq!(
+        types(&ws.until_finished().await).last().map(String::as_str),
+        Some("EXECUTION_COMPLETED")
+    );
+
+    // A policy asking a human before the guide answers anything: approved once, rejected once.
+    create(
+        &stack,
+        &token,
+        policy(
+            "MODERATE",
+            "agent_input",
+            Some("guide"),
+            json!("require_approval"),
+        ),
+    )
+    .await;
+    ws.send(guide("hello there")).await;
+    let pending = data_of(
+        &ws.until("SAFETY_APPROVAL_PENDING").await,
+        "SAFETY_APPROVAL_PENDING",
+    );
+    assert_eq!(pending["action"], "agent_input");
+    ws.send(json!({"type": "safety_response", "hook_id": pending["hook_id"], "response_type": "approval", "approved": true})).await;
+    let frames = ws.until_finished().await;
+    assert_eq!(
+        types(&frames).last().map(String::as_str),
+        Some("EXECUTION_COMPLETED")
+    );
+    assert!(!streamed(&frames).is_empty());
+    ws.send(guide("hello again")).await;
+    let pending = data_of(
+        &ws.until("SAFETY_APPROVAL_PENDING").await,
+        "SAFETY_APPROVAL_PENDING",
+    );
+    ws.send(json!({"type": "safety_response", "hook_id": pending["hook_id"], "response_type": "approval", "approved": false, "rejection_reason": "not now"})).await;
+    let frames = ws.until_finished().await;
+    assert_eq!(types(&frames), vec!["SAFETY_HALTED", "EXECUTION_CANCELLED"]);
+
+    // On output: the answer is held until a human lets it out — no delta before the approval.
+    create(
+        &stack,
+        &token,
+        policy(
+            "MODERATE",
+            "agent_output",
+            Some("liaison.*"),
+            json!("require_approval"),
+        ),
+    )
+    .await;
+    ws.send(json!({"type": "intent", "intent": "how do I start", "agent_type": "liaison", "metadata": {"pillar": "content"}})).await;
+    let before = ws.until("SAFETY_APPROVAL_PENDING").await;
+    assert!(streamed(&before).is_empty(), "{:?}", types(&before));
+    let pending = data_of(&before, "SAFETY_APPROVAL_PENDING");
+    assert_eq!(pending["action"], "agent_output");
+    ws.send(json!({"type": "safety_response", "hook_id": pending["hook_id"], "response_type": "approval", "approved": true})).await;
+    let after = ws.until_finished().await;
+    assert_eq!(
+        streamed(&after),
+        s(&data_of(&after, "AGENT_RESPONSE"), "message")
+    );
+}
+
 async fn a_policy_applies_on_every_replica_at_once(backend: Backend) {
     if backend == Backend::Embedded {
         return; // one process: covered above
@@ -313,6 +400,7 @@ async fn a_policy_applies_on_every_replica_at_once(backend: Backend) {
 
 both_backends!(
     inputs_and_outputs_are_decided,
+    approval_policies_pause_input_and_output,
     specialists_and_liaisons_are_decided_too,
     a_policy_applies_on_every_replica_at_once,
 );
