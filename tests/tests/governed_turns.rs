@@ -39,6 +39,16 @@ fn guide(text: &str) -> Value {
     json!({"type": "intent", "intent": text, "agent_type": "guide"})
 }
 
+/// The type of a turn's last event.
+fn last(frames: &[Value]) -> String {
+    types(frames).pop().unwrap_or_default()
+}
+
+/// A `blocked_terms` condition.
+fn blocked(terms: &[&str]) -> Value {
+    json!({"type": "blocked_terms", "terms": terms})
+}
+
 fn streamed(frames: &[Value]) -> String {
     frames
         .iter()
@@ -86,12 +96,7 @@ async fn inputs_and_outputs_are_decided(backend: Backend) {
     let launch = create(
         &stack,
         &token,
-        policy(
-            "STRICT",
-            "agent_input",
-            None,
-            json!({"type": "blocked_terms", "terms": ["launch codes"]}),
-        ),
+        policy("STRICT", "agent_input", None, blocked(&["launch codes"])),
     )
     .await;
     let frames = turn(&mut ws, guide("What are the Launch Codes?")).await;
@@ -121,10 +126,7 @@ async fn inputs_and_outputs_are_decided(backend: Backend) {
     assert_eq!(s(&data_of(&frames, "AGENT_RESPONSE"), "message"), expected);
     let decision = data_of(&frames, "POLICY_DECISION");
     assert_eq!(decision["decision"], "modify", "{decision}");
-    assert_eq!(
-        types(&frames).last().map(String::as_str),
-        Some("EXECUTION_COMPLETED")
-    );
+    assert_eq!(last(&frames), "EXECUTION_COMPLETED");
     let history = messages(&stack, &token, &frames).await;
     let execution = s(&data_of(&frames, "EXECUTION_STARTED"), "execution_id");
     // Every event of the turn as the runtime stored it.
@@ -155,7 +157,7 @@ async fn inputs_and_outputs_are_decided(backend: Backend) {
             "STRICT",
             "agent_output",
             Some("guide"),
-            json!({"type": "blocked_terms", "terms": ["anything else"]}),
+            blocked(&["anything else"]),
         ),
     )
     .await;
@@ -234,7 +236,7 @@ async fn specialists_and_liaisons_are_decided_too(backend: Backend) {
             "STRICT",
             "agent_input",
             Some("wrp_*"),
-            json!({"type": "blocked_terms", "terms": ["refund everyone"]}),
+            blocked(&["refund everyone"]),
         ),
     )
     .await;
@@ -249,10 +251,7 @@ async fn specialists_and_liaisons_are_decided_too(backend: Backend) {
     );
     // The same words to the guide: the policy names specialists only.
     let frames = turn(&mut ws, guide("please refund everyone today")).await;
-    assert_eq!(
-        types(&frames).last().map(String::as_str),
-        Some("EXECUTION_COMPLETED")
-    );
+    assert_eq!(last(&frames), "EXECUTION_COMPLETED");
 
     // A builtin liaison's answer, redacted while it streams.
     create(
@@ -262,7 +261,7 @@ async fn specialists_and_liaisons_are_decided_too(backend: Backend) {
             "MODERATE",
             "agent_output",
             Some("liaison.*"),
-            json!({"type": "blocked_terms", "terms": ["zanzibar"]}),
+            blocked(&["zanzibar"]),
         ),
     )
     .await;
@@ -300,10 +299,7 @@ async fn approval_policies_pause_input_and_output(backend: Backend) {
     assert_eq!(pending["decision_id"], decision["decision_id"]);
     assert_eq!(pending["action"], "execute_workflow");
     ws.send(json!({"type": "safety_response", "hook_id": pending["hook_id"], "response_type": "approval", "approved": true})).await;
-    assert_eq!(
-        types(&ws.until_finished().await).last().map(String::as_str),
-        Some("EXECUTION_COMPLETED")
-    );
+    assert_eq!(last(&ws.until_finished().await), "EXECUTION_COMPLETED");
 
     // A policy asking a human before the guide answers anything: approved once, rejected once.
     create(
@@ -325,10 +321,7 @@ async fn approval_policies_pause_input_and_output(backend: Backend) {
     assert_eq!(pending["action"], "agent_input");
     ws.send(json!({"type": "safety_response", "hook_id": pending["hook_id"], "response_type": "approval", "approved": true})).await;
     let frames = ws.until_finished().await;
-    assert_eq!(
-        types(&frames).last().map(String::as_str),
-        Some("EXECUTION_COMPLETED")
-    );
+    assert_eq!(last(&frames), "EXECUTION_COMPLETED");
     assert!(!streamed(&frames).is_empty());
     ws.send(guide("hello again")).await;
     let pending = data_of(
@@ -379,19 +372,11 @@ async fn a_policy_applies_on_every_replica_at_once(backend: Backend) {
         .unwrap();
     ws.next().await;
     let frames = turn(&mut ws, guide("hello there")).await;
-    assert_eq!(
-        types(&frames).last().map(String::as_str),
-        Some("EXECUTION_COMPLETED")
-    );
+    assert_eq!(last(&frames), "EXECUTION_COMPLETED");
     let strict = create(
         &stack,
         &token,
-        policy(
-            "STRICT",
-            "agent_input",
-            None,
-            json!({"type": "blocked_terms", "terms": ["hello"]}),
-        ),
+        policy("STRICT", "agent_input", None, blocked(&["hello"])),
     )
     .await;
     let frames = turn(&mut ws, guide("hello again")).await;
