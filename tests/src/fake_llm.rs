@@ -4,6 +4,7 @@
 //! - `[error]`: `500` with an OpenAI-style error body;
 //! - `[stall]`: the headers and one chunk, then silence with the connection held open;
 //! - `[slow]`: one chunk every 150 ms;
+//! - `[leak]`: [`LEAK`] in 3-character chunks (sensitive data split across chunks);
 //! - otherwise: the answer in quick chunks.
 
 use std::net::SocketAddr;
@@ -13,6 +14,10 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+/// What the fake model answers to `[leak]`: an e-mail address, a US SSN and a card number.
+pub const LEAK: &str = "On file: jane.doe@example.com, SSN 123-45-6789, card 4111 1111 1111 1111. \
+                        Anything else?";
 
 /// The words the fake model answers with.
 pub const WORDS: [&str; 12] = [
@@ -130,6 +135,17 @@ async fn serve(mut stream: TcpStream) {
     if body.contains("[stall]") {
         let _ = stream.write_all(chunk(WORDS[0]).as_bytes()).await;
         tokio::time::sleep(Duration::from_secs(3600)).await;
+        return;
+    }
+    if body.contains("[leak]") {
+        let chars: Vec<char> = LEAK.chars().collect();
+        for piece in chars.chunks(3) {
+            let piece: String = piece.iter().collect();
+            if stream.write_all(chunk(&piece).as_bytes()).await.is_err() {
+                return;
+            }
+        }
+        let _ = stream.write_all(b"data: [DONE]\n\n").await;
         return;
     }
     let delay = if body.contains("[slow]") {

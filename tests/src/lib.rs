@@ -512,6 +512,31 @@ impl Stack {
         body
     }
 
+    /// The runtime's database as a test sees it (to look under the API, or to tamper with it),
+    /// and the prefix its tables need.
+    pub async fn runtime_db(&self) -> (sqlx::AnyPool, String) {
+        sqlx::any::install_default_drivers();
+        match self.backend {
+            Backend::Embedded => {
+                let file = self.dir.join("runtime").join("runtime.db");
+                let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", file.display()))
+                    .await
+                    .unwrap();
+                (pool, String::new())
+            }
+            Backend::Production => {
+                let schema = self
+                    .runtime_env()
+                    .into_iter()
+                    .find(|(k, _)| k == "APP__DATABASE__SCHEMA")
+                    .unwrap()
+                    .1;
+                let pool = sqlx::AnyPool::connect(&postgres_url()).await.unwrap();
+                (pool, format!("{schema}."))
+            }
+        }
+    }
+
     /// Reads a session straight from the runtime with a service token.
     pub async fn runtime_session(&self, tenant_id: &str, session_id: &str) -> (StatusCode, Value) {
         let (token, _) = platform_sdk::security_guard::service::mint(&self.service_ring()).unwrap();

@@ -232,32 +232,6 @@ async fn attestations_verify_offline_and_follow_their_state_machine(backend: Bac
     assert_eq!(verify(&stack, &token, &fresh).await.1["valid"], true);
 }
 
-/// The runtime's database as the test sees it, and the prefix its tables need.
-async fn runtime_db(stack: &Stack) -> (sqlx::AnyPool, String) {
-    sqlx::any::install_default_drivers();
-    match stack.backend {
-        Backend::Embedded => {
-            let file = stack.dir.join("runtime").join("runtime.db");
-            let pool = sqlx::AnyPool::connect(&format!("sqlite://{}", file.display()))
-                .await
-                .unwrap();
-            (pool, String::new())
-        }
-        Backend::Production => {
-            let schema = stack
-                .runtime_env()
-                .into_iter()
-                .find(|(k, _)| k == "APP__DATABASE__SCHEMA")
-                .unwrap()
-                .1;
-            let pool = sqlx::AnyPool::connect(&e2e_tests::postgres_url())
-                .await
-                .unwrap();
-            (pool, format!("{schema}."))
-        }
-    }
-}
-
 async fn private_keys_are_sealed_at_rest(backend: Backend) {
     let mut stack = Stack::start(backend).await;
     let (_, _, owner) = stack.register().await;
@@ -272,7 +246,7 @@ async fn private_keys_are_sealed_at_rest(backend: Backend) {
     let kid = s(&keys["keys"][0], "kid");
     let public = public_key(&keys, &kid);
 
-    let (pool, prefix) = runtime_db(&stack).await;
+    let (pool, prefix) = stack.runtime_db().await;
     let (stored_public, sealed): (String, String) = sqlx::query_as(&format!(
         "SELECT public_key, sealed_seed FROM {prefix}attestation_keys WHERE kid = $1"
     ))

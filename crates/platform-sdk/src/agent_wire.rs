@@ -24,6 +24,8 @@ pub mod event_types {
     pub const SAFETY_APPROVAL_PENDING: &str = "SAFETY_APPROVAL_PENDING";
     /// A safety hook stopped the execution.
     pub const SAFETY_HALTED: &str = "SAFETY_HALTED";
+    /// A governance decision other than `allow` (SPEC §10).
+    pub const POLICY_DECISION: &str = "POLICY_DECISION";
     /// Finished successfully.
     pub const EXECUTION_COMPLETED: &str = "EXECUTION_COMPLETED";
     /// Finished with an error.

@@ -26,6 +26,7 @@ pub enum Condition {
     RequireApproval {
         /// The consequential actions that wait for a human (`execute_workflow`); empty: all.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        #[schema(max_items = 50)]
         actions: Vec<String>,
     },
     /// Fails when the content carries an e-mail address, a payment card number or a US SSN.
@@ -33,11 +34,13 @@ pub enum Condition {
     /// Fails when the content carries one of `terms` (case-insensitive).
     BlockedTerms {
         /// 1..=100 terms of 1..=100 characters.
+        #[schema(min_items = 1, max_items = 100)]
         terms: Vec<String>,
     },
     /// Fails when the content is longer than `n` characters.
     MaxChars {
         /// 1..=1 000 000.
+        #[schema(minimum = 1, maximum = 1_000_000)]
         n: i64,
     },
 }
@@ -58,7 +61,7 @@ impl Condition {
 impl<'de> Deserialize<'de> for Condition {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
-        #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+        #[serde(tag = "type", rename_all = "snake_case")]
         enum Tagged {
             DenyAll,
             RequireApproval {
@@ -116,7 +119,11 @@ pub struct PolicyRule {
     pub action_type: String,
     /// Glob on the agent id (`*` any run of characters, `?` one); absent: every agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[A-Za-z0-9._:*?\-]{1,200}$"
+    )]
     pub agent_pattern: Option<String>,
     /// What the rule checks.
     pub condition: Condition,
@@ -194,9 +201,9 @@ pub struct EvaluateRequest {
     /// `agent_input`, `agent_output`, `multi_agent_message` or `tool_call`.
     #[schema(pattern = "^(agent_input|agent_output|multi_agent_message|tool_call)$")]
     pub action_type: String,
-    /// The text decided on, at most 100 000 characters.
+    /// The text decided on, at most 12 000 characters (a turn's input is at most 8 000).
     #[serde(default)]
-    #[schema(max_length = 100000)]
+    #[schema(max_length = 12000)]
     pub content: Option<String>,
     /// For a `tool_call`: `{"action": "execute_workflow", …}`.
     #[serde(default)]

@@ -11,6 +11,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use platform_sdk::agent_wire::{ConversationList, ConversationRecord, MessageList, MessageRecord};
+use platform_sdk::governance_wire::{
+    AuditEntry, AuditLink, AuditPage, BrokenLink, ChainCheck, Condition, DecisionOut,
+    EvaluateRequest, Policy, PolicyEvaluation, PolicyInput, PolicyList, PolicyRule, Violation,
+    ViolationList,
+};
 use platform_sdk::usage_wire::{
     ActivityItem, ActivityKind, ActivityList, AgentMetrics, AgentPerformance, FeedbackSummary,
     LatencyPercentiles, PerformanceBucket, TrackAccepted, TrackRequest,
@@ -59,7 +64,9 @@ use platform_sdk::security_guard::Role;
                        VerificationChecks, PublicJwk, KeySet, CreateProfile, UpdateProfile, AttestRequest,
                        RevokeRequest,
                        TrackRequest, TrackAccepted, AgentMetrics, LatencyPercentiles, FeedbackSummary,
-                       AgentPerformance, PerformanceBucket, ActivityList, ActivityItem, ActivityKind)),
+                       AgentPerformance, PerformanceBucket, ActivityList, ActivityItem, ActivityKind,
+                       Condition, PolicyRule, PolicyInput, Policy, PolicyList, EvaluateRequest, PolicyEvaluation,
+                       AuditLink, DecisionOut, AuditEntry, BrokenLink, ChainCheck, AuditPage, Violation, ViolationList)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;

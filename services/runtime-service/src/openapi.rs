@@ -27,11 +27,17 @@ use platform_sdk::wrapper_wire::{
 use crate::conversations::routes as conversations;
 use crate::events::routes as events;
 use crate::executions::routes as executions;
+use crate::governance::routes as governance;
 use crate::health;
 use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
 use crate::usage::routes as usage;
 use crate::wrappers::routes as wrappers;
+use platform_sdk::governance_wire::{
+    AuditEntry, AuditLink, AuditPage, BrokenLink, ChainCheck, Condition, DecisionOut,
+    EvaluateRequest, Policy, PolicyEvaluation, PolicyInput, PolicyList, PolicyRule, Violation,
+    ViolationList,
+};
 use platform_sdk::usage_wire::{
     ActivityItem, ActivityKind, ActivityList, AgentMetrics, AgentPerformance, FeedbackSummary,
     LatencyPercentiles, PerformanceBucket, TrackAccepted, TrackRequest,
@@ -50,7 +56,9 @@ use platform_sdk::usage_wire::{
           wrappers::pause, wrappers::resume, wrappers::retire,
           profiles::create, profiles::list, profiles::get_one, profiles::update, profiles::attest,
           profiles::attestations, profiles::revoke, profiles::verify, profiles::keys, profiles::rotate,
-          usage::track, usage::metrics, usage::performance, usage::activity),
+          usage::track, usage::metrics, usage::performance, usage::activity,
+          governance::create, governance::list, governance::get_one, governance::update, governance::delete,
+          governance::evaluate, governance::violations, governance::audit),
     components(schemas(ErrorBody, ErrorDetail, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
@@ -61,7 +69,9 @@ use platform_sdk::usage_wire::{
                        AttestationType, AttestationRecord, AttestationSignature, AttestationMetadata,
                        RevocationStatus, AttestationList, RevokeRequest, Verification, VerificationChecks,
                        PublicJwk, KeySet, TrackRequest, TrackAccepted, AgentMetrics, LatencyPercentiles,
-                       FeedbackSummary, AgentPerformance, PerformanceBucket, ActivityList, ActivityItem, ActivityKind)),
+                       FeedbackSummary, AgentPerformance, PerformanceBucket, ActivityList, ActivityItem, ActivityKind,
+                       Condition, PolicyRule, PolicyInput, Policy, PolicyList, EvaluateRequest, PolicyEvaluation,
+                       AuditLink, DecisionOut, AuditEntry, BrokenLink, ChainCheck, AuditPage, Violation, ViolationList)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

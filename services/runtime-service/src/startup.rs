@@ -61,6 +61,8 @@ pub struct AppState {
     pub attestations: Attestations,
     /// Usage analytics.
     pub usage: crate::usage::Usage,
+    /// Policies, decisions, violations and the audit chain (SPEC §10).
+    pub governance: Arc<Governance>,
 }
 
 /// A built, not yet running, runtime plane.
@@ -132,7 +134,8 @@ impl Application {
             ProviderKind::Openai => settings.llm.model.as_str(),
         };
         let catalog = Arc::new(AgentCatalog::builtin(settings.agents.provider, model));
-        let governance = Governance::new(
+        let governance = Arc::new(Governance::new(
+            pool.clone(),
             settings
                 .agents
                 .approval_actions
@@ -140,13 +143,13 @@ impl Application {
                 .map(|a| a.trim().to_owned())
                 .filter(|a| !a.is_empty())
                 .collect(),
-        );
+        ));
         let executions = Executions::new(ExecutionsDeps {
             pool: pool.clone(),
             events: events.clone(),
             conversations: conversations.clone(),
             catalog,
-            governance,
+            governance: governance.clone(),
             providers: providers.clone(),
             approval_timeout: Duration::from_secs(settings.agents.approval_timeout_secs),
             surface: surface.clone(),
@@ -228,6 +231,7 @@ impl Application {
             profiles,
             attestations,
             usage: crate::usage::Usage::new(pool.clone()),
+            governance,
         });
 
         let listener = server::bind(&settings.server)?;
@@ -249,7 +253,8 @@ impl Application {
                 .configure(executions::routes::configure)
                 .configure(wrappers::routes::configure)
                 .configure(profiles::routes::configure)
-                .configure(crate::usage::routes::configure);
+                .configure(crate::usage::routes::configure)
+                .configure(crate::governance::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {

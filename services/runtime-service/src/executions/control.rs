@@ -12,6 +12,7 @@ use platform_sdk::time_util::now_ms;
 use platform_sdk::traffic_cop::Contract;
 use tokio::sync::{oneshot, watch};
 
+use super::gate::TurnGate;
 use super::storage as store;
 use super::Executions;
 use crate::agents::Agent;
@@ -60,6 +61,7 @@ impl Executions {
         self: &Arc<Self>,
         record: ExecutionRecord,
         agent: Agent,
+        gate: TurnGate,
         text: String,
         client_message_id: Option<String>,
     ) {
@@ -81,7 +83,15 @@ impl Executions {
             let id = record.execution_id.clone();
             if let Err(e) = this
                 .clone()
-                .run(record, agent, text, client_message_id, control, cancelled)
+                .run(
+                    record,
+                    agent,
+                    gate,
+                    text,
+                    client_message_id,
+                    control,
+                    cancelled,
+                )
                 .await
             {
                 tracing::error!(execution_id = %id, error = ?e, "execution task failed");

@@ -12,6 +12,7 @@
 //! - [`storage`]: the `executions` table.
 
 pub mod control;
+pub mod gate;
 pub mod lease;
 mod progress;
 pub mod relay;

@@ -1,9 +1,10 @@
-//! One agent turn, start to finish: `EXECUTION_STARTED`, `STEP_STARTED`, a safety pause when
-//! governance asks for one, the streamed answer (`AGENT_RESPONSE_DELTA` per chunk),
-//! `AGENT_RESPONSE` with the full text, `STEP_COMPLETED`, `EXECUTION_COMPLETED` — or
-//! `EXECUTION_FAILED` / `EXECUTION_CANCELLED`. Cancellation is checked before each event, so no
-//! delta follows a cancel. Whether a step needs a human is [`crate::governance`]'s decision; the
-//! waiting (answer, cancel or timeout) happens here.
+//! One agent turn, start to finish: `EXECUTION_STARTED`, `STEP_STARTED`, what governance decided
+//! on its input (a halt, a safety pause, `POLICY_DECISION`), the streamed answer
+//! (`AGENT_RESPONSE_DELTA` per chunk, shaped by the output policies: as it comes, redacted as it
+//! streams, or held whole until decided), `AGENT_RESPONSE` with the full text, `STEP_COMPLETED`,
+//! `EXECUTION_COMPLETED` — or `EXECUTION_FAILED` / `EXECUTION_CANCELLED`. Cancellation is checked
+//! before each event, so no delta follows a cancel. The decisions are [`crate::governance`]'s
+//! ([`super::gate`]); the waiting (answer, cancel or timeout) happens here.
 
 use std::sync::Arc;
 
@@ -12,11 +13,31 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::control::Control;
+use super::gate::TurnGate;
 use super::Executions;
 use crate::agents::classifier::classify;
 use crate::agents::{Agent, AgentKind, ModelRequest};
 use crate::error::RuntimeError;
-use crate::governance::ApprovalRequired;
+use crate::governance::decide::{Ask, Decision, OutputPlan};
+use crate::governance::redact::Stream;
+use crate::governance::Origin;
+
+/// A step that waits for a human.
+struct ApprovalRequired {
+    /// The action (`execute_workflow`, or `agent_input` / `agent_output`).
+    action: String,
+    /// What the human is asked to approve.
+    description: String,
+    /// The decision that asked.
+    decision_id: String,
+}
+
+/// How the answer's chunks become deltas.
+enum Shaping {
+    Pass,
+    Redact(Box<Stream>),
+    Hold,
+}
 
 /// Largest delta assembled from chunks that were already waiting, bytes.
 const MAX_DELTA_BYTES: usize = 256;
@@ -108,6 +129,7 @@ impl Executions {
         let ApprovalRequired {
             action,
             description,
+            decision_id,
         } = approval;
         let hook_id = uuid::Uuid::new_v4().to_string();
         self.set_status(record, Executing, AwaitingApproval, None)
@@ -115,7 +137,7 @@ impl Executions {
         self.emit(
             record,
             ev::SAFETY_APPROVAL_PENDING,
-            json!({"hook_id": hook_id, "action": action, "description": description}),
+            json!({"hook_id": hook_id, "action": action, "description": description, "decision_id": decision_id}),
         )
         .await?;
         let halted = |reason: &str| json!({"hook_id": hook_id, "action": action, "reason": reason});
@@ -145,11 +167,40 @@ impl Executions {
         }
     }
 
+    /// Pauses for `approval` when it is asked for: true when the turn may go on.
+    async fn gate_step(
+        &self,
+        record: &ExecutionRecord,
+        control: &Control,
+        cancelled: &mut watch::Receiver<bool>,
+        decided: &crate::governance::Decided,
+        action_type: &str,
+        approval: ApprovalRequired,
+    ) -> Result<bool, RuntimeError> {
+        match decided.verdict.decision {
+            Decision::Deny => self
+                .halt(record, decided, action_type)
+                .await
+                .map(|()| false),
+            Decision::RequireApproval => {
+                self.announce(record, decided, action_type).await?;
+                self.pause_for_approval(record, control, cancelled, &approval)
+                    .await
+            }
+            _ => self
+                .announce(record, decided, action_type)
+                .await
+                .map(|()| true),
+        }
+    }
+
     /// Runs the turn.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn run(
         self: Arc<Self>,
         record: ExecutionRecord,
         agent: Agent,
+        gate: TurnGate,
         text: String,
         client_message_id: Option<String>,
         control: Arc<Control>,
@@ -157,7 +208,27 @@ impl Executions {
     ) -> Result<(), RuntimeError> {
         use ExecutionStatus::*;
         let agent = &agent;
-        // Accepted `executing`, with its start events (`Executions::accept`).
+        // Accepted `executing`, with its start events and its input decided (`Executions::accept`).
+        let input = &gate.input;
+        let approval = ApprovalRequired {
+            action: "agent_input".into(),
+            description: format!("Let {} answer this message", agent.agent_id),
+            decision_id: input.id.clone(),
+        };
+        if !self
+            .gate_step(
+                &record,
+                &control,
+                &mut cancelled,
+                input,
+                "agent_input",
+                approval,
+            )
+            .await?
+        {
+            return Ok(());
+        }
+        let text = super::gate::decided_text(&text, input);
         let history = self
             .conversations
             .recent(&record.conversation_id, HISTORY_MESSAGES)
@@ -165,19 +236,38 @@ impl Executions {
         let mut history = history?;
         history.pop(); // the current user message, given separately
 
-        if let Some(approval) = self.governance.approval_required(agent, &text) {
+        if let Some(step) = &gate.tool {
+            let approval = ApprovalRequired {
+                action: step.action.clone(),
+                description: step.description.clone(),
+                decision_id: step.decided.id.clone(),
+            };
             if !self
-                .pause_for_approval(&record, &control, &mut cancelled, &approval)
+                .gate_step(
+                    &record,
+                    &control,
+                    &mut cancelled,
+                    &step.decided,
+                    "tool_call",
+                    approval,
+                )
                 .await?
             {
                 return Ok(());
             }
-            history.push(("system".into(), format!("approved:{}", approval.action)));
+            if step.decided.verdict.decision == Decision::RequireApproval {
+                history.push(("system".into(), format!("approved:{}", step.action)));
+            }
         }
 
         let provider = match self.providers.for_agent(agent) {
             Ok(p) => p,
             Err(e) => return self.finish_failed(&record, Executing, &e.to_string()).await,
+        };
+        let mut shaping = match gate.policies.output_plan(&agent.agent_id) {
+            OutputPlan::Pass => Shaping::Pass,
+            OutputPlan::Redact(redactor) => Shaping::Redact(Box::new(Stream::new(redactor))),
+            OutputPlan::Hold => Shaping::Hold,
         };
         let (tx, mut rx) = mpsc::channel::<String>(64);
         let request = ModelRequest {
@@ -202,8 +292,15 @@ impl Executions {
                                 Err(_) => break,
                             }
                         }
-                        let event = self.emit(&record, ev::AGENT_RESPONSE_DELTA, json!({"delta": delta})).await?;
-                        control.saw_delta(&event.timestamp);
+                        let delta = match &mut shaping {
+                            Shaping::Pass => delta,
+                            Shaping::Redact(stream) => stream.push(&delta),
+                            Shaping::Hold => String::new(),
+                        };
+                        if !delta.is_empty() {
+                            let event = self.emit(&record, ev::AGENT_RESPONSE_DELTA, json!({"delta": delta})).await?;
+                            control.saw_delta(&event.timestamp);
+                        }
                     }
                     None => break,
                 },
@@ -230,6 +327,12 @@ impl Executions {
                 .finish_cancelled(&record, Executing, "cancelled by the user")
                 .await;
         }
+        let Some(answer) = self
+            .deliver(&record, &control, &mut cancelled, &gate, shaping, answer)
+            .await?
+        else {
+            return Ok(());
+        };
         let mut data = response_data(agent, &record, &text, &answer);
         data["client_message_id"] = json!(client_message_id);
         // The answer, the status and the closing events are one commit.
@@ -246,5 +349,73 @@ impl Executions {
             self.metrics.incr("executions_completed");
         }
         Ok(())
+    }
+
+    /// Decides the whole answer and delivers what it may: the rest of a redacted stream, or a
+    /// held answer once allowed (after a human, when one must approve). `None` when the turn
+    /// ended here (denied, rejected, timed out, cancelled).
+    async fn deliver(
+        &self,
+        record: &ExecutionRecord,
+        control: &Control,
+        cancelled: &mut watch::Receiver<bool>,
+        gate: &TurnGate,
+        shaping: Shaping,
+        answer: String,
+    ) -> Result<Option<String>, RuntimeError> {
+        let ask = Ask {
+            agent_id: &record.agent_id,
+            action_type: "agent_output",
+            content: Some(&answer),
+            action: None,
+        };
+        let verdict = gate.policies.decide(&ask);
+        let id = crate::governance::service::decision_id();
+        let origin = Origin {
+            execution_id: Some(&record.execution_id),
+            user_id: None,
+            context: None,
+        };
+        let mut tx = self.pool.begin().await?;
+        let decided = self
+            .governance
+            .record_in(&mut tx, &record.tenant_id, &id, &ask, verdict, origin)
+            .await?;
+        tx.commit().await?;
+        let delivered = decided
+            .verdict
+            .modified_content
+            .clone()
+            .unwrap_or_else(|| answer.clone());
+        let approval = ApprovalRequired {
+            action: "agent_output".into(),
+            description: format!("Deliver the answer of {}", record.agent_id),
+            decision_id: decided.id.clone(),
+        };
+        if !self
+            .gate_step(
+                record,
+                control,
+                cancelled,
+                &decided,
+                "agent_output",
+                approval,
+            )
+            .await?
+        {
+            return Ok(None);
+        }
+        let rest = match shaping {
+            Shaping::Pass => String::new(),
+            Shaping::Redact(mut stream) => stream.finish(),
+            Shaping::Hold => delivered.clone(),
+        };
+        if !rest.is_empty() {
+            let event = self
+                .emit(record, ev::AGENT_RESPONSE_DELTA, json!({"delta": rest}))
+                .await?;
+            control.saw_delta(&event.timestamp);
+        }
+        Ok(Some(delivered))
     }
 }

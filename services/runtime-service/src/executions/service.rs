@@ -23,6 +23,7 @@ use sha2::{Digest as _, Sha256};
 use sqlx::AnyPool;
 
 use super::control::Control;
+use super::gate::{decided_text, ToolStep, TurnGate};
 use super::storage::{self as store, NewExecution};
 use crate::agents::{Agent, AgentCatalog, AgentRequest, Providers};
 use crate::conversations::service::Owner;
@@ -31,7 +32,9 @@ use crate::conversations::Conversations;
 use crate::error::RuntimeError;
 use crate::events::log::InTransaction;
 use crate::events::EventLog;
-use crate::governance::Governance;
+use crate::governance::actions::requested_action;
+use crate::governance::decide::Ask;
+use crate::governance::{Governance, Origin};
 use crate::sessions::Sessions;
 
 /// Longest accepted user message, characters.
@@ -51,8 +54,8 @@ pub struct ExecutionsDeps {
     pub conversations: Conversations,
     /// The agents.
     pub catalog: Arc<AgentCatalog>,
-    /// Policy decisions (approvals).
-    pub governance: Governance,
+    /// Policy decisions.
+    pub governance: Arc<Governance>,
     /// The model providers (which one answers depends on the agent).
     pub providers: Arc<Providers>,
     /// How long an approval may take before the execution is halted.
@@ -82,7 +85,7 @@ pub struct Executions {
     pub(super) events: Arc<EventLog>,
     pub(super) conversations: Conversations,
     pub(super) catalog: Arc<AgentCatalog>,
-    pub(super) governance: Governance,
+    pub(super) governance: Arc<Governance>,
     pub(super) providers: Arc<Providers>,
     pub(super) approval_timeout: Duration,
     surface: StateSurface,
@@ -146,8 +149,8 @@ impl Executions {
             return Err(RuntimeError::NotFound("session"));
         }
         let Some(key) = idempotency_key else {
-            let (record, agent) = self.accept(contract, &payload, &text).await?;
-            self.start(record.clone(), agent, text, payload.client_message_id);
+            let (record, agent, gate) = self.accept(contract, &payload, &text).await?;
+            self.start(record.clone(), agent, gate, text, payload.client_message_id);
             return Ok(Submission {
                 record,
                 repeated: false,
@@ -169,16 +172,16 @@ impl Executions {
         };
         let accepted = std::sync::OnceLock::new();
         let accept = || async {
-            let (record, agent) = self.accept(contract, &payload, &text).await?;
-            let _ = accepted.set(agent);
+            let (record, agent, gate) = self.accept(contract, &payload, &text).await?;
+            let _ = accepted.set((agent, gate));
             Ok::<_, RuntimeError>((ACCEPTED, record))
         };
         match idempotency::run(&self.surface, claim, accept).await? {
             Outcome::Fresh { value: record, .. } => {
-                let agent = accepted.into_inner().ok_or_else(|| {
+                let (agent, gate) = accepted.into_inner().ok_or_else(|| {
                     RuntimeError::Internal(anyhow::anyhow!("accepted turn without its agent"))
                 })?;
-                self.start(record.clone(), agent, text, payload.client_message_id);
+                self.start(record.clone(), agent, gate, text, payload.client_message_id);
                 Ok(Submission {
                     record,
                     repeated: false,
@@ -201,7 +204,7 @@ impl Executions {
         contract: &Contract,
         payload: &SubmitIntentPayload,
         text: &str,
-    ) -> Result<(ExecutionRecord, Agent), RuntimeError> {
+    ) -> Result<(ExecutionRecord, Agent, TurnGate), RuntimeError> {
         let owner = Owner {
             tenant_id: &contract.tenant_id,
             user_id: contract.user_id.as_deref(),
@@ -279,9 +282,53 @@ impl Executions {
             self.owner_id.clone(),
             self.lease_until(),
         );
+        let governance = self.governance.clone();
+        let approvals = agent.approval_actions.clone();
+        let step = requested_action(&agent, text);
+        let gate = Arc::new(Mutex::new(None::<TurnGate>));
+        let decided_gate = gate.clone();
+        // The input (and the action it asks for) is decided in the same commit: a turn is
+        // accepted with its decisions or not at all, and the model never sees a denied input.
         let work: InTransaction<'_> = Box::new(move |conn| {
             let (record, user_id, text, owner_id, lease_expires_at) = row.clone();
+            let (governance, approvals, step, gate) = (
+                governance.clone(),
+                approvals.clone(),
+                step.clone(),
+                decided_gate.clone(),
+            );
             Box::pin(async move {
+                let mut asks = vec![Ask {
+                    agent_id: &record.agent_id,
+                    action_type: "agent_input",
+                    content: Some(&text),
+                    action: None,
+                }];
+                if let Some((action, description)) = &step {
+                    asks.push(Ask {
+                        agent_id: &record.agent_id,
+                        action_type: "tool_call",
+                        content: Some(description),
+                        action: Some(action),
+                    });
+                }
+                let origin = Origin {
+                    execution_id: Some(&record.execution_id),
+                    user_id: user_id.as_deref(),
+                    context: None,
+                };
+                let (policies, mut decided) = governance
+                    .decide_in(&mut *conn, &record.tenant_id, &asks, &approvals, origin)
+                    .await?;
+                let tool =
+                    step.zip(decided.get(1).cloned())
+                        .map(|((action, description), decided)| ToolStep {
+                            action: action.to_owned(),
+                            description,
+                            decided,
+                        });
+                let input = decided.swap_remove(0);
+                let text = decided_text(&text, &input);
                 add_message(
                     &mut *conn,
                     &record.conversation_id,
@@ -309,6 +356,13 @@ impl Executions {
                     status: record.status,
                 };
                 store::insert(&mut *conn, &new).await?;
+                if let Ok(mut gate) = gate.lock() {
+                    *gate = Some(TurnGate {
+                        policies,
+                        input,
+                        tool,
+                    });
+                }
                 Ok(true)
             })
         });
@@ -321,7 +375,10 @@ impl Executions {
                 work,
             )
             .await?;
-        Ok((record, agent))
+        let gate = gate.lock().ok().and_then(|mut g| g.take()).ok_or_else(|| {
+            RuntimeError::Internal(anyhow::anyhow!("an accepted turn without its decisions"))
+        })?;
+        Ok((record, agent, gate))
     }
 
     /// Reads an execution of a tenant.

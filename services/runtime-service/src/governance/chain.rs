@@ -3,9 +3,9 @@
 //!
 //! Appending runs inside the caller's transaction (the one that accepts or ends a turn, or the
 //! evaluate request's own), so an entry exists exactly when what it records does. It starts with
-//! `UPDATE governance_tenants SET chain_seq = chain_seq + 1 … RETURNING`: that statement takes the
-//! tenant row's lock (PostgreSQL) or the database write lock (SQLite) before the previous hash is
-//! read, so two appends — on one replica or two — can never link to the same entry.
+//! [`lock`], an `UPDATE governance_tenants … RETURNING` that takes the tenant row's lock
+//! (PostgreSQL) or the database write lock (SQLite) before the previous hash is read, so two
+//! appends — on one replica or two — can never link to the same entry.
 //!
 //! [`verify`] walks the whole chain in `seq` order and reports the first link that does not hold:
 //! an entry whose hash no longer matches its content (`modified`), a gap in `seq` or a tip that
@@ -58,8 +58,94 @@ pub struct Appended {
     pub link: AuditLink,
 }
 
-/// Appends `entry` (`kind` `decision` or `justification`) to the tenant's chain on `conn`,
-/// inside the caller's transaction. The tenant must have its row ([`ensure_tenant`]).
+/// The locked tip of a tenant's chain, inside the caller's transaction: [`Tip::append`] entries,
+/// then [`Tip::save`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tip {
+    tenant_id: String,
+    seq: i64,
+    head: String,
+    /// The tenant's policy version, read under the same lock.
+    pub policy_version: i64,
+}
+
+/// Locks the tenant's chain (its `governance_tenants` row) for the rest of the caller's
+/// transaction; `None` when the tenant has no row yet ([`ensure_tenant`]).
+pub async fn lock(conn: &mut AnyConnection, tenant_id: &str) -> Result<Option<Tip>, sqlx::Error> {
+    // A write that changes nothing: it takes the row lock (the write lock on SQLite) before the
+    // tip is read.
+    let row = sqlx::query(
+        "UPDATE governance_tenants SET chain_seq = chain_seq WHERE tenant_id = $1 \
+         RETURNING chain_seq, chain_head, policy_version",
+    )
+    .bind(tenant_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|row| {
+        Ok(Tip {
+            tenant_id: tenant_id.to_owned(),
+            seq: row.try_get(0)?,
+            head: row.try_get(1)?,
+            policy_version: row.try_get(2)?,
+        })
+    })
+    .transpose()
+}
+
+impl Tip {
+    /// Appends `entry` (`kind` `decision` or `justification`) after the tip.
+    pub async fn append(
+        &mut self,
+        conn: &mut AnyConnection,
+        kind: &str,
+        entry_id: &str,
+        entry: &Value,
+        now: i64,
+    ) -> Result<Appended, sqlx::Error> {
+        let canonical = canonical_json(entry);
+        let hash = entry_hash(&self.head, &canonical);
+        let seq = self.seq + 1;
+        sqlx::query(
+            "INSERT INTO governance_audit (tenant_id, seq, entry_id, kind, entry, previous_hash, \
+             entry_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&self.tenant_id)
+        .bind(seq)
+        .bind(entry_id)
+        .bind(kind)
+        .bind(&canonical)
+        .bind(&self.head)
+        .bind(&hash)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        let previous = std::mem::replace(&mut self.head, hash.clone());
+        self.seq = seq;
+        Ok(Appended {
+            seq,
+            link: AuditLink {
+                entry_hash: hash,
+                previous_entry_hash: previous,
+            },
+        })
+    }
+
+    /// Records the new tip.
+    pub async fn save(&self, conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE governance_tenants SET chain_seq = $1, chain_head = $2 WHERE tenant_id = $3",
+        )
+        .bind(self.seq)
+        .bind(&self.head)
+        .bind(&self.tenant_id)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Appends one entry to the tenant's chain on `conn`, inside the caller's transaction (lock,
+/// append, save). The tenant must have its row ([`ensure_tenant`]).
 pub async fn append(
     conn: &mut AnyConnection,
     tenant_id: &str,
@@ -68,46 +154,12 @@ pub async fn append(
     entry: &Value,
     now: i64,
 ) -> Result<Appended, sqlx::Error> {
-    let row = sqlx::query(
-        "UPDATE governance_tenants SET chain_seq = chain_seq + 1 WHERE tenant_id = $1 \
-         RETURNING chain_seq, chain_head",
-    )
-    .bind(tenant_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else {
-        return Err(sqlx::Error::RowNotFound);
-    };
-    let seq: i64 = row.try_get(0)?;
-    let previous: String = row.try_get(1)?;
-    let canonical = canonical_json(entry);
-    let hash = entry_hash(&previous, &canonical);
-    sqlx::query(
-        "INSERT INTO governance_audit (tenant_id, seq, entry_id, kind, entry, previous_hash, \
-         entry_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(tenant_id)
-    .bind(seq)
-    .bind(entry_id)
-    .bind(kind)
-    .bind(&canonical)
-    .bind(&previous)
-    .bind(&hash)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE governance_tenants SET chain_head = $1 WHERE tenant_id = $2")
-        .bind(&hash)
-        .bind(tenant_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(Appended {
-        seq,
-        link: AuditLink {
-            entry_hash: hash,
-            previous_entry_hash: previous,
-        },
-    })
+    let mut tip = lock(conn, tenant_id)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    let appended = tip.append(conn, kind, entry_id, entry, now).await?;
+    tip.save(conn).await?;
+    Ok(appended)
 }
 
 /// Walks the tenant's whole chain and reports the first broken link.

@@ -2,10 +2,16 @@
 
 pub mod agents;
 pub mod conversations;
+pub mod governance;
 pub mod profiles;
 pub mod usage;
 
 use super::table::Row;
+
+/// `governance:read`.
+pub const GOVERNANCE_READ: &str = "governance:read";
+/// `governance:write`.
+pub const GOVERNANCE_WRITE: &str = "governance:write";
 
 /// Every group of rows the experience plane serves.
 pub const GROUPS: &[&[Row]] = &[
@@ -13,4 +19,5 @@ pub const GROUPS: &[&[Row]] = &[
     agents::ROWS,
     profiles::ROWS,
     usage::ROWS,
+    governance::ROWS,
 ];

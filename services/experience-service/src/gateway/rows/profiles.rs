@@ -2,16 +2,13 @@
 //! attestations and the keys that sign them are governance (`governance:*`; a tenant `member`
 //! reads them but cannot attest, revoke or rotate).
 
+use super::{GOVERNANCE_READ, GOVERNANCE_WRITE};
 use crate::gateway::table::{Doc, QueryParam, Row, Target, Verb};
 
 /// `agents:read`.
 const AGENTS_READ: &str = "agents:read";
 /// `agents:write`.
 const AGENTS_WRITE: &str = "agents:write";
-/// `governance:read`.
-const GOVERNANCE_READ: &str = "governance:read";
-/// `governance:write`.
-const GOVERNANCE_WRITE: &str = "governance:write";
 
 /// Profiles, attestations, attestation keys.
 pub const ROWS: &[Row] = &[
