@@ -89,6 +89,14 @@ pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> 
          measuring): governed tenant {} / {}, plain tenant {} / {}.",
         governed_scope.input, governed_scope.output, plain_scope.input, plain_scope.output
     ));
+    notes.push(
+        "Some of the governed tenant's STRICT policies have rules on the output, so its answers \
+         are held whole and delivered as one delta after the output decision (ADR 0019); the \
+         plain tenant's stream as they come. The builtin guide produces its answer at once, so \
+         here the hold costs the output decision and nothing more; with a streaming model it \
+         would add the whole generation time to the first delta."
+            .to_owned(),
+    );
     notes.push(format!("Governed tenant: {}", governed_priming.note()));
     notes.push(format!("Plain tenant: {}", plain_priming.note()));
     notes.push(agent::stack_note());
