@@ -101,7 +101,8 @@ impl Api {
     }
 
     /// Any JSON call on the experience plane with a bearer token; the answer's JSON (`null`
-    /// when empty) when its status is `want`.
+    /// when empty) when its status is `want`. A mutation (any method but GET) carries a fresh
+    /// `Idempotency-Key`, as a well-behaved client sends one.
     pub async fn call(
         &self,
         method: reqwest::Method,
@@ -114,6 +115,9 @@ impl Api {
             .client
             .request(method.clone(), format!("{}{path}", self.urls.base))
             .bearer_auth(token);
+        if method != reqwest::Method::GET {
+            request = request.header("Idempotency-Key", uuid::Uuid::new_v4().simple().to_string());
+        }
         if let Some(body) = body {
             request = request.json(body);
         }

@@ -25,8 +25,9 @@ OPTIONS:
   --warmup S             warm-up before each target's first window, seconds (default 1)
   --only NAME[,NAME]     run only these: me, login, latency, refresh, session, sockets,
                          turn-latency, turn-latency-pg, turns, turn-c1, turn-c1-pg, me-c1,
-                         me-c1-pg, wrappers, specialist-c1, metrics, metrics-pg (or their
-                         numbers 1-13, 7b, 9b, 10b, 13b)
+                         me-c1-pg, wrappers, specialist-c1, metrics, metrics-pg,
+                         policy-turn, policy-turn-pg, evaluate (or their numbers 1-15, 7b,
+                         9b, 10b, 13b, 14b)
   --skip-postgres        do not use PostgreSQL (targets 4 and 7b are reported as skipped)
   --postgres-url URL     default postgres://postgres@127.0.0.1:5432/test
   --redis-url URL        default redis://127.0.0.1:6379
@@ -213,6 +214,15 @@ mod tests {
                 turn_rate: 20.0,
                 turn_clients: 8
             }
+        );
+        let options = parse(&["--only", "evaluate,14b,policy-turn"]).unwrap();
+        assert_eq!(
+            options.only,
+            vec![
+                Which::PolicyTurn,
+                Which::PolicyTurnProduction,
+                Which::Evaluate
+            ]
         );
         let options = parse(&["--only", "turn-c1,10b,9b,me-c1"]).unwrap();
         assert_eq!(

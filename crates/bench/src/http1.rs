@@ -6,7 +6,8 @@
 //! the services' own overhead. This client writes a pre-built request and reads exactly one
 //! response (`Content-Length`, chunked, or until close), so the client's share stays small and
 //! identical on both sides of a comparison. Bodies with JSON (login, refresh) go through reqwest,
-//! where the server's work (Argon2, SQL) dwarfs the client's.
+//! where the server's work (Argon2, SQL) dwarfs the client's; the one POST measured at GET-like
+//! cost, a governance evaluation, is pre-built here too ([`post_request`]).
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -27,6 +28,22 @@ pub fn get_request(addr: SocketAddr, path: &str, bearer: Option<&str>) -> Vec<u8
         let _ = write!(text, "Authorization: Bearer {token}\r\n");
     }
     text.push_str("\r\n");
+    text.into_bytes()
+}
+
+/// Builds a JSON POST request once (`POST /api/governance/evaluate` under load); it is sent
+/// unchanged on every iteration.
+pub fn post_request(addr: SocketAddr, path: &str, bearer: Option<&str>, body: &str) -> Vec<u8> {
+    let mut text = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(token) = bearer {
+        let _ = write!(text, "Authorization: Bearer {token}\r\n");
+    }
+    text.push_str("\r\n");
+    text.push_str(body);
     text.into_bytes()
 }
 
@@ -52,7 +69,8 @@ impl Http1 {
 
     /// Sends `request` and reads the response; returns the status. A request on a reused
     /// connection that fails is retried once on a fresh one (the server may have closed an idle
-    /// connection; only idempotent GETs go through here).
+    /// connection). Besides GETs, only governance evaluations go through here: a retried one is
+    /// one more decision in the audit chain, which changes no measured number.
     pub async fn send(&mut self, request: &[u8]) -> Result<u16> {
         let reused = self.stream.is_some();
         match self.exchange(request).await {
@@ -285,6 +303,16 @@ mod tests {
             }
         });
         addr
+    }
+
+    #[test]
+    fn builds_a_post_with_its_length() {
+        let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let request = String::from_utf8(post_request(addr, "/p", Some("t"), "{\"é\":1}")).unwrap();
+        assert!(request.starts_with("POST /p HTTP/1.1\r\n"), "{request}");
+        assert!(request.contains("Content-Length: 8\r\n"), "{request}");
+        assert!(request.contains("Authorization: Bearer t\r\n"), "{request}");
+        assert!(request.ends_with("\r\n\r\n{\"é\":1}"), "{request}");
     }
 
     #[tokio::test]

@@ -77,6 +77,8 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
         Which::TurnLatency,
         Which::TurnLatencyProduction,
         Which::Turns,
+        Which::PolicyTurn,
+        Which::PolicyTurnProduction,
     ];
     if agent_targets.iter().any(|w| options.only.contains(w)) {
         // Thousands of sockets, and a runtime stream per socket in use. Raised before any child
@@ -156,9 +158,9 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
         }
     }
 
-    // Targets 6-8 (agent WebSocket), the concurrency-1 targets 9-10 and the agent-management
-    // targets 11-12 on the embedded default,
-    // on a stack of their own.
+    // Targets 6-8 (agent WebSocket), the concurrency-1 targets 9-10, the agent-management
+    // targets 11-12 and the governance targets 14-15 on the embedded default, on a stack of
+    // their own.
     let agent = selected(&[
         Which::Sockets,
         Which::TurnLatency,
@@ -167,6 +169,8 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
         Which::MeSerial,
         Which::Wrappers,
         Which::SpecialistTurn,
+        Which::PolicyTurn,
+        Which::Evaluate,
     ]);
     if !agent.is_empty() {
         let spec = StackSpec {
@@ -179,13 +183,14 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
         run_on_stack(&spec, janitor, &agent, &bench, &mut sections).await;
     }
 
-    // Targets 7, 9, 10 and 11 again on the production backends (optional: only when both are
-    // reachable).
+    // Targets 7, 9, 10, 13 and 14 again on the production backends (optional: only when both
+    // are reachable).
     let agent_production = selected(&[
         Which::TurnLatencyProduction,
         Which::TurnSerialProduction,
         Which::MeSerialProduction,
         Which::MetricsProduction,
+        Which::PolicyTurnProduction,
     ]);
     if !agent_production.is_empty() {
         match (postgres_check(&options).await, redis_check(&options).await) {

@@ -165,7 +165,8 @@ impl AgentSocket {
     /// Sends one intent to the guide or the socket's deployed agent (continuing this socket's conversation) and reads its events
     /// until `EXECUTION_COMPLETED`. Frames before this turn's `EXECUTION_STARTED` (identified by
     /// its `client_message_id`) are leftovers of an earlier failed turn and are skipped; an
-    /// error frame, a failed or cancelled execution, or [`TURN_TIMEOUT`] fail the turn.
+    /// error frame, a failed or cancelled execution, a non-`allow` policy decision, or
+    /// [`TURN_TIMEOUT`] fail the turn.
     pub async fn turn(&mut self) -> Result<Turn> {
         self.turns += 1;
         let id = format!("bench-{}-{}", self.tag, self.turns);
@@ -218,9 +219,13 @@ impl AgentSocket {
                         frames,
                     });
                 }
+                // A policy decision other than `allow` (or an approval wait) is not the turn
+                // the harness measures: its text must pass every policy of the tenant.
                 other @ ("EXECUTION_FAILED"
                 | "EXECUTION_CANCELLED"
                 | "SAFETY_HALTED"
+                | "SAFETY_APPROVAL_PENDING"
+                | "POLICY_DECISION"
                 | "EVENTS_LOST") => bail!("{other} (code {:?})", frame.code),
                 _ => {}
             }

@@ -168,7 +168,7 @@ pub async fn list(stack: &Stack, bench: &Bench) -> Result<Section> {
 }
 
 /// A row: the median over the runs of one percentile of `series`, with every run listed.
-fn row(name: &str, series: &Series, q: f64) -> Row {
+pub(super) fn row(name: &str, series: &Series, q: f64) -> Row {
     let values = series.percentiles(q);
     Row::measured(
         name,

@@ -18,13 +18,17 @@
 //! | 11 | [`agents`] | `GET /api/agents/wrappers` (50 items) at 32 clients beside `/me` |
 //! | 12 | [`agents`] | one client alone: a deployed specialist's turn within 10 % of a builtin one |
 //! | 13, 13b | [`metrics`] | `GET /api/agents/{id}/metrics` over 100,000 executions: p99 ≤ 20 ms at 32 clients |
+//! | 14, 14b | [`policy_turn`] | 50 ACTIVE policies add ≤ 1 ms to the first-delta p50 at 200 turns/s |
+//! | 15 | [`governance`] | `POST /api/governance/evaluate` (50 policies) at 32 clients beside `/me` |
 
 pub mod agent;
 pub mod agents;
+pub mod governance;
 pub mod latency;
 pub mod login;
 pub mod me;
 pub mod metrics;
+pub mod policy_turn;
 pub mod refresh;
 pub mod serial;
 pub mod session;
@@ -84,11 +88,17 @@ pub enum Which {
     Metrics,
     /// 13b. the same on PostgreSQL + Redis.
     MetricsProduction,
+    /// 14. turn latency with 50 ACTIVE policies vs none, at 200 turns/s.
+    PolicyTurn,
+    /// 14b. the same on PostgreSQL + Redis.
+    PolicyTurnProduction,
+    /// 15. `POST /api/governance/evaluate` with 50 policies at 32 clients beside `/me`.
+    Evaluate,
 }
 
 impl Which {
     /// All targets, in report order.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 20] = [
         Self::Me,
         Self::Login,
         Self::Latency,
@@ -106,6 +116,9 @@ impl Which {
         Self::SpecialistTurn,
         Self::Metrics,
         Self::MetricsProduction,
+        Self::PolicyTurn,
+        Self::PolicyTurnProduction,
+        Self::Evaluate,
     ];
 
     /// The `--only` name.
@@ -128,6 +141,9 @@ impl Which {
             Self::SpecialistTurn => "specialist-c1",
             Self::Metrics => "metrics",
             Self::MetricsProduction => "metrics-pg",
+            Self::PolicyTurn => "policy-turn",
+            Self::PolicyTurnProduction => "policy-turn-pg",
+            Self::Evaluate => "evaluate",
         }
     }
 
@@ -151,6 +167,9 @@ impl Which {
             Self::SpecialistTurn => "12",
             Self::Metrics => "13",
             Self::MetricsProduction => "13b",
+            Self::PolicyTurn => "14",
+            Self::PolicyTurnProduction => "14b",
+            Self::Evaluate => "15",
         }
     }
 
@@ -184,6 +203,15 @@ impl Which {
             Self::MetricsProduction => {
                 "Agent metrics over 100,000 executions at 32 clients on PostgreSQL + Redis"
             }
+            Self::PolicyTurn => {
+                "Policy evaluation in the turn: 50 ACTIVE policies vs none at 200 turns/s"
+            }
+            Self::PolicyTurnProduction => {
+                "Policy evaluation in the turn at 200 turns/s on PostgreSQL + Redis"
+            }
+            Self::Evaluate => {
+                "`POST /api/governance/evaluate` (50 policies) at 32 clients beside `/me`"
+            }
         }
     }
 
@@ -203,6 +231,8 @@ impl Which {
             Self::Wrappers => "reported beside `/me` (no numeric goal)",
             Self::SpecialistTurn => "specialist first-delta p50 ≤ 1.10 × guide",
             Self::Metrics | Self::MetricsProduction => "p99 ≤ 20 ms",
+            Self::PolicyTurn | Self::PolicyTurnProduction => "≤ 1 ms added to the first-delta p50",
+            Self::Evaluate => "reported beside `/me` (no numeric goal)",
         }
     }
 
@@ -283,11 +313,16 @@ pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> 
         Which::Wrappers => agents::list(stack, bench).await,
         Which::SpecialistTurn => agents::specialist(stack, bench).await,
         Which::Metrics | Which::MetricsProduction => metrics::run(which, stack, bench).await,
+        Which::PolicyTurn | Which::PolicyTurnProduction => {
+            policy_turn::run(which, stack, bench).await
+        }
+        Which::Evaluate => governance::evaluate(stack, bench).await,
     }
 }
 
 /// GET load: `clients` keep-alive connections, client `i` sending `requests[i % len]` and
-/// expecting `200`. Closed-loop, or paced at `rate` requests/s in total.
+/// expecting `200`. Closed-loop, or paced at `rate` requests/s in total. Any pre-built request
+/// works (target 15 sends governance evaluations, POSTs answered `200`).
 pub async fn get_load(
     addr: SocketAddr,
     requests: &Arc<Vec<Vec<u8>>>,

@@ -52,16 +52,7 @@ pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> 
     let mut notes: Vec<String> = turns.error_note().into_iter().collect();
     notes.push(priming.note());
     notes.push(agent::stack_note());
-    if sizes.turn_sockets != agent::AgentSizes::ISSUE.turn_sockets
-        || sizes.turn_rate != agent::AgentSizes::ISSUE.turn_rate
-    {
-        notes.push(format!(
-            "Run with {n} sockets at {rate} turns/s instead of the issue's {} at {}: the verdict \
-             does not apply.",
-            agent::AgentSizes::ISSUE.turn_sockets,
-            agent::AgentSizes::ISSUE.turn_rate
-        ));
-    }
+    notes.extend(sizes_note(&sizes));
     Ok(Section {
         which,
         setup: format!(
@@ -102,9 +93,21 @@ pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> 
     })
 }
 
+/// A note when the run's sockets or rate are not the issue's (the verdict then does not apply).
+pub(super) fn sizes_note(sizes: &agent::AgentSizes) -> Option<String> {
+    let issue = agent::AgentSizes::ISSUE;
+    (sizes.turn_sockets != issue.turn_sockets || sizes.turn_rate != issue.turn_rate).then(|| {
+        format!(
+            "Run with {} sockets at {} turns/s instead of the issue's {} at {}: the verdict \
+             does not apply.",
+            sizes.turn_sockets, sizes.turn_rate, issue.turn_sockets, issue.turn_rate
+        )
+    })
+}
+
 /// One paced window over the pool. Task `i` drives socket `(i + shift) % n`; `shift` moves on
 /// by the number of turns a window schedules, so consecutive windows use different sockets.
-async fn paced_turns(
+pub(super) async fn paced_turns(
     pool: &Pool<AgentSocket>,
     rate: f64,
     plan: Plan,
