@@ -6,6 +6,7 @@ use platform_sdk::agent_wire::{event_types as ev, ExecutionRecord, ExecutionStat
 use platform_sdk::time_util::now_ms;
 use serde_json::{json, Value};
 
+use super::gate::OutputDecision;
 use super::storage as store;
 use super::Executions;
 use crate::error::RuntimeError;
@@ -55,16 +56,16 @@ impl Executions {
         if to.is_terminal() {
             // Ending goes through `store::finish`, which counts the usage.
             return self
-                .transition_with(record, (from, to), error, Vec::new(), None)
+                .transition_with(record, (from, to), error, Vec::new(), None, None)
                 .await;
         }
         Ok(store::transition(&self.pool, &record.execution_id, from, to, error, now_ms()).await?)
     }
 
     /// Moves the execution from `from` to `to` and appends `events` in one transaction (one
-    /// commit), with the agent's `answer` stored in its conversation and, when `to` ends it, its
-    /// usage counted ([`store::finish`]) in the same commit. False, and nothing written, when the
-    /// execution was no longer in `from`.
+    /// commit), with the agent's `answer` stored in its conversation, its `output` decision
+    /// recorded and, when `to` ends it, its usage and trust counted ([`store::finish`]) in the
+    /// same commit. False, and nothing written, when the execution was no longer in `from`.
     pub(super) async fn transition_with(
         &self,
         record: &ExecutionRecord,
@@ -72,6 +73,7 @@ impl Executions {
         error: Option<&str>,
         events: Vec<(&str, Value)>,
         answer: Option<&str>,
+        output: Option<&OutputDecision>,
     ) -> Result<bool, RuntimeError> {
         if !from.can_become(to) {
             return Err(RuntimeError::Conflict(format!(
@@ -97,9 +99,17 @@ impl Executions {
                 content.to_owned(),
             )
         });
+        let (governance, decided) = (self.governance.clone(), output.cloned());
         let work: InTransaction<'_> = Box::new(move |conn| {
             let (id, error, answer) = (id.clone(), error.clone(), answer.clone());
+            let (governance, decided, record) =
+                (governance.clone(), decided.clone(), record.clone());
             Box::pin(async move {
+                // The decision first: the audit chain's lock before the trust row's (`finish`),
+                // the order every transaction that takes both keeps (ADR 0020).
+                if let Some(decided) = &decided {
+                    decided.record(&governance, &mut *conn, &record).await?;
+                }
                 let now = now_ms();
                 let moved = match to.is_terminal() {
                     true => {
@@ -162,7 +172,7 @@ impl Executions {
     ) -> Result<(), RuntimeError> {
         let events = vec![(ev::EXECUTION_CANCELLED, json!({"reason": reason}))];
         let to = (from, ExecutionStatus::Cancelled);
-        self.transition_with(record, to, Some(reason), events, None)
+        self.transition_with(record, to, Some(reason), events, None, None)
             .await
             .map(|_| ())
     }
@@ -175,7 +185,7 @@ impl Executions {
     ) -> Result<(), RuntimeError> {
         let events = vec![(ev::EXECUTION_FAILED, json!({"error": error}))];
         let to = (from, ExecutionStatus::Failed);
-        self.transition_with(record, to, Some(error), events, None)
+        self.transition_with(record, to, Some(error), events, None, None)
             .await
             .map(|_| ())
     }

@@ -13,14 +13,13 @@ use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::control::Control;
-use super::gate::TurnGate;
+use super::gate::{OutputDecision, TurnGate};
 use super::Executions;
 use crate::agents::classifier::classify;
 use crate::agents::{Agent, AgentKind, ModelRequest};
 use crate::error::RuntimeError;
 use crate::governance::decide::{Ask, Decision, OutputPlan};
 use crate::governance::redact::Stream;
-use crate::governance::Origin;
 
 /// A step that waits for a human.
 struct ApprovalRequired {
@@ -167,7 +166,8 @@ impl Executions {
         }
     }
 
-    /// Pauses for `approval` when it is asked for: true when the turn may go on.
+    /// Acts on an input or tool-call decision (already recorded with the accepted turn): halts
+    /// on `deny`, pauses for `approval` on `require_approval`. True when the turn may go on.
     async fn gate_step(
         &self,
         record: &ExecutionRecord,
@@ -177,18 +177,19 @@ impl Executions {
         action_type: &str,
         approval: ApprovalRequired,
     ) -> Result<bool, RuntimeError> {
-        match decided.verdict.decision {
+        let (id, verdict) = (decided.id.as_str(), &decided.verdict);
+        match verdict.decision {
             Decision::Deny => self
-                .halt(record, decided, action_type)
+                .halt(record, (id, verdict), action_type, None)
                 .await
                 .map(|()| false),
             Decision::RequireApproval => {
-                self.announce(record, decided, action_type).await?;
+                self.announce(record, id, verdict, action_type).await?;
                 self.pause_for_approval(record, control, cancelled, &approval)
                     .await
             }
             _ => self
-                .announce(record, decided, action_type)
+                .announce(record, id, verdict, action_type)
                 .await
                 .map(|()| true),
         }
@@ -327,7 +328,7 @@ impl Executions {
                 .finish_cancelled(&record, Executing, "cancelled by the user")
                 .await;
         }
-        let Some(answer) = self
+        let Some((answer, output)) = self
             .deliver(&record, &control, &mut cancelled, &gate, shaping, answer)
             .await?
         else {
@@ -335,15 +336,23 @@ impl Executions {
         };
         let mut data = response_data(agent, &record, &text, &answer);
         data["client_message_id"] = json!(client_message_id);
-        // The answer, the status and the closing events are one commit.
-        let end = vec![
+        // The output decision, the answer, the status and the closing events are one commit.
+        let mut end = Vec::with_capacity(4);
+        if let Some(d) = output
+            .as_ref()
+            .filter(|d| d.verdict.decision != Decision::Allow)
+        {
+            let decision = super::gate::policy_decision(&d.id, &d.verdict, "agent_output");
+            end.push((ev::POLICY_DECISION, decision));
+        }
+        end.extend([
             (ev::AGENT_RESPONSE, data),
             (ev::STEP_COMPLETED, json!({"step": "respond"})),
             (ev::EXECUTION_COMPLETED, json!({})),
-        ];
+        ]);
         let to = (Executing, Completed);
         if self
-            .transition_with(&record, to, None, end, Some(&answer))
+            .transition_with(&record, to, None, end, Some(&answer), output.as_ref())
             .await?
         {
             self.metrics.incr("executions_completed");
@@ -352,7 +361,8 @@ impl Executions {
     }
 
     /// Decides the whole answer and delivers what it may: the rest of a redacted stream, or a
-    /// held answer once allowed (after a human, when one must approve). `None` when the turn
+    /// held answer once allowed (after a human, when one must approve). Answers the text
+    /// delivered and the decision still to record with the turn's end; `None` when the turn
     /// ended here (denied, rejected, timed out, cancelled).
     async fn deliver(
         &self,
@@ -362,7 +372,7 @@ impl Executions {
         gate: &TurnGate,
         shaping: Shaping,
         answer: String,
-    ) -> Result<Option<String>, RuntimeError> {
+    ) -> Result<Option<(String, Option<OutputDecision>)>, RuntimeError> {
         let ask = Ask {
             agent_id: &record.agent_id,
             action_type: "agent_output",
@@ -370,41 +380,43 @@ impl Executions {
             action: None,
         };
         let verdict = gate.policies.decide(&ask);
-        let id = crate::governance::service::decision_id();
-        let origin = Origin {
-            execution_id: Some(&record.execution_id),
-            user_id: None,
-            context: None,
-        };
-        let mut tx = self.pool.begin().await?;
-        let decided = self
-            .governance
-            .record_in(&mut tx, &record.tenant_id, &id, &ask, verdict, origin)
-            .await?;
-        tx.commit().await?;
-        control.decided_output(decided.verdict.failures.is_empty());
-        let delivered = decided
-            .verdict
+        control.decided_output(verdict.failures.is_empty());
+        let delivered = verdict
             .modified_content
             .clone()
             .unwrap_or_else(|| answer.clone());
-        let approval = ApprovalRequired {
-            action: "agent_output".into(),
-            description: format!("Deliver the answer of {}", record.agent_id),
-            decision_id: decided.id.clone(),
+        let decision = OutputDecision {
+            id: crate::governance::service::decision_id(),
+            answer,
+            verdict,
         };
-        if !self
-            .gate_step(
-                record,
-                control,
-                cancelled,
-                &decided,
-                "agent_output",
-                approval,
-            )
-            .await?
-        {
-            return Ok(None);
+        let (id, verdict) = (decision.id.as_str(), &decision.verdict);
+        let mut unrecorded = Some(decision.clone());
+        match verdict.decision {
+            Decision::Deny => {
+                let output = Some(&decision);
+                self.halt(record, (id, verdict), "agent_output", output)
+                    .await?;
+                return Ok(None);
+            }
+            Decision::RequireApproval => {
+                // Waiting for a human may take minutes: the decision is recorded now.
+                self.record_output(record, &decision).await?;
+                unrecorded = None;
+                self.announce(record, id, verdict, "agent_output").await?;
+                let approval = ApprovalRequired {
+                    action: "agent_output".into(),
+                    description: format!("Deliver the answer of {}", record.agent_id),
+                    decision_id: id.to_owned(),
+                };
+                if !self
+                    .pause_for_approval(record, control, cancelled, &approval)
+                    .await?
+                {
+                    return Ok(None);
+                }
+            }
+            _ => {}
         }
         let rest = match shaping {
             Shaping::Pass => String::new(),
@@ -417,6 +429,6 @@ impl Executions {
                 .await?;
             control.saw_delta(&event.timestamp);
         }
-        Ok(Some(delivered))
+        Ok(Some((delivered, unrecorded)))
     }
 }

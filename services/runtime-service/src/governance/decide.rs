@@ -11,12 +11,16 @@
 //! Every failing policy is a violation (severity from its level), whatever the decision.
 //! [`PolicySet::output_plan`] says how a turn's answer may stream given the same policies.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use platform_sdk::governance_wire::{Condition, Policy, PolicyEvaluation};
 
 use super::policy::glob_matches;
 use super::redact::Redactor;
+
+/// Output plans a policy set keeps before it starts over.
+const MAX_CACHED_PLANS: usize = 1024;
 
 /// What a decision says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,10 +115,12 @@ pub enum OutputPlan {
     Hold,
 }
 
-/// A tenant's ACTIVE policies, as of one policy version.
-#[derive(Debug, Clone, Default)]
+/// A tenant's ACTIVE policies, as of one policy version, with each agent's output plan worked
+/// out once (a plan compiles its redactions; turns of the same agent reuse it).
+#[derive(Debug, Default)]
 pub struct PolicySet {
     policies: Vec<Arc<Policy>>,
+    plans: Mutex<HashMap<String, OutputPlan>>,
 }
 
 fn severity(level: &str) -> &'static str {
@@ -163,6 +169,7 @@ impl PolicySet {
                 .filter(|p| p.status == "ACTIVE")
                 .map(Arc::new)
                 .collect(),
+            plans: Mutex::new(HashMap::new()),
         }
     }
 
@@ -261,6 +268,26 @@ impl PolicySet {
 
     /// How `agent_id`'s answers may stream.
     pub fn output_plan(&self, agent_id: &str) -> OutputPlan {
+        if let Some(plan) = self
+            .plans
+            .lock()
+            .ok()
+            .and_then(|p| p.get(agent_id).cloned())
+        {
+            return plan;
+        }
+        let plan = self.plan_for(agent_id);
+        if let Ok(mut plans) = self.plans.lock() {
+            // Bounded: agent ids come from the catalog, but a tenant may have many wrappers.
+            if plans.len() >= MAX_CACHED_PLANS {
+                plans.clear();
+            }
+            plans.insert(agent_id.to_owned(), plan.clone());
+        }
+        plan
+    }
+
+    fn plan_for(&self, agent_id: &str) -> OutputPlan {
         let mut redactions = Vec::new();
         for policy in &self.policies {
             for condition in Self::rules_for(policy, agent_id, "agent_output") {
