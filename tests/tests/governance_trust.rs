@@ -294,7 +294,8 @@ async fn compliance_counts_the_window(backend: Backend) {
     {
         sqlx::query(&format!(
             "INSERT INTO {prefix}governance_decisions (id, tenant_id, agent_id, action_type, \
-             decision, execution_id, created_at) VALUES ($1, $2, $3, 'agent_input', $4, NULL, $5)"
+             decision, execution_id, created_at, entry) \
+             VALUES ($1, $2, $3, 'agent_input', $4, NULL, $5, '{{}}')"
         ))
         .bind(format!("dec_{i}"))
         .bind(t)

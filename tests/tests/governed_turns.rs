@@ -181,7 +181,27 @@ async fn inputs_and_outputs_are_decided(backend: Backend) {
         "only the question: {history}"
     );
 
-    // Every decision of these turns is in the chain, and the chain holds.
+    // The chainer links every decision of these turns into the chain by itself (no read needed),
+    // in the order recorded; then the chain holds.
+    let (pool, prefix) = stack.runtime_db().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM {prefix}governance_decisions WHERE tenant_id = $1 AND chained_seq IS NULL"
+        ))
+        .bind(s(&login, "tenant_id"))
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if waiting == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{waiting} decisions never chained"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let (_, audit) = stack.get("/api/governance/audit?verify=true", &token).await;
     assert_eq!(audit["verification"]["valid"], true, "{audit}");
     assert!(audit["verification"]["entries_checked"].as_i64().unwrap() >= 5);

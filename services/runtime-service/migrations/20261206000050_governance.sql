@@ -3,9 +3,9 @@
 -- `governance_tenants`: one row per tenant that governance has seen (made with the tenant's
 -- default policy). `policy_version` grows on every policy change, so a replica knows whether its
 -- cached ACTIVE policies are current with one read; `chain_seq` / `chain_head` are the tip of the
--- tenant's audit chain. Appending starts with `UPDATE … SET chain_seq = chain_seq + 1`, which
--- takes the row's lock (PostgreSQL) or the write lock (SQLite) before the previous hash is read:
--- two appends can never link to the same entry.
+-- tenant's audit chain. Appending starts with a no-op `UPDATE … RETURNING` of this row, which
+-- takes its lock (PostgreSQL) or the write lock (SQLite) before the previous hash is read: two
+-- appends can never link to the same entry.
 CREATE TABLE governance_tenants (
     tenant_id       TEXT PRIMARY KEY,
     policy_version  BIGINT NOT NULL,
@@ -43,7 +43,11 @@ CREATE TABLE governance_audit (
     PRIMARY KEY (tenant_id, seq)
 );
 
--- Every decision, for compliance (counts per agent and window).
+-- Every decision: compliance counts them per agent and window, and the audit chain takes them
+-- from here. A decision is written in the transaction of what it decided about (a turn's accept
+-- or end), with its canonical audit `entry`, and linked into the chain afterwards, in order, by
+-- the chainer (`governance::service`), which sets `chained_seq`: no turn waits for the tenant's
+-- chain lock. Reading the audit log first links what is still waiting.
 CREATE TABLE governance_decisions (
     id            TEXT PRIMARY KEY,
     tenant_id     TEXT NOT NULL,
@@ -51,9 +55,13 @@ CREATE TABLE governance_decisions (
     action_type   TEXT NOT NULL,
     decision      TEXT NOT NULL,
     execution_id  TEXT,
-    created_at    BIGINT NOT NULL
+    created_at    BIGINT NOT NULL,
+    entry         TEXT NOT NULL,
+    chained_seq   BIGINT
 );
 CREATE INDEX governance_decisions_agent ON governance_decisions (tenant_id, agent_id, created_at);
+CREATE INDEX governance_decisions_unchained ON governance_decisions (tenant_id, created_at, id)
+    WHERE chained_seq IS NULL;
 
 CREATE TABLE governance_violations (
     id              TEXT PRIMARY KEY,

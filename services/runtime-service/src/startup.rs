@@ -144,6 +144,8 @@ impl Application {
                 .filter(|a| !a.is_empty())
                 .collect(),
         ));
+        // Decisions are linked into each tenant's audit chain in the background (ADR 0019).
+        governance.clone().chain_forever(Duration::from_millis(200));
         let executions = Executions::new(ExecutionsDeps {
             pool: pool.clone(),
             events: events.clone(),

@@ -187,15 +187,17 @@ impl Governance {
             user_id: contract.user_id.as_deref(),
             context: Some(&context),
         };
+        // Decided, recorded and linked into the chain in one commit: the answer names its link.
         let mut tx = self.pool.begin().await?;
         let (_, decided) = self
             .decide_in(&mut tx, &contract.tenant_id, &[ask], &[], origin)
             .await?;
+        let mut links = self.chain_waiting(&mut tx, &contract.tenant_id).await?;
         tx.commit().await?;
-        let decided = decided.into_iter().next().ok_or_else(|| {
-            RuntimeError::Internal(anyhow::anyhow!("a decision without its record"))
-        })?;
-        Ok(decided.to_wire())
+        let missing = || RuntimeError::Internal(anyhow::anyhow!("a decision without its record"));
+        let decided = decided.into_iter().next().ok_or_else(missing)?;
+        let link = links.remove(&decided.id).ok_or_else(missing)?;
+        Ok(decided.to_wire(link))
     }
 
     /// A page of violations, newest first.
@@ -230,6 +232,8 @@ impl Governance {
         verify: bool,
         page: &PageRequest,
     ) -> Result<AuditPage, RuntimeError> {
+        // What is still waiting is linked first: the log read is the whole log.
+        self.flush(tenant_id).await?;
         let mut items =
             decisions::audit(&self.pool, tenant_id, page.after.as_ref(), page.fetch()).await?;
         let next_cursor = page.finish(&mut items, |e| Cursor {

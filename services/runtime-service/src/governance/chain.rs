@@ -144,24 +144,6 @@ impl Tip {
     }
 }
 
-/// Appends one entry to the tenant's chain on `conn`, inside the caller's transaction (lock,
-/// append, save). The tenant must have its row ([`ensure_tenant`]).
-pub async fn append(
-    conn: &mut AnyConnection,
-    tenant_id: &str,
-    kind: &str,
-    entry_id: &str,
-    entry: &Value,
-    now: i64,
-) -> Result<Appended, sqlx::Error> {
-    let mut tip = lock(conn, tenant_id)
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)?;
-    let appended = tip.append(conn, kind, entry_id, entry, now).await?;
-    tip.save(conn).await?;
-    Ok(appended)
-}
-
 /// Walks the tenant's whole chain and reports the first broken link.
 pub async fn verify(pool: &AnyPool, tenant_id: &str) -> Result<ChainCheck, sqlx::Error> {
     let head =

@@ -1,10 +1,13 @@
 //! [`Governance`]: decides actions against the tenant's ACTIVE policies and records every
-//! decision — its audit entry, its row, its violations — inside the caller's transaction, so a
-//! turn's decisions commit with the turn (no extra commit on its path).
+//! decision — its row with its canonical audit entry, its violations — inside the caller's
+//! transaction, so a turn's decisions commit with the turn (no extra commit on its path). The
+//! chainer then links recorded decisions into the tenant's hash chain in order, in batches, under
+//! the tenant's chain lock ([`Governance::chain_forever`]; reading the audit log links what is
+//! still waiting first): a tenant's turns never queue behind one another for that lock.
 //!
-//! The ACTIVE policies are cached per tenant and policy version; the version is read under the
-//! chain lock every decision takes anyway, so a policy changed on one replica applies to the very
-//! next decision on every replica. A tenant is set up on first contact with its default policy
+//! The ACTIVE policies are cached per tenant and policy version; the version is read with every
+//! decision (one indexed row), so a policy changed on one replica applies to the very next
+//! decision on every replica. A tenant is set up on first contact with its default policy
 //! ([`super::policy::default_policy`]).
 
 use std::collections::HashMap;
@@ -12,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use platform_sdk::governance_wire::{AuditLink, DecisionOut, PolicyEvaluation};
 use platform_sdk::time_util::now_ms;
+use platform_sdk::traffic_cop::canonical_json;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, AnyPool};
@@ -33,30 +37,33 @@ pub struct Origin<'a> {
     pub context: Option<&'a Value>,
 }
 
-/// A recorded decision.
+/// A recorded decision (its chain link comes when the chainer links it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decided {
     /// `dec_…`.
     pub id: String,
     /// What was decided.
     pub verdict: Verdict,
-    /// Its audit entry.
-    pub audit: AuditLink,
 }
 
 impl Decided {
-    /// As `POST /api/governance/evaluate` answers it.
-    pub fn to_wire(&self) -> DecisionOut {
+    /// As `POST /api/governance/evaluate` answers it, with its chain link.
+    pub fn to_wire(&self, audit: AuditLink) -> DecisionOut {
         DecisionOut {
             decision_id: self.id.clone(),
             decision: self.verdict.decision.as_str().to_owned(),
             reasons: self.verdict.reasons.clone(),
             policies_evaluated: self.verdict.evaluated.clone(),
             modified_content: self.verdict.modified_content.clone(),
-            audit: self.audit.clone(),
+            audit,
         }
     }
 }
+
+/// Decisions the chainer links per transaction.
+const CHAIN_BATCH: i64 = 500;
+/// Tenants the chainer looks at per round.
+const CHAIN_TENANTS: i64 = 100;
 
 /// A new decision id.
 pub fn decision_id() -> String {
@@ -137,6 +144,27 @@ impl Governance {
         Ok(set)
     }
 
+    /// The tenant's policy version (setting the tenant up first if needed).
+    async fn policy_version(
+        &self,
+        conn: &mut AnyConnection,
+        tenant_id: &str,
+    ) -> Result<i64, sqlx::Error> {
+        const SQL: &str = "SELECT policy_version FROM governance_tenants WHERE tenant_id = $1";
+        let version = sqlx::query_scalar(SQL)
+            .bind(tenant_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(version) = version {
+            return Ok(version);
+        }
+        self.ensure_tenant(conn, tenant_id).await?;
+        sqlx::query_scalar(SQL)
+            .bind(tenant_id)
+            .fetch_one(conn)
+            .await
+    }
+
     /// Decides `asks` in order against the tenant's current policies and records each, on
     /// `conn` inside the caller's transaction. Answers the policies (for the turn's output) and
     /// the decisions. `approvals` are the acting agent's own approval actions: a tool call named
@@ -149,10 +177,8 @@ impl Governance {
         approvals: &[String],
         origin: Origin<'_>,
     ) -> Result<(Arc<PolicySet>, Vec<Decided>), sqlx::Error> {
-        let mut tip = self.tip(conn, tenant_id).await?;
-        let set = self
-            .policies_at(conn, tenant_id, tip.policy_version)
-            .await?;
+        let version = self.policy_version(conn, tenant_id).await?;
+        let set = self.policies_at(conn, tenant_id, version).await?;
         let mut decided = Vec::with_capacity(asks.len());
         for ask in asks {
             let mut verdict = set.decide(ask);
@@ -172,38 +198,19 @@ impl Governance {
             }
             let id = decision_id();
             decided.push(
-                self.append(conn, &mut tip, tenant_id, &id, ask, verdict, origin)
+                self.record_in(conn, tenant_id, &id, ask, verdict, origin)
                     .await?,
             );
         }
-        tip.save(conn).await?;
         Ok((set, decided))
     }
 
-    /// Records a decision already made (a turn's output, decided against the policies its input
-    /// was decided with), on `conn` inside the caller's transaction.
+    /// Records a decision (a turn's output, decided against the policies its input was decided
+    /// with, or one just made), on `conn` inside the caller's transaction: its row with its audit
+    /// entry, its violations, and their evidence against the agent's honesty.
     pub async fn record_in(
         &self,
         conn: &mut AnyConnection,
-        tenant_id: &str,
-        id: &str,
-        ask: &Ask<'_>,
-        verdict: Verdict,
-        origin: Origin<'_>,
-    ) -> Result<Decided, sqlx::Error> {
-        let mut tip = self.tip(conn, tenant_id).await?;
-        let decided = self
-            .append(conn, &mut tip, tenant_id, id, ask, verdict, origin)
-            .await?;
-        tip.save(conn).await?;
-        Ok(decided)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn append(
-        &self,
-        conn: &mut AnyConnection,
-        tip: &mut Tip,
         tenant_id: &str,
         id: &str,
         ask: &Ask<'_>,
@@ -228,7 +235,7 @@ impl Governance {
             "context": origin.context,
             "at": now,
         });
-        let appended = tip.append(conn, "decision", id, &entry, now).await?;
+        let entry = canonical_json(&entry);
         let stored = decisions::Stored {
             id,
             tenant_id,
@@ -236,12 +243,12 @@ impl Governance {
             action_type: ask.action_type,
             execution_id: origin.execution_id,
             verdict: &verdict,
+            entry: &entry,
             now,
         };
         decisions::insert(conn, &stored).await?;
         // Its violations are evidence against the agent's honesty: one observation per decision,
-        // as low as its most severe violation (ADR 0020). The lock order is the chain's row,
-        // then the trust row — the same in every transaction that takes both.
+        // as low as its most severe violation (ADR 0020).
         let honesty = verdict
             .failures
             .iter()
@@ -257,7 +264,84 @@ impl Governance {
         Ok(Decided {
             id: id.to_owned(),
             verdict,
-            audit: appended.link,
         })
+    }
+
+    /// Links the tenant's recorded decisions into its chain, oldest first (at most one batch),
+    /// on `conn` inside the caller's transaction; answers each one's link by decision id.
+    pub async fn chain_waiting(
+        &self,
+        conn: &mut AnyConnection,
+        tenant_id: &str,
+    ) -> Result<HashMap<String, AuditLink>, sqlx::Error> {
+        let mut tip = self.tip(conn, tenant_id).await?;
+        let waiting = decisions::unchained(conn, tenant_id, CHAIN_BATCH).await?;
+        let mut links = HashMap::with_capacity(waiting.len());
+        let now = now_ms();
+        for (id, entry) in waiting {
+            let entry: Value =
+                serde_json::from_str(&entry).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            let appended = tip.append(conn, "decision", &id, &entry, now).await?;
+            decisions::mark_chained(conn, &id, appended.seq).await?;
+            links.insert(id, appended.link);
+        }
+        if !links.is_empty() {
+            tip.save(conn).await?;
+        }
+        Ok(links)
+    }
+
+    /// Links everything the tenant has waiting, batch after batch.
+    pub async fn flush(&self, tenant_id: &str) -> Result<(), sqlx::Error> {
+        loop {
+            let mut tx = self.pool.begin().await?;
+            let linked = self.chain_waiting(&mut tx, tenant_id).await?.len();
+            tx.commit().await?;
+            if (linked as i64) < CHAIN_BATCH {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Appends a governance-loop justification to the tenant's chain, after what is waiting, on
+    /// `conn` inside the caller's transaction.
+    pub async fn justify(
+        &self,
+        conn: &mut AnyConnection,
+        tenant_id: &str,
+        entry_id: &str,
+        entry: &Value,
+    ) -> Result<AuditLink, sqlx::Error> {
+        self.chain_waiting(conn, tenant_id).await?;
+        let mut tip = self.tip(conn, tenant_id).await?;
+        let appended = tip
+            .append(conn, "justification", entry_id, entry, now_ms())
+            .await?;
+        tip.save(conn).await?;
+        Ok(appended.link)
+    }
+
+    /// The chainer: every `every`, links the decisions every tenant has waiting. Replicas may
+    /// all run it; the chain lock makes them take turns per tenant.
+    pub fn chain_forever(self: Arc<Self>, every: std::time::Duration) {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let tenants = match decisions::tenants_waiting(&self.pool, CHAIN_TENANTS).await {
+                    Ok(t) => t,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "audit chainer: listing tenants");
+                        continue;
+                    }
+                };
+                for tenant in tenants {
+                    if let Err(e) = self.flush(&tenant).await {
+                        tracing::warn!(error = %e, tenant_id = %tenant, "audit chainer");
+                    }
+                }
+            }
+        });
     }
 }

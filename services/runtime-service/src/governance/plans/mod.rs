@@ -18,12 +18,16 @@ use platform_sdk::trust_wire::{CoreOutput, JustificationLog, LoopResponse};
 use serde_json::json;
 use sqlx::AnyPool;
 
-use super::chain;
+use super::Governance;
 use crate::error::RuntimeError;
 use judge::{judge, Outcome, DEFAULT_TRUST};
 
 /// Judges the contract's plan and records the justification.
-pub async fn execute(pool: &AnyPool, contract: &Contract) -> Result<LoopResponse, RuntimeError> {
+pub async fn execute(
+    pool: &AnyPool,
+    governance: &Governance,
+    contract: &Contract,
+) -> Result<LoopResponse, RuntimeError> {
     let request = request::parse(&contract.payload)?;
     let tenant_id = contract.tenant_id.as_str();
     let plan = &request.plan_input;
@@ -53,9 +57,9 @@ pub async fn execute(pool: &AnyPool, contract: &Contract) -> Result<LoopResponse
         "at": rfc3339_ms(now),
     });
     let mut tx = pool.begin().await?;
-    chain::ensure_tenant(&mut tx, tenant_id).await?;
-    let appended =
-        chain::append(&mut tx, tenant_id, "justification", &entry_id, &entry, now).await?;
+    let link = governance
+        .justify(&mut tx, tenant_id, &entry_id, &entry)
+        .await?;
     tx.commit().await?;
     let status = judged.outcome.as_str().to_owned();
     Ok(LoopResponse {
@@ -76,8 +80,8 @@ pub async fn execute(pool: &AnyPool, contract: &Contract) -> Result<LoopResponse
             decision_outcome: status,
             trust_score_at_decision: judged.trust,
             override_required: judged.override_required,
-            entry_sha256_hash: appended.link.entry_hash,
-            previous_entry_hash: appended.link.previous_entry_hash,
+            entry_sha256_hash: link.entry_hash,
+            previous_entry_hash: link.previous_entry_hash,
         },
         error_details: None,
     })

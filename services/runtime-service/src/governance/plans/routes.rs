@@ -34,9 +34,9 @@ pub async fn execute(
     state: web::Data<AppState>,
     intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
-    let pool = &state.pool;
+    let (pool, governance) = (&state.pool, &state.governance);
     answer_keyed(&state.gate, &req, &intent, LOOP_ACTION, |c| async move {
-        Ok((StatusCode::OK, super::execute(pool, &c).await?))
+        Ok((StatusCode::OK, super::execute(pool, governance, &c).await?))
     })
     .await
 }

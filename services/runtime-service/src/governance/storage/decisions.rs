@@ -24,6 +24,8 @@ pub struct Stored<'a> {
     pub execution_id: Option<&'a str>,
     /// What was decided.
     pub verdict: &'a Verdict,
+    /// Its audit entry, canonical JSON (chained later).
+    pub entry: &'a str,
     /// Epoch ms.
     pub now: i64,
 }
@@ -32,7 +34,7 @@ pub struct Stored<'a> {
 pub async fn insert(conn: &mut AnyConnection, d: &Stored<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO governance_decisions (id, tenant_id, agent_id, action_type, decision, \
-         execution_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         execution_id, created_at, entry) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(d.id)
     .bind(d.tenant_id)
@@ -41,6 +43,7 @@ pub async fn insert(conn: &mut AnyConnection, d: &Stored<'_>) -> Result<(), sqlx
     .bind(d.verdict.decision.as_str())
     .bind(d.execution_id)
     .bind(d.now)
+    .bind(d.entry)
     .execute(&mut *conn)
     .await?;
     for failure in &d.verdict.failures {
@@ -69,6 +72,42 @@ pub async fn insert(conn: &mut AnyConnection, d: &Stored<'_>) -> Result<(), sqlx
         .await?;
     }
     Ok(())
+}
+
+/// The tenant's decisions not chained yet, oldest first: `(id, entry)`.
+pub async fn unchained(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, entry FROM governance_decisions WHERE tenant_id = $1 AND chained_seq IS NULL \
+         ORDER BY created_at, id LIMIT $2",
+    )
+    .bind(tenant_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Notes where a decision sits in the chain.
+pub async fn mark_chained(conn: &mut AnyConnection, id: &str, seq: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE governance_decisions SET chained_seq = $1 WHERE id = $2")
+        .bind(seq)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Tenants with decisions waiting to be chained.
+pub async fn tenants_waiting(pool: &AnyPool, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT tenant_id FROM governance_decisions WHERE chained_seq IS NULL LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
 }
 
 /// Filters of the violations list.
