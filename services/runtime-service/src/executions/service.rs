@@ -288,6 +288,7 @@ impl Executions {
             self.lease_until(),
         );
         let governance = self.governance.clone();
+        let policies = governance.policies_now(&contract.tenant_id).await?;
         let approvals = agent.approval_actions.clone();
         let step = requested_action(&agent, text);
         let gate = Arc::new(Mutex::new(None::<TurnGate>));
@@ -296,8 +297,9 @@ impl Executions {
         // accepted with its decisions or not at all, and the model never sees a denied input.
         let work: InTransaction<'_> = Box::new(move |conn| {
             let (record, user_id, text, owner_id, lease_expires_at) = row.clone();
-            let (governance, approvals, step, gate) = (
+            let (governance, policies, approvals, step, gate) = (
                 governance.clone(),
+                policies.clone(),
                 approvals.clone(),
                 step.clone(),
                 decided_gate.clone(),
@@ -322,8 +324,14 @@ impl Executions {
                     user_id: user_id.as_deref(),
                     context: None,
                 };
-                let (policies, mut decided) = governance
-                    .decide_in(&mut *conn, &record.tenant_id, &asks, &approvals, origin)
+                let mut decided = governance
+                    .decide_in(
+                        &mut *conn,
+                        &record.tenant_id,
+                        &policies,
+                        (&asks, &approvals),
+                        origin,
+                    )
                     .await?;
                 let tool =
                     step.zip(decided.get(1).cloned())

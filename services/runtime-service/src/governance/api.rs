@@ -188,9 +188,10 @@ impl Governance {
             context: Some(&context),
         };
         // Decided, recorded and linked into the chain in one commit: the answer names its link.
+        let set = self.policies_now(&contract.tenant_id).await?;
         let mut tx = self.pool.begin().await?;
-        let (_, decided) = self
-            .decide_in(&mut tx, &contract.tenant_id, &[ask], &[], origin)
+        let decided = self
+            .decide_in(&mut tx, &contract.tenant_id, &set, (&[ask], &[]), origin)
             .await?;
         let mut links = self.chain_waiting(&mut tx, &contract.tenant_id).await?;
         tx.commit().await?;

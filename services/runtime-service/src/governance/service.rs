@@ -144,41 +144,47 @@ impl Governance {
         Ok(set)
     }
 
-    /// The tenant's policy version (setting the tenant up first if needed).
-    async fn policy_version(
-        &self,
-        conn: &mut AnyConnection,
-        tenant_id: &str,
-    ) -> Result<i64, sqlx::Error> {
+    /// The tenant's ACTIVE policies as of now (setting the tenant up on first contact). Read
+    /// before the transaction that records decisions, whose first statement must be a write: a
+    /// SQLite transaction that reads first cannot take the write lock once another connection
+    /// has written.
+    pub async fn policies_now(&self, tenant_id: &str) -> Result<Arc<PolicySet>, sqlx::Error> {
         const SQL: &str = "SELECT policy_version FROM governance_tenants WHERE tenant_id = $1";
+        let mut conn = self.pool.acquire().await?;
         let version = sqlx::query_scalar(SQL)
             .bind(tenant_id)
             .fetch_optional(&mut *conn)
             .await?;
-        if let Some(version) = version {
-            return Ok(version);
-        }
-        self.ensure_tenant(conn, tenant_id).await?;
-        sqlx::query_scalar(SQL)
-            .bind(tenant_id)
-            .fetch_one(conn)
-            .await
+        let version = match version {
+            Some(version) => version,
+            None => {
+                drop(conn);
+                let mut tx = self.pool.begin().await?;
+                self.ensure_tenant(&mut tx, tenant_id).await?;
+                let version = sqlx::query_scalar(SQL)
+                    .bind(tenant_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                conn = self.pool.acquire().await?;
+                version
+            }
+        };
+        self.policies_at(&mut conn, tenant_id, version).await
     }
 
-    /// Decides `asks` in order against the tenant's current policies and records each, on
-    /// `conn` inside the caller's transaction. Answers the policies (for the turn's output) and
-    /// the decisions. `approvals` are the acting agent's own approval actions: a tool call named
-    /// there waits for a human whatever the policies say (unless they deny it).
+    /// Decides `asks` in order against `set` (the tenant's policies, [`Self::policies_now`]) and
+    /// records each, on `conn` inside the caller's transaction. `approvals` are the acting
+    /// agent's own approval actions: a tool call named there waits for a human whatever the
+    /// policies say (unless they deny it).
     pub async fn decide_in(
         &self,
         conn: &mut AnyConnection,
         tenant_id: &str,
-        asks: &[Ask<'_>],
-        approvals: &[String],
+        set: &PolicySet,
+        (asks, approvals): (&[Ask<'_>], &[String]),
         origin: Origin<'_>,
-    ) -> Result<(Arc<PolicySet>, Vec<Decided>), sqlx::Error> {
-        let version = self.policy_version(conn, tenant_id).await?;
-        let set = self.policies_at(conn, tenant_id, version).await?;
+    ) -> Result<Vec<Decided>, sqlx::Error> {
         let mut decided = Vec::with_capacity(asks.len());
         for ask in asks {
             let mut verdict = set.decide(ask);
@@ -202,7 +208,7 @@ impl Governance {
                     .await?,
             );
         }
-        Ok((set, decided))
+        Ok(decided)
     }
 
     /// Records a decision (a turn's output, decided against the policies its input was decided
