@@ -149,7 +149,8 @@ async fn inputs_and_outputs_are_decided(backend: Backend) {
     }
     assert!(LEAK.contains("jane.doe"), "the model did say it");
 
-    // A STRICT output policy holds the answer until decided, then halts: no delta at all.
+    // A STRICT output policy guards the stream: the answer is decided before each piece leaves,
+    // and the blocked words halt the turn before any delta carries them.
     create(
         &stack,
         &token,
@@ -168,7 +169,9 @@ async fn inputs_and_outputs_are_decided(backend: Backend) {
         asked + 1,
         "the model ran"
     );
-    assert!(streamed(&frames).is_empty(), "{:?}", types(&frames));
+    let delivered = streamed(&frames).to_lowercase();
+    assert!(!delivered.contains("anything else"), "{delivered}");
+    assert!(!delivered.contains("jane.doe"), "{delivered}");
     let kinds = types(&frames);
     assert_eq!(
         kinds[kinds.len() - 3..],
@@ -180,6 +183,17 @@ async fn inputs_and_outputs_are_decided(backend: Backend) {
         1,
         "only the question: {history}"
     );
+
+    // A rule that fails whatever the text (deny_all) holds the answer whole: no delta at all.
+    create(
+        &stack,
+        &token,
+        policy("STRICT", "agent_output", Some("gui?e"), json!("deny_all")),
+    )
+    .await;
+    let frames = turn(&mut ws, guide("[leak] and again")).await;
+    assert!(streamed(&frames).is_empty(), "{:?}", types(&frames));
+    assert_eq!(last(&frames), "EXECUTION_FAILED");
 
     // The chainer links every decision of these turns into the chain by itself (no read needed),
     // in the order recorded; then the chain holds.
@@ -210,7 +224,7 @@ async fn inputs_and_outputs_are_decided(backend: Backend) {
         .await;
     assert_eq!(
         violations["items"].as_array().unwrap().len(),
-        2,
+        4,
         "{violations}"
     );
 }

@@ -1,7 +1,8 @@
 //! One agent turn, start to finish: `EXECUTION_STARTED`, `STEP_STARTED`, what governance decided
 //! on its input (a halt, a safety pause, `POLICY_DECISION`), the streamed answer
-//! (`AGENT_RESPONSE_DELTA` per chunk, shaped by the output policies: as it comes, redacted as it
-//! streams, or held whole until decided), `AGENT_RESPONSE` with the full text, `STEP_COMPLETED`,
+//! (`AGENT_RESPONSE_DELTA` per chunk, shaped by the output policies: as it comes, redacted and
+//! guarded as it streams — a STRICT failure halts before it leaves —, or held whole until
+//! decided), `AGENT_RESPONSE` with the full text, `STEP_COMPLETED`,
 //! `EXECUTION_COMPLETED` — or `EXECUTION_FAILED` / `EXECUTION_CANCELLED`. Cancellation is checked
 //! before each event, so no delta follows a cancel. The decisions are [`crate::governance`]'s
 //! ([`super::gate`]); the waiting (answer, cancel or timeout) happens here.
@@ -31,11 +32,28 @@ struct ApprovalRequired {
     decision_id: String,
 }
 
-/// How the answer's chunks become deltas.
+/// How the answer's chunks become deltas ([`OutputPlan`]).
 enum Shaping {
     Pass,
-    Redact(Box<Stream>),
+    Stream { stream: Box<Stream>, guarded: bool },
     Hold,
+}
+
+/// The output decision that stops a guarded stream part-way: the text so far denied by a STRICT
+/// policy (`None` while it passes).
+fn denied_so_far(gate: &TurnGate, agent_id: &str, raw: &str) -> Option<OutputDecision> {
+    let ask = Ask {
+        agent_id,
+        action_type: "agent_output",
+        content: Some(raw),
+        action: None,
+    };
+    let verdict = gate.policies.decide(&ask);
+    (verdict.decision == Decision::Deny).then(|| OutputDecision {
+        id: crate::governance::service::decision_id(),
+        answer: raw.to_owned(),
+        verdict,
+    })
 }
 
 /// Largest delta assembled from chunks that were already waiting, bytes.
@@ -267,7 +285,10 @@ impl Executions {
         };
         let mut shaping = match gate.policies.output_plan(&agent.agent_id) {
             OutputPlan::Pass => Shaping::Pass,
-            OutputPlan::Redact(redactor) => Shaping::Redact(Box::new(Stream::new(redactor))),
+            OutputPlan::Stream { redactor, guarded } => Shaping::Stream {
+                stream: Box::new(Stream::new(redactor)),
+                guarded,
+            },
             OutputPlan::Hold => Shaping::Hold,
         };
         let (tx, mut rx) = mpsc::channel::<String>(64);
@@ -293,11 +314,23 @@ impl Executions {
                                 Err(_) => break,
                             }
                         }
-                        let delta = match &mut shaping {
-                            Shaping::Pass => delta,
-                            Shaping::Redact(stream) => stream.push(&delta),
-                            Shaping::Hold => String::new(),
+                        let (delta, denied) = match &mut shaping {
+                            Shaping::Pass => (delta, None),
+                            Shaping::Stream { stream, guarded } => {
+                                let piece = stream.push(&delta);
+                                // Decided before any of it leaves: a STRICT failure halts here.
+                                let denied = guarded
+                                    .then(|| denied_so_far(&gate, &record.agent_id, stream.raw()))
+                                    .flatten();
+                                (piece, denied)
+                            }
+                            Shaping::Hold => (String::new(), None),
                         };
+                        if let Some(denied) = denied {
+                            producing.abort();
+                            let decided = (denied.id.as_str(), &denied.verdict);
+                            return self.halt(&record, decided, "agent_output", Some(&denied)).await;
+                        }
                         if !delta.is_empty() {
                             let event = self.emit(&record, ev::AGENT_RESPONSE_DELTA, json!({"delta": delta})).await?;
                             control.saw_delta(&event.timestamp);
@@ -420,7 +453,7 @@ impl Executions {
         }
         let rest = match shaping {
             Shaping::Pass => String::new(),
-            Shaping::Redact(mut stream) => stream.finish(),
+            Shaping::Stream { mut stream, .. } => stream.finish(),
             Shaping::Hold => delivered.clone(),
         };
         if !rest.is_empty() {

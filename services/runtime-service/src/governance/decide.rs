@@ -109,9 +109,18 @@ impl Verdict {
 pub enum OutputPlan {
     /// As it comes: nothing could change or stop it.
     Pass,
-    /// Through [`super::redact::Stream`] with this redactor (MODERATE redactions only).
-    Redact(Redactor),
-    /// Whole, after the decision: a STRICT or approval rule could stop or hold it.
+    /// Through [`super::redact::Stream`] with this redactor (MODERATE redactions; it may redact
+    /// nothing), holding back what a later chunk could still complete; with `guarded`, the text
+    /// so far is decided before each piece leaves, and a STRICT failure (a blocked term, sensitive
+    /// data, too many characters) halts the turn before any of it is delivered.
+    Stream {
+        /// MODERATE redactions.
+        redactor: Redactor,
+        /// STRICT rules that can fail part-way apply.
+        guarded: bool,
+    },
+    /// Whole, after the decision: a rule that fails whatever the text (`deny_all`, an
+    /// unconditional approval) could stop or hold it.
     Hold,
 }
 
@@ -289,26 +298,37 @@ impl PolicySet {
 
     fn plan_for(&self, agent_id: &str) -> OutputPlan {
         let mut redactions = Vec::new();
+        let mut guarded = false;
         for policy in &self.policies {
+            let strict = policy.enforcement_level == "STRICT";
             for condition in Self::rules_for(policy, agent_id, "agent_output") {
-                let stops = policy.enforcement_level == "STRICT"
-                    || matches!(condition, Condition::RequireApproval { actions } if actions.is_empty());
-                if stops {
-                    return OutputPlan::Hold;
-                }
-                if policy.enforcement_level == "MODERATE"
-                    && matches!(
-                        condition,
-                        Condition::SensitiveData | Condition::BlockedTerms { .. }
-                    )
-                {
-                    redactions.push(condition);
+                match condition {
+                    Condition::DenyAll if strict => return OutputPlan::Hold,
+                    Condition::RequireApproval { actions } if strict || actions.is_empty() => {
+                        return OutputPlan::Hold
+                    }
+                    Condition::SensitiveData
+                    | Condition::BlockedTerms { .. }
+                    | Condition::MaxChars { .. }
+                        if strict =>
+                    {
+                        guarded = true
+                    }
+                    Condition::SensitiveData | Condition::BlockedTerms { .. }
+                        if policy.enforcement_level == "MODERATE" =>
+                    {
+                        redactions.push(condition)
+                    }
+                    _ => {}
                 }
             }
         }
-        match redactions.is_empty() {
-            true => OutputPlan::Pass,
-            false => OutputPlan::Redact(redactor_of(&redactions)),
+        match (redactions.is_empty(), guarded) {
+            (true, false) => OutputPlan::Pass,
+            _ => OutputPlan::Stream {
+                redactor: redactor_of(&redactions),
+                guarded,
+            },
         }
     }
 }

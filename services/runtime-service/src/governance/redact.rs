@@ -209,6 +209,11 @@ impl Stream {
         Some(out)
     }
 
+    /// The raw answer so far.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
     /// Everything not given yet, redacted.
     pub fn finish(&mut self) -> String {
         let out = self.redactor.redact(&self.raw[self.given..]);

@@ -127,24 +127,41 @@ fn only_active_policies_for_the_agent_apply() {
 }
 
 #[test]
-fn the_output_plan_holds_for_strict_and_redacts_for_moderate() {
-    let moderate = PolicySet::new(vec![policy(
+fn the_output_plan_holds_only_what_any_text_would_fail() {
+    let plan = |p: Policy| PolicySet::new(vec![p]).output_plan("guide");
+    let moderate = plan(policy(
         "a",
         "MODERATE",
         "agent_output",
         Condition::SensitiveData,
-    )]);
-    assert!(matches!(
-        moderate.output_plan("guide"),
-        OutputPlan::Redact(_)
     ));
-    let strict = PolicySet::new(vec![policy("b", "STRICT", "*", terms(&["x"]))]);
-    assert!(matches!(strict.output_plan("guide"), OutputPlan::Hold));
-    let input_only = PolicySet::new(vec![policy(
+    assert!(matches!(
+        moderate,
+        OutputPlan::Stream { guarded: false, .. }
+    ));
+    let strict = plan(policy("b", "STRICT", "*", terms(&["x"])));
+    assert!(matches!(strict, OutputPlan::Stream { guarded: true, .. }));
+    let long = plan(policy(
         "c",
         "STRICT",
-        "agent_input",
-        Condition::DenyAll,
-    )]);
-    assert!(matches!(input_only.output_plan("guide"), OutputPlan::Pass));
+        "agent_output",
+        Condition::MaxChars { n: 5 },
+    ));
+    assert!(matches!(long, OutputPlan::Stream { guarded: true, .. }));
+    let deny = plan(policy("d", "STRICT", "agent_output", Condition::DenyAll));
+    assert!(matches!(deny, OutputPlan::Hold));
+    let approval = Condition::RequireApproval { actions: vec![] };
+    assert!(matches!(
+        plan(policy("e", "ADVISORY", "*", approval)),
+        OutputPlan::Hold
+    ));
+    let input_only = plan(policy("f", "STRICT", "agent_input", Condition::DenyAll));
+    assert!(matches!(input_only, OutputPlan::Pass));
+    let advisory = plan(policy(
+        "g",
+        "ADVISORY",
+        "agent_output",
+        Condition::SensitiveData,
+    ));
+    assert!(matches!(advisory, OutputPlan::Pass));
 }
