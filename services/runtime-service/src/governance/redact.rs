@@ -30,10 +30,6 @@ static PATTERNS: LazyLock<Result<Patterns, regex::Error>> = LazyLock::new(|| {
 /// What replaces a whole text when a pattern could not be built.
 const WITHHELD: &str = "[REDACTED]";
 
-/// Longest text a sensitive-data match is assumed to span while streaming (e-mail addresses are
-/// also cut at whitespace, which they never contain).
-const HOLD_BACK: usize = 64;
-
 /// The Luhn checksum of the digits of `text`.
 fn luhn(text: &str) -> bool {
     let digits: Vec<u32> = text.chars().filter_map(|c| c.to_digit(10)).collect();
@@ -72,7 +68,7 @@ impl Redactor {
         });
         Self {
             sensitive,
-            longest_term: terms.iter().map(|t| t.len()).max().unwrap_or(0),
+            longest_term: terms.iter().map(|t| t.chars().count()).max().unwrap_or(0),
             terms: pattern,
         }
     }
@@ -176,21 +172,40 @@ impl Stream {
         self.ready().unwrap_or_default()
     }
 
+    /// Where the text that a later chunk could still turn into a match begins: the trailing
+    /// word (an e-mail address has no whitespace), the trailing run of digits, spaces and dashes
+    /// (a card number or an SSN is made of nothing else), the last `longest term − 1` characters
+    /// (a blocked term not complete yet). Everything before it is final.
+    fn held_from(&self) -> usize {
+        let raw = self.raw.as_str();
+        let mut from = raw.len();
+        if self.redactor.sensitive {
+            let word = raw
+                .char_indices()
+                .rev()
+                .find(|(_, c)| c.is_whitespace())
+                .map_or(0, |(i, c)| i + c.len_utf8());
+            let numeric = raw
+                .char_indices()
+                .rev()
+                .take_while(|(_, c)| c.is_ascii_digit() || *c == ' ' || *c == '-')
+                .last()
+                .map_or(raw.len(), |(i, _)| i);
+            from = from.min(word).min(numeric);
+        }
+        if self.redactor.longest_term > 1 {
+            let keep = self.redactor.longest_term - 1;
+            let term = raw.char_indices().rev().nth(keep - 1).map_or(0, |(i, _)| i);
+            from = from.min(term);
+        }
+        from
+    }
+
     fn ready(&mut self) -> Option<String> {
-        let hold = HOLD_BACK.max(self.redactor.longest_term + 1);
-        if self.raw.len() <= self.given + hold {
+        let mut cut = self.held_from();
+        if cut <= self.given {
             return None;
         }
-        // Cut at whitespace at least `hold` bytes before the end: a match that could still grow
-        // (or start) with later text lies after it.
-        let mut limit = self.raw.len() - hold;
-        while !self.raw.is_char_boundary(limit) {
-            limit -= 1;
-        }
-        let mut cut = match self.raw[..limit].rfind(char::is_whitespace) {
-            Some(i) if i >= self.given => i,
-            _ => return None,
-        };
         // Without its patterns, nothing streams: `finish` withholds it all.
         let found = self.redactor.matches(&self.raw[self.given..])?;
         // Never cut inside a match: move the cut to where it starts.
@@ -244,6 +259,25 @@ mod tests {
         let terms_only = Redactor::new(false, &["ZEBRA".into()]);
         assert!(terms_only.redact(TEXT).contains("jane.doe@example.com"));
         assert!(terms_only.redact(TEXT).contains("the [REDACTED] plan"));
+    }
+
+    #[test]
+    fn a_stream_releases_what_no_later_chunk_can_change() {
+        let mut stream = Stream::new(Redactor::new(true, &[]));
+        assert_eq!(stream.push("Hello there, "), "Hello there,");
+        assert_eq!(stream.push("write to jane"), " write to ");
+        assert_eq!(
+            stream.push(".doe@example.com now, card 4111 "),
+            "[REDACTED-EMAIL] now, card"
+        );
+        assert_eq!(stream.push("1111 1111 1111."), " ");
+        assert_eq!(stream.push(" Bye"), "[REDACTED-CARD]. ");
+        assert_eq!(stream.finish(), "Bye");
+        // A blocked term of n characters: the last n − 1 wait.
+        let mut stream = Stream::new(Redactor::new(false, &["zebra".into()]));
+        assert_eq!(stream.push("the big zeb"), "the big");
+        assert_eq!(stream.push("ra ran"), " [REDACTED]");
+        assert_eq!(stream.finish(), " ran");
     }
 
     #[test]
