@@ -19,7 +19,7 @@ use super::Executions;
 use crate::agents::classifier::classify;
 use crate::agents::{Agent, AgentKind, ModelRequest};
 use crate::error::RuntimeError;
-use crate::governance::decide::{Ask, Decision, OutputPlan};
+use crate::governance::decide::{Ask, Decision, Guard, OutputPlan};
 use crate::governance::redact::Stream;
 
 /// A step that waits for a human.
@@ -35,7 +35,12 @@ struct ApprovalRequired {
 /// How the answer's chunks become deltas ([`OutputPlan`]).
 enum Shaping {
     Pass,
-    Stream { stream: Box<Stream>, guarded: bool },
+    Stream {
+        stream: Box<Stream>,
+        guard: Option<Guard>,
+        /// Characters of the answer so far.
+        chars: usize,
+    },
     Hold,
 }
 
@@ -285,9 +290,10 @@ impl Executions {
         };
         let mut shaping = match gate.policies.output_plan(&agent.agent_id) {
             OutputPlan::Pass => Shaping::Pass,
-            OutputPlan::Stream { redactor, guarded } => Shaping::Stream {
+            OutputPlan::Stream { redactor, guard } => Shaping::Stream {
                 stream: Box::new(Stream::new(redactor)),
-                guarded,
+                guard,
+                chars: 0,
             },
             OutputPlan::Hold => Shaping::Hold,
         };
@@ -316,13 +322,26 @@ impl Executions {
                         }
                         let (delta, denied) = match &mut shaping {
                             Shaping::Pass => (delta, None),
-                            Shaping::Stream { stream, guarded } => {
-                                let piece = stream.push(&delta);
-                                // Decided before any of it leaves: a STRICT failure halts here.
-                                let denied = guarded
-                                    .then(|| denied_so_far(&gate, &record.agent_id, stream.raw()))
-                                    .flatten();
-                                (piece, denied)
+                            Shaping::Stream { stream, guard, chars } => {
+                                *chars += delta.chars().count();
+                                // The text not delivered yet is checked before any of it leaves;
+                                // one that trips a STRICT rule is decided in full.
+                                let trips = guard.as_ref().is_some_and(|g| {
+                                    let mut pending = stream.pending().to_owned();
+                                    pending.push_str(&delta);
+                                    g.trips(&pending, *chars)
+                                });
+                                let denied = if trips {
+                                    let mut raw = stream.raw().to_owned();
+                                    raw.push_str(&delta);
+                                    denied_so_far(&gate, &record.agent_id, &raw)
+                                } else {
+                                    None
+                                };
+                                match denied {
+                                    Some(d) => (String::new(), Some(d)),
+                                    None => (stream.push(&delta), None),
+                                }
                             }
                             Shaping::Hold => (String::new(), None),
                         };

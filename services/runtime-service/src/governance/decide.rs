@@ -116,12 +116,30 @@ pub enum OutputPlan {
     Stream {
         /// MODERATE redactions.
         redactor: Redactor,
-        /// STRICT rules that can fail part-way apply.
-        guarded: bool,
+        /// The STRICT rules that can fail part-way, when any applies.
+        guard: Option<Guard>,
     },
     /// Whole, after the decision: a rule that fails whatever the text (`deny_all`, an
     /// unconditional approval) could stop or hold it.
     Hold,
+}
+
+/// What the STRICT output rules of a guarded stream look for, compiled once: a cheap check of
+/// the text not delivered yet (a text that trips it is then decided in full).
+#[derive(Debug, Clone)]
+pub struct Guard {
+    /// Sensitive data and blocked terms of STRICT rules.
+    finds: Redactor,
+    /// The smallest `max_chars` of STRICT rules.
+    max_chars: Option<usize>,
+}
+
+impl Guard {
+    /// Whether a STRICT rule fails: a match in `pending` (the text not delivered yet — a match
+    /// never straddles what was delivered) or more than `max_chars` characters in all.
+    pub fn trips(&self, pending: &str, total_chars: usize) -> bool {
+        self.max_chars.is_some_and(|n| total_chars > n) || self.finds.finds(pending)
+    }
 }
 
 /// A tenant's ACTIVE policies, as of one policy version, with each agent's output plan worked
@@ -298,21 +316,22 @@ impl PolicySet {
 
     fn plan_for(&self, agent_id: &str) -> OutputPlan {
         let mut redactions = Vec::new();
-        let mut guarded = false;
+        let mut strict = Vec::new();
+        let mut max_chars: Option<usize> = None;
         for policy in &self.policies {
-            let strict = policy.enforcement_level == "STRICT";
+            let is_strict = policy.enforcement_level == "STRICT";
             for condition in Self::rules_for(policy, agent_id, "agent_output") {
                 match condition {
-                    Condition::DenyAll if strict => return OutputPlan::Hold,
-                    Condition::RequireApproval { actions } if strict || actions.is_empty() => {
+                    Condition::DenyAll if is_strict => return OutputPlan::Hold,
+                    Condition::RequireApproval { actions } if is_strict || actions.is_empty() => {
                         return OutputPlan::Hold
                     }
-                    Condition::SensitiveData
-                    | Condition::BlockedTerms { .. }
-                    | Condition::MaxChars { .. }
-                        if strict =>
-                    {
-                        guarded = true
+                    Condition::MaxChars { n } if is_strict => {
+                        let n = usize::try_from(*n).unwrap_or(0);
+                        max_chars = Some(max_chars.map_or(n, |m| m.min(n)));
+                    }
+                    Condition::SensitiveData | Condition::BlockedTerms { .. } if is_strict => {
+                        strict.push(condition)
                     }
                     Condition::SensitiveData | Condition::BlockedTerms { .. }
                         if policy.enforcement_level == "MODERATE" =>
@@ -323,11 +342,15 @@ impl PolicySet {
                 }
             }
         }
-        match (redactions.is_empty(), guarded) {
-            (true, false) => OutputPlan::Pass,
+        let guard = (!strict.is_empty() || max_chars.is_some()).then(|| Guard {
+            finds: redactor_of(&strict),
+            max_chars,
+        });
+        match (redactions.is_empty(), &guard) {
+            (true, None) => OutputPlan::Pass,
             _ => OutputPlan::Stream {
                 redactor: redactor_of(&redactions),
-                guarded,
+                guard,
             },
         }
     }

@@ -135,19 +135,16 @@ fn the_output_plan_holds_only_what_any_text_would_fail() {
         "agent_output",
         Condition::SensitiveData,
     ));
-    assert!(matches!(
-        moderate,
-        OutputPlan::Stream { guarded: false, .. }
-    ));
+    assert!(matches!(moderate, OutputPlan::Stream { guard: None, .. }));
     let strict = plan(policy("b", "STRICT", "*", terms(&["x"])));
-    assert!(matches!(strict, OutputPlan::Stream { guarded: true, .. }));
+    assert!(matches!(strict, OutputPlan::Stream { guard: Some(_), .. }));
     let long = plan(policy(
         "c",
         "STRICT",
         "agent_output",
         Condition::MaxChars { n: 5 },
     ));
-    assert!(matches!(long, OutputPlan::Stream { guarded: true, .. }));
+    assert!(matches!(long, OutputPlan::Stream { guard: Some(_), .. }));
     let deny = plan(policy("d", "STRICT", "agent_output", Condition::DenyAll));
     assert!(matches!(deny, OutputPlan::Hold));
     let approval = Condition::RequireApproval { actions: vec![] };
