@@ -149,8 +149,7 @@ async fn inputs_and_outputs_are_decided(backend: Backend) {
     }
     assert!(LEAK.contains("jane.doe"), "the model did say it");
 
-    // A STRICT output policy guards the stream: the answer is decided before each piece leaves,
-    // and the blocked words halt the turn before any delta carries them.
+    // A STRICT output policy holds the answer until decided, then halts: no delta at all.
     create(
         &stack,
         &token,
@@ -169,9 +168,7 @@ async fn inputs_and_outputs_are_decided(backend: Backend) {
         asked + 1,
         "the model ran"
     );
-    let delivered = streamed(&frames).to_lowercase();
-    assert!(!delivered.contains("anything else"), "{delivered}");
-    assert!(!delivered.contains("jane.doe"), "{delivered}");
+    assert!(streamed(&frames).is_empty(), "{:?}", types(&frames));
     let kinds = types(&frames);
     assert_eq!(
         kinds[kinds.len() - 3..],
@@ -184,7 +181,7 @@ async fn inputs_and_outputs_are_decided(backend: Backend) {
         "only the question: {history}"
     );
 
-    // A rule that fails whatever the text (deny_all) holds the answer whole: no delta at all.
+    // A STRICT deny_all on the guide's output: held, denied, nothing delivered.
     create(
         &stack,
         &token,

@@ -1,8 +1,7 @@
 //! One agent turn, start to finish: `EXECUTION_STARTED`, `STEP_STARTED`, what governance decided
 //! on its input (a halt, a safety pause, `POLICY_DECISION`), the streamed answer
-//! (`AGENT_RESPONSE_DELTA` per chunk, shaped by the output policies: as it comes, redacted and
-//! guarded as it streams — a STRICT failure halts before it leaves —, or held whole until
-//! decided), `AGENT_RESPONSE` with the full text, `STEP_COMPLETED`,
+//! (`AGENT_RESPONSE_DELTA` per chunk, shaped by the output policies: as it comes, redacted as it
+//! streams, or held whole until decided), `AGENT_RESPONSE` with the full text, `STEP_COMPLETED`,
 //! `EXECUTION_COMPLETED` — or `EXECUTION_FAILED` / `EXECUTION_CANCELLED`. Cancellation is checked
 //! before each event, so no delta follows a cancel. The decisions are [`crate::governance`]'s
 //! ([`super::gate`]); the waiting (answer, cancel or timeout) happens here.
@@ -19,7 +18,7 @@ use super::Executions;
 use crate::agents::classifier::classify;
 use crate::agents::{Agent, AgentKind, ModelRequest};
 use crate::error::RuntimeError;
-use crate::governance::decide::{Ask, Decision, Guard, OutputPlan};
+use crate::governance::decide::{Ask, Decision, OutputPlan};
 use crate::governance::redact::Stream;
 
 /// A step that waits for a human.
@@ -35,30 +34,8 @@ struct ApprovalRequired {
 /// How the answer's chunks become deltas ([`OutputPlan`]).
 enum Shaping {
     Pass,
-    Stream {
-        stream: Box<Stream>,
-        guard: Option<Guard>,
-        /// Characters of the answer so far.
-        chars: usize,
-    },
+    Redact(Box<Stream>),
     Hold,
-}
-
-/// The output decision that stops a guarded stream part-way: the text so far denied by a STRICT
-/// policy (`None` while it passes).
-fn denied_so_far(gate: &TurnGate, agent_id: &str, raw: &str) -> Option<OutputDecision> {
-    let ask = Ask {
-        agent_id,
-        action_type: "agent_output",
-        content: Some(raw),
-        action: None,
-    };
-    let verdict = gate.policies.decide(&ask);
-    (verdict.decision == Decision::Deny).then(|| OutputDecision {
-        id: crate::governance::service::decision_id(),
-        answer: raw.to_owned(),
-        verdict,
-    })
 }
 
 /// Largest delta assembled from chunks that were already waiting, bytes.
@@ -290,11 +267,7 @@ impl Executions {
         };
         let mut shaping = match gate.policies.output_plan(&agent.agent_id) {
             OutputPlan::Pass => Shaping::Pass,
-            OutputPlan::Stream { redactor, guard } => Shaping::Stream {
-                stream: Box::new(Stream::new(redactor)),
-                guard,
-                chars: 0,
-            },
+            OutputPlan::Redact(redactor) => Shaping::Redact(Box::new(Stream::new(redactor))),
             OutputPlan::Hold => Shaping::Hold,
         };
         let (tx, mut rx) = mpsc::channel::<String>(64);
@@ -320,36 +293,11 @@ impl Executions {
                                 Err(_) => break,
                             }
                         }
-                        let (delta, denied) = match &mut shaping {
-                            Shaping::Pass => (delta, None),
-                            Shaping::Stream { stream, guard, chars } => {
-                                *chars += delta.chars().count();
-                                // The text not delivered yet is checked before any of it leaves;
-                                // one that trips a STRICT rule is decided in full.
-                                let trips = guard.as_ref().is_some_and(|g| {
-                                    let mut pending = stream.pending().to_owned();
-                                    pending.push_str(&delta);
-                                    g.trips(&pending, *chars)
-                                });
-                                let denied = if trips {
-                                    let mut raw = stream.raw().to_owned();
-                                    raw.push_str(&delta);
-                                    denied_so_far(&gate, &record.agent_id, &raw)
-                                } else {
-                                    None
-                                };
-                                match denied {
-                                    Some(d) => (String::new(), Some(d)),
-                                    None => (stream.push(&delta), None),
-                                }
-                            }
-                            Shaping::Hold => (String::new(), None),
+                        let delta = match &mut shaping {
+                            Shaping::Pass => delta,
+                            Shaping::Redact(stream) => stream.push(&delta),
+                            Shaping::Hold => String::new(),
                         };
-                        if let Some(denied) = denied {
-                            producing.abort();
-                            let decided = (denied.id.as_str(), &denied.verdict);
-                            return self.halt(&record, decided, "agent_output", Some(&denied)).await;
-                        }
                         if !delta.is_empty() {
                             let event = self.emit(&record, ev::AGENT_RESPONSE_DELTA, json!({"delta": delta})).await?;
                             control.saw_delta(&event.timestamp);
@@ -472,7 +420,7 @@ impl Executions {
         }
         let rest = match shaping {
             Shaping::Pass => String::new(),
-            Shaping::Stream { mut stream, .. } => stream.finish(),
+            Shaping::Redact(mut stream) => stream.finish(),
             Shaping::Hold => delivered.clone(),
         };
         if !rest.is_empty() {

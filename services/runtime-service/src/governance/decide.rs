@@ -109,37 +109,12 @@ impl Verdict {
 pub enum OutputPlan {
     /// As it comes: nothing could change or stop it.
     Pass,
-    /// Through [`super::redact::Stream`] with this redactor (MODERATE redactions; it may redact
-    /// nothing), holding back what a later chunk could still complete; with `guarded`, the text
-    /// so far is decided before each piece leaves, and a STRICT failure (a blocked term, sensitive
-    /// data, too many characters) halts the turn before any of it is delivered.
-    Stream {
-        /// MODERATE redactions.
-        redactor: Redactor,
-        /// The STRICT rules that can fail part-way, when any applies.
-        guard: Option<Guard>,
-    },
-    /// Whole, after the decision: a rule that fails whatever the text (`deny_all`, an
-    /// unconditional approval) could stop or hold it.
+    /// Through [`super::redact::Stream`] with this redactor (MODERATE redactions only), holding
+    /// back what a later chunk could still complete.
+    Redact(Redactor),
+    /// Whole, after the decision: a STRICT rule or an unconditional approval could stop or hold
+    /// it.
     Hold,
-}
-
-/// What the STRICT output rules of a guarded stream look for, compiled once: a cheap check of
-/// the text not delivered yet (a text that trips it is then decided in full).
-#[derive(Debug, Clone)]
-pub struct Guard {
-    /// Sensitive data and blocked terms of STRICT rules.
-    finds: Redactor,
-    /// The smallest `max_chars` of STRICT rules.
-    max_chars: Option<usize>,
-}
-
-impl Guard {
-    /// Whether a STRICT rule fails: a match in `pending` (the text not delivered yet — a match
-    /// never straddles what was delivered) or more than `max_chars` characters in all.
-    pub fn trips(&self, pending: &str, total_chars: usize) -> bool {
-        self.max_chars.is_some_and(|n| total_chars > n) || self.finds.finds(pending)
-    }
 }
 
 /// A tenant's ACTIVE policies, as of one policy version, with each agent's output plan worked
@@ -316,42 +291,26 @@ impl PolicySet {
 
     fn plan_for(&self, agent_id: &str) -> OutputPlan {
         let mut redactions = Vec::new();
-        let mut strict = Vec::new();
-        let mut max_chars: Option<usize> = None;
         for policy in &self.policies {
-            let is_strict = policy.enforcement_level == "STRICT";
             for condition in Self::rules_for(policy, agent_id, "agent_output") {
-                match condition {
-                    Condition::DenyAll if is_strict => return OutputPlan::Hold,
-                    Condition::RequireApproval { actions } if is_strict || actions.is_empty() => {
-                        return OutputPlan::Hold
-                    }
-                    Condition::MaxChars { n } if is_strict => {
-                        let n = usize::try_from(*n).unwrap_or(0);
-                        max_chars = Some(max_chars.map_or(n, |m| m.min(n)));
-                    }
-                    Condition::SensitiveData | Condition::BlockedTerms { .. } if is_strict => {
-                        strict.push(condition)
-                    }
-                    Condition::SensitiveData | Condition::BlockedTerms { .. }
-                        if policy.enforcement_level == "MODERATE" =>
-                    {
-                        redactions.push(condition)
-                    }
-                    _ => {}
+                let stops = policy.enforcement_level == "STRICT"
+                    || matches!(condition, Condition::RequireApproval { actions } if actions.is_empty());
+                if stops {
+                    return OutputPlan::Hold;
+                }
+                if policy.enforcement_level == "MODERATE"
+                    && matches!(
+                        condition,
+                        Condition::SensitiveData | Condition::BlockedTerms { .. }
+                    )
+                {
+                    redactions.push(condition);
                 }
             }
         }
-        let guard = (!strict.is_empty() || max_chars.is_some()).then(|| Guard {
-            finds: redactor_of(&strict),
-            max_chars,
-        });
-        match (redactions.is_empty(), &guard) {
-            (true, None) => OutputPlan::Pass,
-            _ => OutputPlan::Stream {
-                redactor: redactor_of(&redactions),
-                guard,
-            },
+        match redactions.is_empty() {
+            true => OutputPlan::Pass,
+            false => OutputPlan::Redact(redactor_of(&redactions)),
         }
     }
 }

@@ -122,11 +122,6 @@ impl Redactor {
         Some(kept)
     }
 
-    /// Whether `text` holds a match (true when a pattern is missing: fail closed).
-    pub fn finds(&self, text: &str) -> bool {
-        self.matches(text).is_none_or(|found| !found.is_empty())
-    }
-
     /// `text` with every match replaced.
     pub fn redact(&self, text: &str) -> String {
         match self.matches(text) {
@@ -227,16 +222,6 @@ impl Stream {
         let out = self.redactor.redact(piece);
         self.given = cut;
         Some(out)
-    }
-
-    /// The raw answer so far.
-    pub fn raw(&self) -> &str {
-        &self.raw
-    }
-
-    /// The part of the raw answer not delivered yet.
-    pub fn pending(&self) -> &str {
-        &self.raw[self.given..]
     }
 
     /// Everything not given yet, redacted.
