@@ -74,21 +74,66 @@ pub struct GovernanceQuery {
     pub verify: Option<String>,
 }
 
+/// A read's parameters, every one checked whichever read uses it (a malformed one is refused
+/// even where it would be ignored, as the document says).
+struct Read<'a> {
+    page: PageRequest,
+    status: Option<&'a str>,
+    filter: ViolationFilter<'a>,
+    verify: bool,
+}
+
 impl GovernanceQuery {
-    fn page(&self) -> Result<PageRequest, RuntimeError> {
+    fn read(&self) -> Result<Read<'_>, RuntimeError> {
         check_id("tenant_id", &self.tenant_id)?;
-        Ok(PageRequest::parse(
-            self.limit.as_deref(),
-            self.cursor.as_deref(),
-        )?)
+        let page = PageRequest::parse(self.limit.as_deref(), self.cursor.as_deref())?;
+        let status = self.status.as_deref();
+        if status.is_some_and(|s| !crate::governance::policy::STATUSES.contains(&s)) {
+            return Err(RuntimeError::invalid(
+                "status",
+                "must be DRAFT, ACTIVE, DEPRECATED or ARCHIVED",
+            ));
+        }
+        let severity = self.severity.as_deref();
+        if severity.is_some_and(|s| !["high", "medium", "low"].contains(&s)) {
+            return Err(RuntimeError::invalid(
+                "severity",
+                "must be high, medium or low",
+            ));
+        }
+        let since =
+            match self.since.as_deref() {
+                None => None,
+                Some(text) => Some(parse_rfc3339_ms(text).ok_or_else(|| {
+                    RuntimeError::invalid("since", "must be an RFC 3339 date-time")
+                })?),
+            };
+        let verify = match self.verify.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(RuntimeError::invalid("verify", "must be true or false")),
+        };
+        let filter = ViolationFilter {
+            agent_id: bounded("agent_id", &self.agent_id)?,
+            severity,
+            policy_id: bounded("policy_id", &self.policy_id)?,
+            since,
+        };
+        Ok(Read {
+            page,
+            status,
+            filter,
+            verify,
+        })
     }
 }
 
+/// An optional filter: empty is absent, longer than 200 characters is refused.
 fn bounded<'a>(
     field: &'static str,
     value: &'a Option<String>,
 ) -> Result<Option<&'a str>, RuntimeError> {
-    match value.as_deref() {
+    match value.as_deref().filter(|v| !v.is_empty()) {
         Some(v) if v.chars().count() > 200 => Err(RuntimeError::invalid(
             field,
             "must be at most 200 characters",
@@ -195,10 +240,10 @@ pub async fn list(
     state: web::Data<AppState>,
     q: web::Query<GovernanceQuery>,
 ) -> Result<HttpResponse, RuntimeError> {
-    let page = q.page()?;
+    let read = q.read()?;
     let list = state
         .governance
-        .policies(&q.tenant_id, q.status.as_deref(), &page)
+        .policies(&q.tenant_id, read.status, &read.page)
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -235,30 +280,10 @@ pub async fn violations(
     state: web::Data<AppState>,
     q: web::Query<GovernanceQuery>,
 ) -> Result<HttpResponse, RuntimeError> {
-    let page = q.page()?;
-    let since = match q.since.as_deref() {
-        None => None,
-        Some(text) => Some(
-            parse_rfc3339_ms(text)
-                .ok_or_else(|| RuntimeError::invalid("since", "must be an RFC 3339 date-time"))?,
-        ),
-    };
-    let severity = q.severity.as_deref();
-    if severity.is_some_and(|s| !["high", "medium", "low"].contains(&s)) {
-        return Err(RuntimeError::invalid(
-            "severity",
-            "must be high, medium or low",
-        ));
-    }
-    let filter = ViolationFilter {
-        agent_id: bounded("agent_id", &q.agent_id)?,
-        severity,
-        policy_id: bounded("policy_id", &q.policy_id)?,
-        since,
-    };
+    let read = q.read()?;
     let list = state
         .governance
-        .violations(&q.tenant_id, &filter, &page)
+        .violations(&q.tenant_id, &read.filter, &read.page)
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -272,12 +297,10 @@ pub async fn audit(
     state: web::Data<AppState>,
     q: web::Query<GovernanceQuery>,
 ) -> Result<HttpResponse, RuntimeError> {
-    let page = q.page()?;
-    let verify = match q.verify.as_deref() {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(RuntimeError::invalid("verify", "must be true or false")),
-    };
-    let list = state.governance.audit(&q.tenant_id, verify, &page).await?;
+    let read = q.read()?;
+    let list = state
+        .governance
+        .audit(&q.tenant_id, read.verify, &read.page)
+        .await?;
     Ok(HttpResponse::Ok().json(list))
 }
