@@ -7,7 +7,7 @@
 //! that a later chunk could still turn into a match, so no delta ever carries text that the whole
 //! answer's redaction would have removed.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use regex::Regex;
 
@@ -50,8 +50,10 @@ fn luhn(text: &str) -> bool {
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
     sensitive: bool,
-    /// `Some(Err)`: the terms could not be compiled (fail closed).
-    terms: Option<Result<Regex, regex::Error>>,
+    /// `Some(Err)`: the terms could not be compiled (fail closed). Shared by every clone: a
+    /// cloned `Regex` starts a pool of match caches of its own, and building those per turn
+    /// (lazy DFA states of a case-insensitive alternation) is what a turn must not pay.
+    terms: Option<Arc<Result<Regex, regex::Error>>>,
     longest_term: usize,
 }
 
@@ -64,7 +66,7 @@ impl Redactor {
         let terms: Vec<&String> = terms.iter().filter(|t| !t.trim().is_empty()).collect();
         let pattern = (!terms.is_empty()).then(|| {
             let alternatives: Vec<String> = terms.iter().map(|t| regex::escape(t)).collect();
-            Regex::new(&format!("(?i){}", alternatives.join("|")))
+            Arc::new(Regex::new(&format!("(?i){}", alternatives.join("|"))))
         });
         Self {
             sensitive,
@@ -75,7 +77,7 @@ impl Redactor {
 
     /// Whether the terms can be matched (a policy whose terms cannot is refused).
     pub fn compiles(&self) -> bool {
-        !matches!(self.terms, Some(Err(_)))
+        !matches!(self.terms.as_deref(), Some(Err(_)))
     }
 
     /// Whether `text` carries sensitive data.
@@ -104,7 +106,7 @@ impl Redactor {
             found.extend(marked(&p.card, "[REDACTED-CARD]", true));
         }
         if let Some(terms) = &self.terms {
-            let terms = terms.as_ref().ok()?;
+            let terms = terms.as_ref().as_ref().ok()?;
             found.extend(
                 terms
                     .find_iter(text)
