@@ -10,7 +10,6 @@
 //!   turns on a second socket of the same user. Goal: the specialist's first-delta p50 within
 //!   10 % of the builtin one (ratio ≤ 1.10), from the same run.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
@@ -18,7 +17,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use super::agent;
-use super::{get_load, interleaved, Bench, Series, Which, HTTP_CLIENTS};
+use super::{beside_me, interleaved, Bench, Series, Which, HTTP_CLIENTS};
 use crate::api::Api;
 use crate::http1::get_request;
 use crate::load::{median, Plan, Sample, Window};
@@ -100,33 +99,13 @@ pub async fn list(stack: &Stack, bench: &Bench) -> Result<Section> {
     if items != WRAPPERS {
         bail!("the list answered {items} items, not {WRAPPERS}");
     }
-    let list = Arc::new(vec![get_request(
+    let list = vec![get_request(
         stack.experience,
         "/api/agents/wrappers",
         Some(&token),
-    )]);
-    let me = Arc::new(vec![get_request(
-        stack.experience,
-        "/api/auth/me",
-        Some(&token),
-    )]);
-    let (wrappers, baseline) = interleaved(
-        bench,
-        ("GET /api/agents/wrappers", async |plan| {
-            get_load(stack.experience, &list, HTTP_CLIENTS, plan, None).await
-        }),
-        ("GET /api/auth/me", async |plan| {
-            get_load(stack.experience, &me, HTTP_CLIENTS, plan, None).await
-        }),
-    )
-    .await?;
-    let rate = |name: &str, series: &Series| {
-        Row::measured(
-            name,
-            report::rate(median(&series.rates())),
-            report::runs(&series.rates(), report::rate),
-        )
-    };
+    )];
+    let (wrappers, baseline) =
+        beside_me(bench, stack, &token, ("GET /api/agents/wrappers", list)).await?;
     let (l50, l99) = (
         median(&wrappers.percentiles(50.0)),
         median(&wrappers.percentiles(99.0)),
@@ -165,6 +144,16 @@ pub async fn list(stack: &Stack, bench: &Bench) -> Result<Section> {
             .flatten()
             .collect(),
     })
+}
+
+/// A row: the median over the runs of the throughput of `series`, with every run listed.
+pub(super) fn rate(name: &str, series: &Series) -> Row {
+    let rates = series.rates();
+    Row::measured(
+        name,
+        report::rate(median(&rates)),
+        report::runs(&rates, report::rate),
+    )
 }
 
 /// A row: the median over the runs of one percentile of `series`, with every run listed.

@@ -15,20 +15,18 @@
 //!   `Idempotency-Key`: with one, every request after the first would be answered from the
 //!   idempotency store instead of being decided. Reported, not judged (the issue sets no number).
 
-use std::sync::Arc;
-
 use anyhow::{bail, Context as _, Result};
 use platform_sdk::governance_wire::{Condition, DecisionOut, PolicyInput, PolicyRule};
 use reqwest::{Method, StatusCode};
 use runtime_service::agents::builtin::guide_answer;
 use serde_json::json;
 
-use super::agents::row;
-use super::{get_load, interleaved, Bench, Series, Which, HTTP_CLIENTS};
+use super::agents::{rate, row};
+use super::{beside_me, Bench, Which, HTTP_CLIENTS};
 use crate::api::Api;
-use crate::http1::{get_request, post_request};
+use crate::http1::post_request;
 use crate::load::median;
-use crate::report::{self, Row, Section, Status};
+use crate::report::{self, Section, Status};
 use crate::services::Stack;
 use crate::ws::INTENT;
 
@@ -183,29 +181,13 @@ pub async fn evaluate(stack: &Stack, bench: &Bench) -> Result<Section> {
             )
         })
         .to_vec();
-    let evaluations = Arc::new(requests);
-    let me = Arc::new(vec![get_request(
-        stack.experience,
-        "/api/auth/me",
-        Some(&token),
-    )]);
-    let (decided, baseline) = interleaved(
+    let (decided, baseline) = beside_me(
         bench,
-        ("POST /api/governance/evaluate", async |plan| {
-            get_load(stack.experience, &evaluations, HTTP_CLIENTS, plan, None).await
-        }),
-        ("GET /api/auth/me", async |plan| {
-            get_load(stack.experience, &me, HTTP_CLIENTS, plan, None).await
-        }),
+        stack,
+        &token,
+        ("POST /api/governance/evaluate", requests),
     )
     .await?;
-    let rate = |name: &str, series: &Series| {
-        Row::measured(
-            name,
-            report::rate(median(&series.rates())),
-            report::runs(&series.rates(), report::rate),
-        )
-    };
     let mut notes: Vec<String> = [decided.error_note(), baseline.error_note()]
         .into_iter()
         .flatten()

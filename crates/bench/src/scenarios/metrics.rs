@@ -12,14 +12,12 @@
 //!
 //! Goal (the usage-analytics brief): metrics p99 ≤ 20 ms at 32 clients.
 
-use std::sync::Arc;
-
 use anyhow::{Context as _, Result};
 use platform_sdk::agent_wire::ExecutionStatus;
 use runtime_service::executions::storage::{self as executions, Finish, Guard, NewExecution};
 use sqlx::AnyPool;
 
-use super::{get_load, interleaved, Bench, Which, HTTP_CLIENTS};
+use super::{beside_me, Bench, Which, HTTP_CLIENTS};
 use crate::api::Api;
 use crate::http1::get_request;
 use crate::load::median;
@@ -158,21 +156,17 @@ pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> 
     let started = std::time::Instant::now();
     seed(stack, &account.login.tenant_id).await?;
     let seeding = started.elapsed();
-    let token = Some(account.login.access_token.as_str());
-    let metrics = Arc::new(vec![get_request(
+    let token = account.login.access_token.as_str();
+    let metrics = vec![get_request(
         stack.experience,
         "/api/agents/guide/metrics",
-        token,
-    )]);
-    let me = Arc::new(vec![get_request(stack.experience, "/api/auth/me", token)]);
-    let (m, baseline) = interleaved(
+        Some(token),
+    )];
+    let (m, baseline) = beside_me(
         bench,
-        ("GET /api/agents/guide/metrics", async |plan| {
-            get_load(stack.experience, &metrics, HTTP_CLIENTS, plan, None).await
-        }),
-        ("GET /api/auth/me", async |plan| {
-            get_load(stack.experience, &me, HTTP_CLIENTS, plan, None).await
-        }),
+        stack,
+        token,
+        ("GET /api/agents/guide/metrics", metrics),
     )
     .await?;
     let (m50, m99) = (median(&m.percentiles(50.0)), median(&m.percentiles(99.0)));

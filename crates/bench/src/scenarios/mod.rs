@@ -351,6 +351,33 @@ pub async fn get_load(
     }
 }
 
+/// `requests` (sent round-robin by [`HTTP_CLIENTS`] closed-loop clients) interleaved window by
+/// window with `GET /api/auth/me` by the same clients and `token`: the series of the load and of
+/// `/me`, measured side by side (targets 11, 13, 15).
+pub async fn beside_me(
+    bench: &Bench,
+    stack: &Stack,
+    token: &str,
+    (name, requests): (&str, Vec<Vec<u8>>),
+) -> Result<(Series, Series)> {
+    let requests = Arc::new(requests);
+    let me = Arc::new(vec![crate::http1::get_request(
+        stack.experience,
+        "/api/auth/me",
+        Some(token),
+    )]);
+    interleaved(
+        bench,
+        (name, async |plan| {
+            get_load(stack.experience, &requests, HTTP_CLIENTS, plan, None).await
+        }),
+        ("GET /api/auth/me", async |plan| {
+            get_load(stack.experience, &me, HTTP_CLIENTS, plan, None).await
+        }),
+    )
+    .await
+}
+
 /// Warms both sides up, then measures A, B, A, B, … `bench.runs` pairs.
 pub async fn interleaved(
     bench: &Bench,
