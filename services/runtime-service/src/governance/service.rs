@@ -281,16 +281,7 @@ impl Governance {
         tenant_id: &str,
     ) -> Result<HashMap<String, AuditLink>, sqlx::Error> {
         let mut tip = self.tip(conn, tenant_id).await?;
-        let waiting = decisions::unchained(conn, tenant_id, CHAIN_BATCH).await?;
-        let mut links = HashMap::with_capacity(waiting.len());
-        let now = now_ms();
-        for (id, entry) in waiting {
-            let entry: Value =
-                serde_json::from_str(&entry).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-            let appended = tip.append(conn, "decision", &id, &entry, now).await?;
-            decisions::mark_chained(conn, &id, appended.seq).await?;
-            links.insert(id, appended.link);
-        }
+        let links = link_waiting(conn, &mut tip, tenant_id).await?;
         if !links.is_empty() {
             tip.save(conn).await?;
         }
@@ -318,8 +309,8 @@ impl Governance {
         entry_id: &str,
         entry: &Value,
     ) -> Result<AuditLink, sqlx::Error> {
-        self.chain_waiting(conn, tenant_id).await?;
         let mut tip = self.tip(conn, tenant_id).await?;
+        link_waiting(conn, &mut tip, tenant_id).await?;
         let appended = tip
             .append(conn, "justification", entry_id, entry, now_ms())
             .await?;
@@ -350,4 +341,24 @@ impl Governance {
             }
         });
     }
+}
+
+/// Appends the tenant's recorded decisions not linked yet (one batch, oldest first) after the
+/// locked `tip`, noting where each one went; answers each one's link by decision id.
+async fn link_waiting(
+    conn: &mut AnyConnection,
+    tip: &mut Tip,
+    tenant_id: &str,
+) -> Result<HashMap<String, AuditLink>, sqlx::Error> {
+    let waiting = decisions::unchained(conn, tenant_id, CHAIN_BATCH).await?;
+    let mut links = HashMap::with_capacity(waiting.len());
+    let now = now_ms();
+    for (id, entry) in waiting {
+        let entry: Value =
+            serde_json::from_str(&entry).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let appended = tip.append(conn, "decision", &id, &entry, now).await?;
+        decisions::mark_chained(conn, &id, appended.seq).await?;
+        links.insert(id, appended.link);
+    }
+    Ok(links)
 }
