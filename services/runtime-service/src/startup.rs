@@ -63,6 +63,8 @@ pub struct AppState {
     pub usage: crate::usage::Usage,
     /// Policies, decisions, violations and the audit chain (SPEC §10).
     pub governance: Arc<Governance>,
+    /// Multi-agent contexts (SPEC §12).
+    pub multi_agent: crate::multi_agent::MultiAgent,
 }
 
 /// A built, not yet running, runtime plane.
@@ -234,6 +236,11 @@ impl Application {
             profiles,
             attestations,
             usage: crate::usage::Usage::new(pool.clone()),
+            multi_agent: crate::multi_agent::MultiAgent::new(
+                pool.clone(),
+                governance.clone(),
+                executions.clone(),
+            ),
             governance,
         });
 
@@ -260,7 +267,8 @@ impl Application {
                 .configure(crate::governance::routes::configure)
                 .configure(crate::governance::trust::routes::configure)
                 .configure(crate::governance::compliance::configure)
-                .configure(crate::governance::plans::routes::configure);
+                .configure(crate::governance::plans::routes::configure)
+                .configure(crate::multi_agent::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {
