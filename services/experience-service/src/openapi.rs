@@ -37,6 +37,11 @@ use platform_sdk::wrapper_wire::{
     WrapperInput, WrapperList, WrapperRecord, WrapperStatus,
 };
 
+use platform_sdk::outcome_wire::{
+    Direction, MetricCounts, MetricType, OutcomeDashboard, OutcomeEvent, OutcomeInput, OutcomeList,
+    OutcomeSource, OutcomeSummary, Trend,
+};
+
 use crate::gateway::openapi::GatewayRows;
 use crate::health;
 use crate::identity::routes as auth;
@@ -74,7 +79,9 @@ use platform_sdk::security_guard::Role;
                        AuditLink, DecisionOut, AuditEntry, BrokenLink, ChainCheck, AuditPage, Violation, ViolationList,
                        AgentTrust, TrustDimensions, TrustPoint, AgentCompliance, DecisionCounts,
                        ViolationCounts, LoopRequest, PlanInput, PlanDetails, OperatorOverride, LoopResponse,
-                       CoreOutput, JustificationLog)),
+                       CoreOutput, JustificationLog,
+                       OutcomeInput, OutcomeEvent, OutcomeList, OutcomeSource, MetricType, Direction, Trend,
+                       MetricCounts, OutcomeSummary, OutcomeDashboard)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;

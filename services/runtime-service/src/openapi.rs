@@ -32,6 +32,7 @@ use crate::governance::plans::routes as plans;
 use crate::governance::routes as governance;
 use crate::governance::trust::routes as trust;
 use crate::health;
+use crate::outcomes::routes as outcomes;
 use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
 use crate::usage::routes as usage;
@@ -40,6 +41,10 @@ use platform_sdk::governance_wire::{
     AuditEntry, AuditLink, AuditPage, BrokenLink, ChainCheck, Condition, DecisionOut,
     EvaluateRequest, Policy, PolicyEvaluation, PolicyInput, PolicyList, PolicyRule, Violation,
     ViolationList,
+};
+use platform_sdk::outcome_wire::{
+    Direction, MetricCounts, MetricType, OutcomeDashboard, OutcomeEvent, OutcomeInput, OutcomeList,
+    OutcomeSource, OutcomeSummary, Trend,
 };
 use platform_sdk::trust_wire::{
     AgentCompliance, AgentTrust, CoreOutput, DecisionCounts, JustificationLog, LoopRequest,
@@ -67,7 +72,8 @@ use platform_sdk::usage_wire::{
           usage::track, usage::metrics, usage::performance, usage::activity,
           governance::create, governance::list, governance::get_one, governance::update, governance::delete,
           governance::evaluate, governance::violations, governance::audit,
-          trust::trust, compliance::compliance, plans::execute),
+          trust::trust, compliance::compliance, plans::execute,
+          outcomes::record, outcomes::list, outcomes::trend, outcomes::dashboard),
     components(schemas(ErrorBody, ErrorDetail, ErrorDetails, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
@@ -83,7 +89,9 @@ use platform_sdk::usage_wire::{
                        AuditLink, DecisionOut, AuditEntry, BrokenLink, ChainCheck, AuditPage, Violation, ViolationList,
                        AgentTrust, TrustDimensions, TrustPoint, AgentCompliance, DecisionCounts,
                        ViolationCounts, LoopRequest, PlanInput, PlanDetails, OperatorOverride, LoopResponse,
-                       CoreOutput, JustificationLog)),
+                       CoreOutput, JustificationLog,
+                       OutcomeInput, OutcomeEvent, OutcomeList, OutcomeSource, MetricType, Direction, Trend,
+                       MetricCounts, OutcomeSummary, OutcomeDashboard)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

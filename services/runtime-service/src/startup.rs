@@ -63,6 +63,8 @@ pub struct AppState {
     pub usage: crate::usage::Usage,
     /// Policies, decisions, violations and the audit chain (SPEC §10).
     pub governance: Arc<Governance>,
+    /// Outcome events, trends and the dashboard (SPEC §16).
+    pub outcomes: crate::outcomes::Outcomes,
 }
 
 /// A built, not yet running, runtime plane.
@@ -235,6 +237,7 @@ impl Application {
             attestations,
             usage: crate::usage::Usage::new(pool.clone()),
             governance,
+            outcomes: crate::outcomes::Outcomes::new(pool.clone()),
         });
 
         let listener = server::bind(&settings.server)?;
@@ -260,7 +263,8 @@ impl Application {
                 .configure(crate::governance::routes::configure)
                 .configure(crate::governance::trust::routes::configure)
                 .configure(crate::governance::compliance::configure)
-                .configure(crate::governance::plans::routes::configure);
+                .configure(crate::governance::plans::routes::configure)
+                .configure(crate::outcomes::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {
