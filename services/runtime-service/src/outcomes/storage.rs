@@ -216,6 +216,9 @@ pub async fn list(
     query.fetch_all(pool).await?.iter().map(stored).collect()
 }
 
+/// A value with its sort key: `(occurred_at, id, value)`.
+type Ranked = (i64, String, f64);
+
 /// The latest `window` values of each metric in `metrics` (of one domain, or all), newest first,
 /// in one statement (one index range per metric).
 pub async fn latest_values(
@@ -247,7 +250,7 @@ pub async fn latest_values(
         query = query.bind(domain);
     }
     let rows = query.fetch_all(pool).await?;
-    let mut out: Vec<(MetricType, Vec<(i64, String, f64)>)> =
+    let mut out: Vec<(MetricType, Vec<Ranked>)> =
         metrics.iter().map(|m| (*m, Vec::new())).collect();
     for r in &rows {
         let m = metric(&r.try_get::<String, _>(0)?)?;
