@@ -32,6 +32,7 @@ use crate::governance::plans::routes as plans;
 use crate::governance::routes as governance;
 use crate::governance::trust::routes as trust;
 use crate::health;
+use crate::multi_agent::routes as multi_agent;
 use crate::outcomes::routes as outcomes;
 use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
@@ -41,6 +42,12 @@ use platform_sdk::governance_wire::{
     AuditEntry, AuditLink, AuditPage, BrokenLink, ChainCheck, Condition, DecisionOut,
     EvaluateRequest, Policy, PolicyEvaluation, PolicyInput, PolicyList, PolicyRule, Violation,
     ViolationList,
+};
+use platform_sdk::multi_agent_wire::{
+    ContextAgent, ContextAgentMetrics, ContextAgents, ContextHistory, ContextList, ContextMetrics,
+    ContextPolicies, ContextRecord, ContextState, CreateContext, DeliveryResult, GovernanceChecks,
+    GovernanceData, GovernanceMetrics, MessageBody, MessageSent, PersistState, SendMessage,
+    StoredMessage, UpdateContext,
 };
 use platform_sdk::outcome_wire::{
     Direction, MetricCounts, MetricType, OutcomeDashboard, OutcomeEvent, OutcomeInput, OutcomeList,
@@ -73,7 +80,10 @@ use platform_sdk::usage_wire::{
           governance::create, governance::list, governance::get_one, governance::update, governance::delete,
           governance::evaluate, governance::violations, governance::audit,
           trust::trust, compliance::compliance, plans::execute,
-          outcomes::record, outcomes::list, outcomes::trend, outcomes::dashboard),
+          outcomes::record, outcomes::list, outcomes::trend, outcomes::dashboard,
+          multi_agent::create, multi_agent::list, multi_agent::get_one, multi_agent::update,
+          multi_agent::terminate, multi_agent::send, multi_agent::history, multi_agent::metrics,
+          multi_agent::agents, multi_agent::persist, multi_agent::state_of),
     components(schemas(ErrorBody, ErrorDetail, ErrorDetails, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
@@ -91,7 +101,11 @@ use platform_sdk::usage_wire::{
                        ViolationCounts, LoopRequest, PlanInput, PlanDetails, OperatorOverride, LoopResponse,
                        CoreOutput, JustificationLog,
                        OutcomeInput, OutcomeEvent, OutcomeList, OutcomeSource, MetricType, Direction, Trend,
-                       MetricCounts, OutcomeSummary, OutcomeDashboard)),
+                       MetricCounts, OutcomeSummary, OutcomeDashboard,
+                       ContextPolicies, CreateContext, UpdateContext, ContextRecord, ContextList, MessageBody,
+                       SendMessage, GovernanceChecks, GovernanceData, DeliveryResult, MessageSent, StoredMessage,
+                       ContextHistory, ContextAgentMetrics, GovernanceMetrics, ContextMetrics, ContextAgent,
+                       ContextAgents, PersistState, ContextState)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

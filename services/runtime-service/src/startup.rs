@@ -65,6 +65,8 @@ pub struct AppState {
     pub governance: Arc<Governance>,
     /// Outcome events, trends and the dashboard (SPEC §16).
     pub outcomes: crate::outcomes::Outcomes,
+    /// Multi-agent contexts (SPEC §12).
+    pub multi_agent: crate::multi_agent::MultiAgent,
 }
 
 /// A built, not yet running, runtime plane.
@@ -236,6 +238,11 @@ impl Application {
             profiles,
             attestations,
             usage: crate::usage::Usage::new(pool.clone()),
+            multi_agent: crate::multi_agent::MultiAgent::new(
+                pool.clone(),
+                governance.clone(),
+                executions.clone(),
+            ),
             governance,
             outcomes: crate::outcomes::Outcomes::new(pool.clone()),
         });
@@ -264,7 +271,8 @@ impl Application {
                 .configure(crate::governance::trust::routes::configure)
                 .configure(crate::governance::compliance::configure)
                 .configure(crate::governance::plans::routes::configure)
-                .configure(crate::outcomes::routes::configure);
+                .configure(crate::outcomes::routes::configure)
+                .configure(crate::multi_agent::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {
