@@ -43,6 +43,11 @@ use platform_sdk::wrapper_wire::{
     WrapperInput, WrapperList, WrapperRecord, WrapperStatus,
 };
 
+use platform_sdk::outcome_wire::{
+    Direction, MetricCounts, MetricType, OutcomeDashboard, OutcomeEvent, OutcomeInput, OutcomeList,
+    OutcomeSource, OutcomeSummary, Trend,
+};
+
 use crate::gateway::openapi::GatewayRows;
 use crate::health;
 use crate::identity::routes as auth;
@@ -81,6 +86,8 @@ use platform_sdk::security_guard::Role;
                        AgentTrust, TrustDimensions, TrustPoint, AgentCompliance, DecisionCounts,
                        ViolationCounts, LoopRequest, PlanInput, PlanDetails, OperatorOverride, LoopResponse,
                        CoreOutput, JustificationLog,
+                       OutcomeInput, OutcomeEvent, OutcomeList, OutcomeSource, MetricType, Direction, Trend,
+                       MetricCounts, OutcomeSummary, OutcomeDashboard,
                        ContextPolicies, CreateContext, UpdateContext, ContextRecord, ContextList, MessageBody,
                        SendMessage, GovernanceChecks, GovernanceData, DeliveryResult, MessageSent, StoredMessage,
                        ContextHistory, ContextAgentMetrics, GovernanceMetrics, ContextMetrics, ContextAgent,

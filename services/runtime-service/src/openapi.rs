@@ -33,6 +33,7 @@ use crate::governance::routes as governance;
 use crate::governance::trust::routes as trust;
 use crate::health;
 use crate::multi_agent::routes as multi_agent;
+use crate::outcomes::routes as outcomes;
 use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
 use crate::usage::routes as usage;
@@ -47,6 +48,10 @@ use platform_sdk::multi_agent_wire::{
     ContextPolicies, ContextRecord, ContextState, CreateContext, DeliveryResult, GovernanceChecks,
     GovernanceData, GovernanceMetrics, MessageBody, MessageSent, PersistState, SendMessage,
     StoredMessage, UpdateContext,
+};
+use platform_sdk::outcome_wire::{
+    Direction, MetricCounts, MetricType, OutcomeDashboard, OutcomeEvent, OutcomeInput, OutcomeList,
+    OutcomeSource, OutcomeSummary, Trend,
 };
 use platform_sdk::trust_wire::{
     AgentCompliance, AgentTrust, CoreOutput, DecisionCounts, JustificationLog, LoopRequest,
@@ -75,6 +80,7 @@ use platform_sdk::usage_wire::{
           governance::create, governance::list, governance::get_one, governance::update, governance::delete,
           governance::evaluate, governance::violations, governance::audit,
           trust::trust, compliance::compliance, plans::execute,
+          outcomes::record, outcomes::list, outcomes::trend, outcomes::dashboard,
           multi_agent::create, multi_agent::list, multi_agent::get_one, multi_agent::update,
           multi_agent::terminate, multi_agent::send, multi_agent::history, multi_agent::metrics,
           multi_agent::agents, multi_agent::persist, multi_agent::state_of),
@@ -94,6 +100,8 @@ use platform_sdk::usage_wire::{
                        AgentTrust, TrustDimensions, TrustPoint, AgentCompliance, DecisionCounts,
                        ViolationCounts, LoopRequest, PlanInput, PlanDetails, OperatorOverride, LoopResponse,
                        CoreOutput, JustificationLog,
+                       OutcomeInput, OutcomeEvent, OutcomeList, OutcomeSource, MetricType, Direction, Trend,
+                       MetricCounts, OutcomeSummary, OutcomeDashboard,
                        ContextPolicies, CreateContext, UpdateContext, ContextRecord, ContextList, MessageBody,
                        SendMessage, GovernanceChecks, GovernanceData, DeliveryResult, MessageSent, StoredMessage,
                        ContextHistory, ContextAgentMetrics, GovernanceMetrics, ContextMetrics, ContextAgent,

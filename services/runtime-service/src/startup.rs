@@ -63,6 +63,8 @@ pub struct AppState {
     pub usage: crate::usage::Usage,
     /// Policies, decisions, violations and the audit chain (SPEC §10).
     pub governance: Arc<Governance>,
+    /// Outcome events, trends and the dashboard (SPEC §16).
+    pub outcomes: crate::outcomes::Outcomes,
     /// Multi-agent contexts (SPEC §12).
     pub multi_agent: crate::multi_agent::MultiAgent,
 }
@@ -242,6 +244,7 @@ impl Application {
                 executions.clone(),
             ),
             governance,
+            outcomes: crate::outcomes::Outcomes::new(pool.clone()),
         });
 
         let listener = server::bind(&settings.server)?;
@@ -268,6 +271,7 @@ impl Application {
                 .configure(crate::governance::trust::routes::configure)
                 .configure(crate::governance::compliance::configure)
                 .configure(crate::governance::plans::routes::configure)
+                .configure(crate::outcomes::routes::configure)
                 .configure(crate::multi_agent::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");

@@ -4,6 +4,7 @@ pub mod agents;
 pub mod conversations;
 pub mod governance;
 pub mod multi_agent;
+pub mod outcomes;
 pub mod profiles;
 pub mod trust;
 pub mod usage;
@@ -23,6 +24,7 @@ pub const GROUPS: &[&[Row]] = &[
     usage::ROWS,
     governance::ROWS,
     trust::ROWS,
+    outcomes::ROWS,
     multi_agent::ROWS,
 ];
 
