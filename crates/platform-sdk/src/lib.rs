@@ -31,6 +31,7 @@ pub mod http;
 pub mod idempotency;
 pub mod json;
 pub mod metrics;
+pub mod multimodal_wire;
 pub mod openapi;
 pub mod operational;
 pub mod page;

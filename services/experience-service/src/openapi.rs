@@ -37,6 +37,11 @@ use platform_sdk::wrapper_wire::{
     WrapperInput, WrapperList, WrapperRecord, WrapperStatus,
 };
 
+use platform_sdk::multimodal_wire::{
+    ArtifactRef, CancelInput, Modality, MultimodalPolicy, MultimodalRequest,
+    MultimodalRequestInput, MultimodalRequestList, MultimodalResult, OutputArtifact, RequestState,
+};
+
 use crate::gateway::openapi::GatewayRows;
 use crate::health;
 use crate::identity::routes as auth;
@@ -74,7 +79,10 @@ use platform_sdk::security_guard::Role;
                        AuditLink, DecisionOut, AuditEntry, BrokenLink, ChainCheck, AuditPage, Violation, ViolationList,
                        AgentTrust, TrustDimensions, TrustPoint, AgentCompliance, DecisionCounts,
                        ViolationCounts, LoopRequest, PlanInput, PlanDetails, OperatorOverride, LoopResponse,
-                       CoreOutput, JustificationLog)),
+                       CoreOutput, JustificationLog,
+                       Modality, RequestState, MultimodalRequestInput, ArtifactRef, OutputArtifact,
+                       MultimodalRequest, MultimodalRequestList, MultimodalResult, MultimodalPolicy,
+                       CancelInput)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;

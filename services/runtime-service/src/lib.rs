@@ -17,6 +17,7 @@
 //! - [`governance`]: policy decisions the runner asks for before a step (approvals, for now).
 //! - [`intents`]: the verify → replay-guard → act → record gate every mutation goes through.
 //! - [`usage`]: usage analytics: tracked events and per-hour counters of every agent's executions.
+//! - [`multimodal`]: speech-to-text, text-to-speech and image analysis requests, run as executions.
 //!
 //! Shared plumbing: [`configuration`], [`startup`] (`Application::build` and the middleware
 //! stack), [`auth`] (the service-token extractor), [`error`] (the one error enum, mapped to HTTP
@@ -32,6 +33,7 @@ pub mod executions;
 pub mod governance;
 pub mod health;
 pub mod intents;
+pub mod multimodal;
 pub mod openapi;
 pub mod profiles;
 pub mod sessions;

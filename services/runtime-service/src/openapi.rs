@@ -36,6 +36,11 @@ use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
 use crate::usage::routes as usage;
 use crate::wrappers::routes as wrappers;
+use crate::multimodal::routes as multimodal;
+use platform_sdk::multimodal_wire::{
+    ArtifactRef, CancelInput, Modality, MultimodalPolicy, MultimodalRequest,
+    MultimodalRequestInput, MultimodalRequestList, MultimodalResult, OutputArtifact, RequestState,
+};
 use platform_sdk::governance_wire::{
     AuditEntry, AuditLink, AuditPage, BrokenLink, ChainCheck, Condition, DecisionOut,
     EvaluateRequest, Policy, PolicyEvaluation, PolicyInput, PolicyList, PolicyRule, Violation,
@@ -67,7 +72,10 @@ use platform_sdk::usage_wire::{
           usage::track, usage::metrics, usage::performance, usage::activity,
           governance::create, governance::list, governance::get_one, governance::update, governance::delete,
           governance::evaluate, governance::violations, governance::audit,
-          trust::trust, compliance::compliance, plans::execute),
+          trust::trust, compliance::compliance, plans::execute,
+          multimodal::list, multimodal::get_one, multimodal::result, multimodal::download,
+          multimodal::policy, multimodal::create, multimodal::execute, multimodal::cancel,
+          multimodal::put_policy),
     components(schemas(ErrorBody, ErrorDetail, ErrorDetails, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
@@ -83,7 +91,10 @@ use platform_sdk::usage_wire::{
                        AuditLink, DecisionOut, AuditEntry, BrokenLink, ChainCheck, AuditPage, Violation, ViolationList,
                        AgentTrust, TrustDimensions, TrustPoint, AgentCompliance, DecisionCounts,
                        ViolationCounts, LoopRequest, PlanInput, PlanDetails, OperatorOverride, LoopResponse,
-                       CoreOutput, JustificationLog)),
+                       CoreOutput, JustificationLog,
+                       Modality, RequestState, MultimodalRequestInput, ArtifactRef, OutputArtifact,
+                       MultimodalRequest, MultimodalRequestList, MultimodalResult, MultimodalPolicy,
+                       CancelInput)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

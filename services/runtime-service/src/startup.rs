@@ -63,6 +63,8 @@ pub struct AppState {
     pub usage: crate::usage::Usage,
     /// Policies, decisions, violations and the audit chain (SPEC §10).
     pub governance: Arc<Governance>,
+    /// Multimodal requests (SPEC §15).
+    pub multimodal: Arc<crate::multimodal::Multimodal>,
 }
 
 /// A built, not yet running, runtime plane.
@@ -217,6 +219,16 @@ impl Application {
         );
         let profiles = Profiles::new(pool.clone(), attestation_keys.clone());
         let attestations = Attestations::new(pool.clone(), attestation_keys, profiles.clone());
+        let multimodal = crate::multimodal::Multimodal::new(crate::multimodal::MultimodalDeps {
+            pool: pool.clone(),
+            events: events.clone(),
+            adapter: crate::multimodal::adapters::configured(&settings.multimodal)
+                .context("settings `multimodal.*`")?,
+            owner_id: executions.owner_id().to_owned(),
+            lease: Duration::from_millis(settings.executions.lease_ms),
+            latency_slo_ms: i64::try_from(settings.agents.latency_slo_ms).unwrap_or(i64::MAX),
+        });
+        multimodal.reconcile_forever();
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             sessions,
@@ -235,6 +247,7 @@ impl Application {
             attestations,
             usage: crate::usage::Usage::new(pool.clone()),
             governance,
+            multimodal,
         });
 
         let listener = server::bind(&settings.server)?;
@@ -260,7 +273,8 @@ impl Application {
                 .configure(crate::governance::routes::configure)
                 .configure(crate::governance::trust::routes::configure)
                 .configure(crate::governance::compliance::configure)
-                .configure(crate::governance::plans::routes::configure);
+                .configure(crate::governance::plans::routes::configure)
+                .configure(crate::multimodal::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {

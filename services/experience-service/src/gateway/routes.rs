@@ -17,6 +17,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             continue;
         }
         let mut resource = platform_sdk::http::resource(first.path);
+        if let Some((_, limit)) = super::rows::LARGE_BODIES
+            .iter()
+            .find(|(path, _)| *path == first.path)
+        {
+            resource = resource.app_data(web::PayloadConfig::new(*limit));
+        }
         for row in all.iter().copied().filter(|r| r.path == first.path) {
             resource = resource.route(web::method(row.method.method()).to(
                 move |req: HttpRequest,
@@ -62,7 +68,9 @@ async fn forward(
     if answer.body.is_empty() {
         return Ok(response.finish());
     }
-    Ok(response.content_type("application/json").body(answer.body))
+    // JSON unless the runtime said otherwise (an artifact download answers its media type).
+    let content_type = answer.content_type.as_deref().unwrap_or("application/json");
+    Ok(response.content_type(content_type).body(answer.body))
 }
 
 /// Longest accepted `Idempotency-Key`, bytes.

@@ -3,6 +3,7 @@
 pub mod agents;
 pub mod conversations;
 pub mod governance;
+pub mod multimodal;
 pub mod profiles;
 pub mod trust;
 pub mod usage;
@@ -22,4 +23,8 @@ pub const GROUPS: &[&[Row]] = &[
     usage::ROWS,
     governance::ROWS,
     trust::ROWS,
+    multimodal::ROWS,
 ];
+
+/// Paths whose bodies may be larger than the server's default limit, with their limit.
+pub const LARGE_BODIES: &[(&str, usize)] = &[(multimodal::REQUESTS, multimodal::BODY_LIMIT_BYTES)];
