@@ -60,9 +60,15 @@ impl FakeMedia {
         crate::Options {
             runtime_env: vec![
                 ("APP__MULTIMODAL__PROVIDER".into(), "openai".into()),
-                ("APP__MULTIMODAL__BASE_URL".into(), format!("http://{}", self.addr)),
+                (
+                    "APP__MULTIMODAL__BASE_URL".into(),
+                    format!("http://{}", self.addr),
+                ),
                 ("APP__MULTIMODAL__API_KEY".into(), "sk-fake-media".into()),
-                ("APP__MULTIMODAL__TRANSCRIPTION_MODEL".into(), "fake-whisper".into()),
+                (
+                    "APP__MULTIMODAL__TRANSCRIPTION_MODEL".into(),
+                    "fake-whisper".into(),
+                ),
                 ("APP__MULTIMODAL__SPEECH_MODEL".into(), "fake-tts".into()),
                 ("APP__MULTIMODAL__VISION_MODEL".into(), "fake-vision".into()),
             ],
@@ -105,7 +111,11 @@ async fn read_request(stream: &mut TcpStream) -> Option<(String, Vec<(String, St
             .and_then(|(_, v)| v.parse::<usize>().ok())
             .unwrap_or(0);
         if buf.len() >= head_end + 4 + length {
-            return Some((path, headers, buf[head_end + 4..head_end + 4 + length].to_vec()));
+            return Some((
+                path,
+                headers,
+                buf[head_end + 4..head_end + 4 + length].to_vec(),
+            ));
         }
     }
 }
@@ -128,7 +138,9 @@ fn multipart(content_type: &str, body: &[u8]) -> (String, Vec<u8>, String) {
     let mut rest = body;
     while let Some(start) = find(rest, delimiter.as_bytes()) {
         rest = &rest[start + delimiter.len()..];
-        let Some(head_end) = find(rest, b"\r\n\r\n") else { break };
+        let Some(head_end) = find(rest, b"\r\n\r\n") else {
+            break;
+        };
         let head = String::from_utf8_lossy(&rest[..head_end]).to_string();
         let content = &rest[head_end + 4..];
         let end = find(content, format!("\r\n{delimiter}").as_bytes()).unwrap_or(content.len());
@@ -152,7 +164,12 @@ async fn serve(mut stream: TcpStream, seen: Arc<Mutex<Vec<Seen>>>) {
     let Some((path, headers, body)) = read_request(&mut stream).await else {
         return;
     };
-    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
     let content_type = header("content-type").unwrap_or_default();
     seen.lock().unwrap().push(Seen {
         path: path.clone(),
@@ -168,7 +185,12 @@ async fn serve(mut stream: TcpStream, seen: Arc<Mutex<Vec<Seen>>>) {
         "/v1/audio/transcriptions" => {
             let (file_type, file, model) = multipart(&content_type, &body);
             let text = format!("heard {} bytes of {file_type} with {model}", file.len());
-            respond(&mut stream, "application/json", json!({"text": text}).to_string().as_bytes()).await;
+            respond(
+                &mut stream,
+                "application/json",
+                json!({"text": text}).to_string().as_bytes(),
+            )
+            .await;
         }
         "/v1/audio/speech" => {
             let request: Value = serde_json::from_slice(&body).unwrap();
@@ -193,7 +215,9 @@ async fn serve(mut stream: TcpStream, seen: Arc<Mutex<Vec<Seen>>>) {
                 .as_str()
                 .unwrap();
             let (meta, data) = url.strip_prefix("data:").unwrap().split_once(',').unwrap();
-            let bytes = base64::engine::general_purpose::STANDARD.decode(data).unwrap();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(data)
+                .unwrap();
             let text = format!(
                 "saw {} bytes of {} with {}",
                 bytes.len(),
@@ -201,11 +225,18 @@ async fn serve(mut stream: TcpStream, seen: Arc<Mutex<Vec<Seen>>>) {
                 request["model"].as_str().unwrap()
             );
             let answer = json!({"choices": [{"message": {"role": "assistant", "content": text}}]});
-            respond(&mut stream, "application/json", answer.to_string().as_bytes()).await;
+            respond(
+                &mut stream,
+                "application/json",
+                answer.to_string().as_bytes(),
+            )
+            .await;
         }
         _ => {
             let _ = stream
-                .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .write_all(
+                    b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                )
                 .await;
         }
     }

@@ -123,7 +123,10 @@ async fn count(stack: &Stack, table: &str, tenant_id: &str) -> i64 {
 }
 
 /// The execution of a request's latest run: (agent_id, agent_type, status, error) and its events.
-async fn execution_of(stack: &Stack, request_id: &str) -> ((String, String, String, Option<String>), Vec<String>) {
+async fn execution_of(
+    stack: &Stack,
+    request_id: &str,
+) -> ((String, String, String, Option<String>), Vec<String>) {
     let (pool, prefix) = stack.runtime_db().await;
     let row: (String, String, String, Option<String>) = sqlx::query_as(&format!(
         "SELECT e.agent_id, e.agent_type, e.status, e.error FROM {prefix}executions e \
@@ -167,7 +170,9 @@ async fn member_of(stack: &Stack, owner: &Value, role: &str) -> String {
 fn rule_of(body: &Value) -> (&str, &str) {
     (
         body["error"]["code"].as_str().unwrap_or_default(),
-        body["error"]["fields"][0]["field"].as_str().unwrap_or_default(),
+        body["error"]["fields"][0]["field"]
+            .as_str()
+            .unwrap_or_default(),
     )
 }
 
@@ -179,35 +184,81 @@ async fn policy_rules_apply_in_order_and_store_nothing(backend: Backend) {
     let tight = json!({"max_text_chars": 10, "max_artifact_bytes": 100, "max_timeout_seconds": 5,
                        "allowed_modalities": ["text_to_speech", "vision_analysis"]});
     let (status, policy) = stack
-        .send(Method::PUT, "/v1/multimodal/policy", &token, Some(tight.clone()))
+        .send(
+            Method::PUT,
+            "/v1/multimodal/policy",
+            &token,
+            Some(tight.clone()),
+        )
         .await;
     assert_eq!((status, &policy), (StatusCode::OK, &tight));
 
     let big = STANDARD.encode([7u8; 101]);
     let cases = [
         // Every rule broken: the first (modality) wins.
-        (json!({"modality": "speech_to_text", "input_text": "far too long a text", "input_artifact_base64": "!!", "requested_timeout_seconds": 9}), "modality"),
-        (json!({"modality": "text_to_speech", "input_text": "eleven char", "requested_timeout_seconds": 9}), "text_length"),
-        (json!({"modality": "text_to_speech", "input_text": "ten chars!", "requested_timeout_seconds": 6}), "timeout"),
-        (json!({"modality": "text_to_speech", "input_text": "hello", "requested_timeout_seconds": 0}), "timeout"),
-        (json!({"modality": "text_to_speech", "input_text": "hello"}), "timeout"), // default 60 > 5
-        (json!({"modality": "vision_analysis", "input_artifact_base64": "AAA", "requested_timeout_seconds": 5}), "base64"),
-        (json!({"modality": "vision_analysis", "input_artifact_base64": "AA AA==", "requested_timeout_seconds": 5}), "base64"),
-        (json!({"modality": "vision_analysis", "input_artifact_base64": big, "requested_timeout_seconds": 5}), "artifact_size"),
+        (
+            json!({"modality": "speech_to_text", "input_text": "far too long a text", "input_artifact_base64": "!!", "requested_timeout_seconds": 9}),
+            "modality",
+        ),
+        (
+            json!({"modality": "text_to_speech", "input_text": "eleven char", "requested_timeout_seconds": 9}),
+            "text_length",
+        ),
+        (
+            json!({"modality": "text_to_speech", "input_text": "ten chars!", "requested_timeout_seconds": 6}),
+            "timeout",
+        ),
+        (
+            json!({"modality": "text_to_speech", "input_text": "hello", "requested_timeout_seconds": 0}),
+            "timeout",
+        ),
+        (
+            json!({"modality": "text_to_speech", "input_text": "hello"}),
+            "timeout",
+        ), // default 60 > 5
+        (
+            json!({"modality": "vision_analysis", "input_artifact_base64": "AAA", "requested_timeout_seconds": 5}),
+            "base64",
+        ),
+        (
+            json!({"modality": "vision_analysis", "input_artifact_base64": "AA AA==", "requested_timeout_seconds": 5}),
+            "base64",
+        ),
+        (
+            json!({"modality": "vision_analysis", "input_artifact_base64": big, "requested_timeout_seconds": 5}),
+            "artifact_size",
+        ),
     ];
     for (body, rule) in cases {
         let (status, answer) = create(&stack, &token, body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body} → {answer}");
-        assert_eq!(rule_of(&answer), ("policy_violation", rule), "{body} → {answer}");
+        assert_eq!(
+            rule_of(&answer),
+            ("policy_violation", rule),
+            "{body} → {answer}"
+        );
     }
     // Shape errors are 422 naming the field.
     for (body, field) in [
-        (json!({"modality": "vision_analysis"}), "input_artifact_base64"),
-        (json!({"modality": "text_to_speech", "input_text": "  "}), "input_text"),
-        (json!({"modality": "vision_analysis", "input_artifact_base64": "AAAA", "content_type": "png"}), "content_type"),
+        (
+            json!({"modality": "vision_analysis"}),
+            "input_artifact_base64",
+        ),
+        (
+            json!({"modality": "text_to_speech", "input_text": "  "}),
+            "input_text",
+        ),
+        (
+            json!({"modality": "vision_analysis", "input_artifact_base64": "AAAA", "content_type": "png"}),
+            "content_type",
+        ),
     ] {
         let (status, answer) = create(&stack, &token, body.clone()).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body} → {answer}");
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body} → {answer}"
+        );
         assert_eq!(answer["error"]["fields"][0]["field"], field, "{answer}");
     }
     let (status, answer) = create(&stack, &token, json!({"modality": "smell"})).await;
@@ -219,11 +270,19 @@ async fn policy_rules_apply_in_order_and_store_nothing(backend: Backend) {
     assert_eq!(list, json!({"items": [], "next_cursor": null}));
     // Exactly at the limits passes.
     let ok = STANDARD.encode([7u8; 100]);
-    let r = created(&stack, &token, json!({"modality": "vision_analysis", "input_artifact_base64": ok,
-        "requested_timeout_seconds": 5, "execute_now": false, "input_text": "ten chars!"})).await;
+    let r = created(
+        &stack,
+        &token,
+        json!({"modality": "vision_analysis", "input_artifact_base64": ok,
+        "requested_timeout_seconds": 5, "execute_now": false, "input_text": "ten chars!"}),
+    )
+    .await;
     assert_eq!(r["state"], "pending");
     assert_eq!(r["input_artifact"]["bytes"], 100);
-    assert_eq!(r["input_artifact"]["content_type"], "application/octet-stream");
+    assert_eq!(
+        r["input_artifact"]["content_type"],
+        "application/octet-stream"
+    );
 }
 
 async fn artifacts_are_stored_once_and_never_echoed(backend: Backend) {
@@ -238,7 +297,11 @@ async fn artifacts_are_stored_once_and_never_echoed(backend: Backend) {
     let second = created(&stack, &token, body.clone()).await;
     assert_ne!(first["id"], second["id"]);
     let expected = ring::digest::digest(&ring::digest::SHA256, &image);
-    let hex: String = expected.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = expected
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     for r in [&first, &second] {
         assert_eq!(
             r["input_artifact"],
@@ -258,17 +321,24 @@ async fn artifacts_are_stored_once_and_never_echoed(backend: Backend) {
     let (_, _, other) = stack.register().await;
     created(&stack, &s(&other, "access_token"), body).await;
     assert_eq!(count(&stack, "multimodal_artifacts", &tenant).await, 1);
-    assert_eq!(count(&stack, "multimodal_artifacts", &s(&other, "tenant_id")).await, 1);
+    assert_eq!(
+        count(&stack, "multimodal_artifacts", &s(&other, "tenant_id")).await,
+        1
+    );
 }
 
 async fn the_lifecycle_refuses_forbidden_moves(backend: Backend) {
     let stack = Stack::start(backend).await;
     let (_, _, owner) = stack.register().await;
     let token = s(&owner, "access_token");
-    let body = json!({"modality": "text_to_speech", "input_text": "Hello there.", "execute_now": false});
+    let body =
+        json!({"modality": "text_to_speech", "input_text": "Hello there.", "execute_now": false});
     let pending = created(&stack, &token, body.clone()).await;
     let id = s(&pending, "id");
-    assert_eq!((pending["state"].clone(), pending["result_id"].clone()), (json!("pending"), Value::Null));
+    assert_eq!(
+        (pending["state"].clone(), pending["result_id"].clone()),
+        (json!("pending"), Value::Null)
+    );
     let (status, missing) = stack.get(&format!("{REQUESTS}/{id}/result"), &token).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
 
@@ -302,26 +372,37 @@ async fn the_lifecycle_refuses_forbidden_moves(backend: Backend) {
         );
     }
     let ((agent, kind, status, _), events) = execution_of(&stack, &run_id).await;
-    assert_eq!((agent.as_str(), kind.as_str(), status.as_str()), ("multimodal.text_to_speech", "multimodal", "completed"));
+    assert_eq!(
+        (agent.as_str(), kind.as_str(), status.as_str()),
+        ("multimodal.text_to_speech", "multimodal", "completed")
+    );
     assert_eq!(events, ["EXECUTION_STARTED", "EXECUTION_COMPLETED"]);
 
     // Filters and pages.
     let vision = created(&stack, &token, json!({"modality": "vision_analysis",
         "input_artifact_base64": STANDARD.encode(png(2, 2, |_, _| [0, 0, 0])), "execute_now": false})).await;
-    let (_, by_state) = stack.get(&format!("{REQUESTS}?state=completed"), &token).await;
+    let (_, by_state) = stack
+        .get(&format!("{REQUESTS}?state=completed"), &token)
+        .await;
     assert_eq!(by_state["items"].as_array().unwrap().len(), 1);
     assert_eq!(by_state["items"][0]["id"], run_id.as_str());
-    let (_, by_modality) = stack.get(&format!("{REQUESTS}?modality=vision_analysis"), &token).await;
+    let (_, by_modality) = stack
+        .get(&format!("{REQUESTS}?modality=vision_analysis"), &token)
+        .await;
     assert_eq!(by_modality["items"].as_array().unwrap().len(), 1);
     assert_eq!(by_modality["items"][0]["id"], vision["id"]);
     let (_, page) = stack.get(&format!("{REQUESTS}?limit=2"), &token).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
     let cursor = s(&page, "next_cursor");
-    let (_, rest) = stack.get(&format!("{REQUESTS}?limit=2&cursor={cursor}"), &token).await;
+    let (_, rest) = stack
+        .get(&format!("{REQUESTS}?limit=2&cursor={cursor}"), &token)
+        .await;
     assert_eq!(rest["items"].as_array().unwrap().len(), 1);
     assert_eq!(rest["items"][0]["id"], id.as_str());
     assert_eq!(rest["next_cursor"], Value::Null);
-    let (status, _) = stack.get(&format!("{REQUESTS}?state=sleeping"), &token).await;
+    let (status, _) = stack
+        .get(&format!("{REQUESTS}?state=sleeping"), &token)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
@@ -330,16 +411,32 @@ async fn builtin_vision_reads_real_images(backend: Backend) {
     let (_, _, owner) = stack.register().await;
     let token = s(&owner, "access_token");
     // 3/4 red, 1/4 blue.
-    let image = png(64, 32, |x, _| if x < 48 { [255, 0, 0] } else { [0, 0, 255] });
-    let r = created(&stack, &token, json!({"modality": "vision_analysis",
-        "input_artifact_base64": STANDARD.encode(&image)})).await;
+    let image = png(
+        64,
+        32,
+        |x, _| if x < 48 { [255, 0, 0] } else { [0, 0, 255] },
+    );
+    let r = created(
+        &stack,
+        &token,
+        json!({"modality": "vision_analysis",
+        "input_artifact_base64": STANDARD.encode(&image)}),
+    )
+    .await;
     let id = s(&r, "id");
     assert_eq!(finished(&stack, &token, &id).await["state"], "completed");
     let out = result(&stack, &token, &id).await;
     assert_eq!(out["state"], "completed");
     assert_eq!(out["request_id"], id.as_str());
     let data = &out["output_data"];
-    assert_eq!((data["format"].clone(), data["width"].clone(), data["height"].clone()), (json!("png"), json!(64), json!(32)));
+    assert_eq!(
+        (
+            data["format"].clone(),
+            data["width"].clone(),
+            data["height"].clone()
+        ),
+        (json!("png"), json!(64), json!(32))
+    );
     assert_eq!(
         data["dominant_colours"],
         json!([{"hex": "#ff0000", "rgb": [255, 0, 0], "share": 0.75}, {"hex": "#0000ff", "rgb": [0, 0, 255], "share": 0.25}])
@@ -347,22 +444,42 @@ async fn builtin_vision_reads_real_images(backend: Backend) {
     assert!(s(&out, "output_text").contains("64×32 PNG"), "{out}");
     assert_eq!(out["output_artifact"], Value::Null);
     let ((agent, _, status, _), events) = execution_of(&stack, &id).await;
-    assert_eq!((agent.as_str(), status.as_str()), ("multimodal.vision_analysis", "completed"));
+    assert_eq!(
+        (agent.as_str(), status.as_str()),
+        ("multimodal.vision_analysis", "completed")
+    );
     assert_eq!(events, ["EXECUTION_STARTED", "EXECUTION_COMPLETED"]);
 
     // A solid green JPEG (lossy: within a few levels of the colour).
     let jpeg = encode(40, 30, |_, _| [0, 160, 0], image::ImageFormat::Jpeg);
-    let r = created(&stack, &token, json!({"modality": "vision_analysis",
-        "input_artifact_base64": STANDARD.encode(&jpeg)})).await;
+    let r = created(
+        &stack,
+        &token,
+        json!({"modality": "vision_analysis",
+        "input_artifact_base64": STANDARD.encode(&jpeg)}),
+    )
+    .await;
     assert_eq!(r["input_artifact"]["content_type"], "image/jpeg");
     let id = s(&r, "id");
     assert_eq!(finished(&stack, &token, &id).await["state"], "completed");
     let data = result(&stack, &token, &id).await["output_data"].clone();
-    assert_eq!((data["format"].clone(), data["width"].clone(), data["height"].clone()), (json!("jpeg"), json!(40), json!(30)));
+    assert_eq!(
+        (
+            data["format"].clone(),
+            data["width"].clone(),
+            data["height"].clone()
+        ),
+        (json!("jpeg"), json!(40), json!(30))
+    );
     let colours = data["dominant_colours"].as_array().unwrap();
     assert_eq!(colours.len(), 1, "{data}");
     assert_eq!(colours[0]["share"], 1.0);
-    let rgb: Vec<i64> = colours[0]["rgb"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    let rgb: Vec<i64> = colours[0]["rgb"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
     for (got, want) in rgb.iter().zip([0, 160, 0]) {
         assert!((got - want).abs() <= 4, "{rgb:?}");
     }
@@ -370,11 +487,19 @@ async fn builtin_vision_reads_real_images(backend: Backend) {
     // Not an image: the run fails with a clear message, not a 500.
     let mut broken = image[..40].to_vec();
     broken.extend_from_slice(&[0u8; 60]);
-    let r = created(&stack, &token, json!({"modality": "vision_analysis",
-        "input_artifact_base64": STANDARD.encode(&broken)})).await;
+    let r = created(
+        &stack,
+        &token,
+        json!({"modality": "vision_analysis",
+        "input_artifact_base64": STANDARD.encode(&broken)}),
+    )
+    .await;
     let done = finished(&stack, &token, &s(&r, "id")).await;
     assert_eq!(done["state"], "failed");
-    assert!(s(&done, "error_message").starts_with("the png image could not be decoded"), "{done}");
+    assert!(
+        s(&done, "error_message").starts_with("the png image could not be decoded"),
+        "{done}"
+    );
     let ((_, _, status, error), events) = execution_of(&stack, &s(&r, "id")).await;
     assert_eq!(status, "failed");
     assert_eq!(error, done["error_message"].as_str().map(str::to_owned));
@@ -386,8 +511,13 @@ async fn builtin_speech_to_text_measures_a_wav(backend: Backend) {
     let (_, _, owner) = stack.register().await;
     let token = s(&owner, "access_token");
     let audio = wav(&[(0.5, true), (0.3, false), (0.7, true)]);
-    let r = created(&stack, &token, json!({"modality": "speech_to_text",
-        "input_artifact_base64": STANDARD.encode(&audio)})).await;
+    let r = created(
+        &stack,
+        &token,
+        json!({"modality": "speech_to_text",
+        "input_artifact_base64": STANDARD.encode(&audio)}),
+    )
+    .await;
     assert_eq!(r["input_artifact"]["content_type"], "audio/wav");
     let id = s(&r, "id");
     assert_eq!(finished(&stack, &token, &id).await["state"], "completed");
@@ -417,20 +547,31 @@ async fn builtin_text_to_speech_renders_a_downloadable_wav(backend: Backend) {
     let token = s(&owner, "access_token");
     let mut durations = Vec::new();
     for text in ["Hi.", "Hello there, this is a longer sentence."] {
-        let r = created(&stack, &token, json!({"modality": "text_to_speech", "input_text": text})).await;
+        let r = created(
+            &stack,
+            &token,
+            json!({"modality": "text_to_speech", "input_text": text}),
+        )
+        .await;
         let id = s(&r, "id");
         assert_eq!(finished(&stack, &token, &id).await["state"], "completed");
         let out = result(&stack, &token, &id).await;
         let artifact = &out["output_artifact"];
         assert_eq!(artifact["content_type"], "audio/wav");
-        assert_eq!(artifact["download_url"], format!("/v1/multimodal/results/{}/download", s(&out, "id")));
+        assert_eq!(
+            artifact["download_url"],
+            format!("/v1/multimodal/results/{}/download", s(&out, "id"))
+        );
         let (content_type, bytes) = download(&stack, &token, &s(artifact, "download_url")).await;
         assert_eq!(content_type, "audio/wav");
         assert_eq!(artifact["bytes"], bytes.len());
         let reader = hound::WavReader::new(Cursor::new(&bytes)).unwrap();
         assert_eq!(reader.spec().sample_rate, 16000);
         let seconds = f64::from(reader.duration()) / 16000.0;
-        assert_eq!(out["output_data"]["duration_seconds"].as_f64().unwrap(), (seconds * 1000.0).round() / 1000.0);
+        assert_eq!(
+            out["output_data"]["duration_seconds"].as_f64().unwrap(),
+            (seconds * 1000.0).round() / 1000.0
+        );
         durations.push(seconds);
     }
     // "Hi." = 2 tones + a stop; the longer text many more.
@@ -441,7 +582,10 @@ async fn builtin_text_to_speech_renders_a_downloadable_wav(backend: Backend) {
     let (_, list) = stack.get(REQUESTS, &token).await;
     let result_id = s(&list["items"][0], "result_id");
     let (status, _) = stack
-        .get(&format!("/v1/multimodal/results/{result_id}/download"), &s(&other, "access_token"))
+        .get(
+            &format!("/v1/multimodal/results/{result_id}/download"),
+            &s(&other, "access_token"),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -453,33 +597,78 @@ async fn the_openai_adapter_speaks_the_three_protocols(backend: Backend) {
     let token = s(&owner, "access_token");
 
     let audio = wav(&[(0.2, true)]);
-    let r = created(&stack, &token, json!({"modality": "speech_to_text", "input_artifact_base64": STANDARD.encode(&audio)})).await;
-    assert_eq!(finished(&stack, &token, &s(&r, "id")).await["state"], "completed");
+    let r = created(
+        &stack,
+        &token,
+        json!({"modality": "speech_to_text", "input_artifact_base64": STANDARD.encode(&audio)}),
+    )
+    .await;
+    assert_eq!(
+        finished(&stack, &token, &s(&r, "id")).await["state"],
+        "completed"
+    );
     let out = result(&stack, &token, &s(&r, "id")).await;
-    assert_eq!(out["output_text"], format!("heard {} bytes of audio/wav with fake-whisper", audio.len()));
+    assert_eq!(
+        out["output_text"],
+        format!("heard {} bytes of audio/wav with fake-whisper", audio.len())
+    );
     assert_eq!(out["output_data"]["adapter"], "openai");
 
-    let r = created(&stack, &token, json!({"modality": "text_to_speech", "input_text": "Twelve chars"})).await;
-    assert_eq!(finished(&stack, &token, &s(&r, "id")).await["state"], "completed");
+    let r = created(
+        &stack,
+        &token,
+        json!({"modality": "text_to_speech", "input_text": "Twelve chars"}),
+    )
+    .await;
+    assert_eq!(
+        finished(&stack, &token, &s(&r, "id")).await["state"],
+        "completed"
+    );
     let out = result(&stack, &token, &s(&r, "id")).await;
-    let (content_type, bytes) = download(&stack, &token, &s(&out["output_artifact"], "download_url")).await;
+    let (content_type, bytes) =
+        download(&stack, &token, &s(&out["output_artifact"], "download_url")).await;
     assert_eq!(content_type, "audio/wav");
     let reader = hound::WavReader::new(Cursor::new(&bytes)).unwrap();
     assert_eq!(reader.duration(), 1200);
 
     let image = png(8, 8, |_, _| [1, 2, 3]);
-    let r = created(&stack, &token, json!({"modality": "vision_analysis", "input_artifact_base64": STANDARD.encode(&image)})).await;
-    assert_eq!(finished(&stack, &token, &s(&r, "id")).await["state"], "completed");
+    let r = created(
+        &stack,
+        &token,
+        json!({"modality": "vision_analysis", "input_artifact_base64": STANDARD.encode(&image)}),
+    )
+    .await;
+    assert_eq!(
+        finished(&stack, &token, &s(&r, "id")).await["state"],
+        "completed"
+    );
     let out = result(&stack, &token, &s(&r, "id")).await;
-    assert_eq!(out["output_text"], format!("saw {} bytes of image/png with fake-vision", image.len()));
+    assert_eq!(
+        out["output_text"],
+        format!("saw {} bytes of image/png with fake-vision", image.len())
+    );
 
     let seen = media.requests();
     let paths: Vec<&str> = seen.iter().map(|r| r.path.as_str()).collect();
-    assert_eq!(paths, ["/v1/audio/transcriptions", "/v1/audio/speech", "/v1/chat/completions"]);
-    assert!(seen[0].content_type.starts_with("multipart/form-data; boundary="));
+    assert_eq!(
+        paths,
+        [
+            "/v1/audio/transcriptions",
+            "/v1/audio/speech",
+            "/v1/chat/completions"
+        ]
+    );
+    assert!(seen[0]
+        .content_type
+        .starts_with("multipart/form-data; boundary="));
     let speech: Value = serde_json::from_slice(&seen[1].body).unwrap();
-    assert_eq!(speech, json!({"model": "fake-tts", "input": "Twelve chars", "voice": "alloy", "response_format": "wav"}));
-    assert!(seen.iter().all(|r| r.authorization.as_deref() == Some("Bearer sk-fake-media")));
+    assert_eq!(
+        speech,
+        json!({"model": "fake-tts", "input": "Twelve chars", "voice": "alloy", "response_format": "wav"})
+    );
+    assert!(seen
+        .iter()
+        .all(|r| r.authorization.as_deref() == Some("Bearer sk-fake-media")));
 }
 
 async fn the_time_limit_is_enforced(backend: Backend) {
@@ -488,25 +677,42 @@ async fn the_time_limit_is_enforced(backend: Backend) {
     let (_, _, owner) = stack.register().await;
     let token = s(&owner, "access_token");
     let started = Instant::now();
-    let r = created(&stack, &token, json!({"modality": "text_to_speech", "input_text": "[stall]",
-        "requested_timeout_seconds": 1})).await;
+    let r = created(
+        &stack,
+        &token,
+        json!({"modality": "text_to_speech", "input_text": "[stall]",
+        "requested_timeout_seconds": 1}),
+    )
+    .await;
     assert_eq!(r["state"], "processing");
     let done = finished(&stack, &token, &s(&r, "id")).await;
     let took = started.elapsed();
     assert_eq!(done["state"], "failed", "{done}");
     assert_eq!(done["error_message"], "timed out after 1 s");
-    assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(2), "{took:?}");
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
     let out = result(&stack, &token, &s(&r, "id")).await;
     assert_eq!(out["state"], "failed");
     let ((_, _, status, error), events) = execution_of(&stack, &s(&r, "id")).await;
-    assert_eq!((status.as_str(), error.as_deref()), ("failed", Some("timed out after 1 s")));
+    assert_eq!(
+        (status.as_str(), error.as_deref()),
+        ("failed", Some("timed out after 1 s"))
+    );
     assert_eq!(events, ["EXECUTION_STARTED", "EXECUTION_FAILED"]);
     // A failed request can be retried (it times out again).
     let (status, retried) = act(&stack, &token, &s(&r, "id"), "execute").await;
     assert_eq!(status, StatusCode::OK, "{retried}");
-    assert_eq!((retried["state"].clone(), retried["error_message"].clone()), (json!("processing"), Value::Null));
+    assert_eq!(
+        (retried["state"].clone(), retried["error_message"].clone()),
+        (json!("processing"), Value::Null)
+    );
     assert_ne!(retried["result_id"], r["result_id"]);
-    assert_eq!(finished(&stack, &token, &s(&r, "id")).await["state"], "failed");
+    assert_eq!(
+        finished(&stack, &token, &s(&r, "id")).await["state"],
+        "failed"
+    );
 }
 
 async fn cancel_stops_a_processing_run(backend: Backend) {
@@ -514,13 +720,23 @@ async fn cancel_stops_a_processing_run(backend: Backend) {
     let stack = Stack::start_with(backend, media.options()).await;
     let (_, _, owner) = stack.register().await;
     let token = s(&owner, "access_token");
-    let r = created(&stack, &token, json!({"modality": "text_to_speech", "input_text": "[stall] forever",
-        "requested_timeout_seconds": 60})).await;
+    let r = created(
+        &stack,
+        &token,
+        json!({"modality": "text_to_speech", "input_text": "[stall] forever",
+        "requested_timeout_seconds": 60}),
+    )
+    .await;
     let id = s(&r, "id");
     assert_eq!(r["state"], "processing");
     let path = format!("{REQUESTS}/{id}/cancel");
     let (status, cancelled) = stack
-        .send(Method::POST, &path, &token, Some(json!({"reason": "changed my mind"})))
+        .send(
+            Method::POST,
+            &path,
+            &token,
+            Some(json!({"reason": "changed my mind"})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{cancelled}");
     assert_eq!(cancelled["state"], "cancelled");
@@ -529,7 +745,10 @@ async fn cancel_stops_a_processing_run(backend: Backend) {
     assert_eq!(out["state"], "cancelled");
     assert!(out["completed_at"].is_string());
     let ((_, _, status, error), events) = execution_of(&stack, &id).await;
-    assert_eq!((status.as_str(), error.as_deref()), ("cancelled", Some("changed my mind")));
+    assert_eq!(
+        (status.as_str(), error.as_deref()),
+        ("cancelled", Some("changed my mind"))
+    );
     assert_eq!(events, ["EXECUTION_STARTED", "EXECUTION_CANCELLED"]);
     let (status, _) = act(&stack, &token, &id, "execute").await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -547,19 +766,49 @@ async fn the_policy_is_per_tenant_and_admin_only(backend: Backend) {
     assert_eq!((status, &policy), (StatusCode::OK, &defaults));
     let new = json!({"max_text_chars": 20, "max_artifact_bytes": 1000, "max_timeout_seconds": 30,
                      "allowed_modalities": ["text_to_speech"]});
-    let (status, refused) = stack.send(Method::PUT, "/v1/multimodal/policy", &member, Some(new.clone())).await;
+    let (status, refused) = stack
+        .send(
+            Method::PUT,
+            "/v1/multimodal/policy",
+            &member,
+            Some(new.clone()),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
     let (status, bad) = stack
-        .send(Method::PUT, "/v1/multimodal/policy", &token, Some(json!({"max_text_chars": 0, "max_artifact_bytes": 1000,
-            "max_timeout_seconds": 30, "allowed_modalities": []})))
+        .send(
+            Method::PUT,
+            "/v1/multimodal/policy",
+            &token,
+            Some(json!({"max_text_chars": 0, "max_artifact_bytes": 1000,
+            "max_timeout_seconds": 30, "allowed_modalities": []})),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
-    assert_eq!(stack.get("/v1/multimodal/policy", &member).await.1, defaults);
-    let (status, set) = stack.send(Method::PUT, "/v1/multimodal/policy", &token, Some(new.clone())).await;
+    assert_eq!(
+        stack.get("/v1/multimodal/policy", &member).await.1,
+        defaults
+    );
+    let (status, set) = stack
+        .send(
+            Method::PUT,
+            "/v1/multimodal/policy",
+            &token,
+            Some(new.clone()),
+        )
+        .await;
     assert_eq!((status, &set), (StatusCode::OK, &new));
     assert_eq!(stack.get("/v1/multimodal/policy", &member).await.1, new);
-    let (status, answer) = create(&stack, &member, json!({"modality": "vision_analysis", "input_artifact_base64": "AAAA"})).await;
-    assert_eq!((status, rule_of(&answer)), (StatusCode::BAD_REQUEST, ("policy_violation", "modality")));
+    let (status, answer) = create(
+        &stack,
+        &member,
+        json!({"modality": "vision_analysis", "input_artifact_base64": "AAAA"}),
+    )
+    .await;
+    assert_eq!(
+        (status, rule_of(&answer)),
+        (StatusCode::BAD_REQUEST, ("policy_violation", "modality"))
+    );
     // Another tenant keeps the defaults, and its requests pass.
     let (_, _, stranger) = stack.register().await;
     let other = s(&stranger, "access_token");
@@ -567,25 +816,96 @@ async fn the_policy_is_per_tenant_and_admin_only(backend: Backend) {
     created(&stack, &other, json!({"modality": "vision_analysis", "input_artifact_base64": "AAAA", "execute_now": false})).await;
 
     // A member creates and cancels; a viewer reads but cannot write.
-    let mine = created(&stack, &member, json!({"modality": "text_to_speech", "input_text": "hi", "execute_now": false,
-        "requested_timeout_seconds": 30})).await;
+    let mine = created(
+        &stack,
+        &member,
+        json!({"modality": "text_to_speech", "input_text": "hi", "execute_now": false,
+        "requested_timeout_seconds": 30}),
+    )
+    .await;
     let id = s(&mine, "id");
-    let (status, _) = create(&stack, &viewer, json!({"modality": "text_to_speech", "input_text": "hi"})).await;
+    let (status, _) = create(
+        &stack,
+        &viewer,
+        json!({"modality": "text_to_speech", "input_text": "hi"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(act(&stack, &viewer, &id, "cancel").await.0, StatusCode::FORBIDDEN);
-    assert_eq!(act(&stack, &viewer, &id, "execute").await.0, StatusCode::FORBIDDEN);
-    assert_eq!(stack.get(&format!("{REQUESTS}/{id}"), &viewer).await.0, StatusCode::OK);
+    assert_eq!(
+        act(&stack, &viewer, &id, "cancel").await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        act(&stack, &viewer, &id, "execute").await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        stack.get(&format!("{REQUESTS}/{id}"), &viewer).await.0,
+        StatusCode::OK
+    );
     // Another tenant's ids are 404 everywhere.
-    for path in [format!("{REQUESTS}/{id}"), format!("{REQUESTS}/{id}/result")] {
-        assert_eq!(stack.get(&path, &other).await.0, StatusCode::NOT_FOUND, "{path}");
+    for path in [
+        format!("{REQUESTS}/{id}"),
+        format!("{REQUESTS}/{id}/result"),
+    ] {
+        assert_eq!(
+            stack.get(&path, &other).await.0,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
     for action in ["execute", "cancel"] {
-        assert_eq!(act(&stack, &other, &id, action).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            act(&stack, &other, &id, action).await.0,
+            StatusCode::NOT_FOUND
+        );
     }
-    assert_eq!(stack.get(&format!("{REQUESTS}/{id}"), &token).await.1["state"], "pending");
+    assert_eq!(
+        stack.get(&format!("{REQUESTS}/{id}"), &token).await.1["state"],
+        "pending"
+    );
+}
+
+async fn a_five_megabyte_artifact_fits_and_a_larger_body_is_refused(backend: Backend) {
+    // Debug builds hash and encode 5 MB slowly: give the gateway's runtime call more than its
+    // 2 s default here.
+    let options = e2e_tests::Options {
+        experience_env: vec![("APP__RUNTIME__TIMEOUT_MS".into(), "30000".into())],
+        ..Default::default()
+    };
+    // The bodies are built first: a debug build takes seconds to encode them, and the gateway's
+    // pooled runtime connection must not sit idle that long between the calls of this test.
+    let most: Vec<u8> = (0..5_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let fits = json!({"modality": "vision_analysis", "input_artifact_base64": STANDARD.encode(&most), "execute_now": false});
+    let mut over = most.clone();
+    over.push(1);
+    let over =
+        json!({"modality": "vision_analysis", "input_artifact_base64": STANDARD.encode(&over)});
+    let huge = json!({"modality": "vision_analysis", "input_artifact_base64": STANDARD.encode(vec![0u8; 7_000_000])});
+    let stack = Stack::start_with(backend, options).await;
+    let (_, _, owner) = stack.register().await;
+    let token = s(&owner, "access_token");
+    let tenant = s(&owner, "tenant_id");
+    let r = created(&stack, &token, fits).await;
+    assert_eq!(r["input_artifact"]["bytes"], 5_000_000);
+    let (status, answer) = create(&stack, &token, over).await;
+    assert_eq!(
+        (status, rule_of(&answer)),
+        (
+            StatusCode::BAD_REQUEST,
+            ("policy_violation", "artifact_size")
+        )
+    );
+    let (status, answer) = create(&stack, &token, huge).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    assert_eq!(count(&stack, "multimodal_requests", &tenant).await, 1);
+    assert_eq!(count(&stack, "multimodal_artifacts", &tenant).await, 1);
 }
 
 both_backends!(
+    a_five_megabyte_artifact_fits_and_a_larger_body_is_refused,
     policy_rules_apply_in_order_and_store_nothing,
     artifacts_are_stored_once_and_never_echoed,
     the_lifecycle_refuses_forbidden_moves,

@@ -34,11 +34,7 @@ pub enum Modality {
 
 impl Modality {
     /// Every modality, in the documented order.
-    pub const ALL: [Modality; 3] = [
-        Self::SpeechToText,
-        Self::TextToSpeech,
-        Self::VisionAnalysis,
-    ];
+    pub const ALL: [Modality; 3] = [Self::SpeechToText, Self::TextToSpeech, Self::VisionAnalysis];
 
     /// The stored and wire name.
     pub fn as_str(self) -> &'static str {

@@ -32,19 +32,19 @@ use crate::governance::plans::routes as plans;
 use crate::governance::routes as governance;
 use crate::governance::trust::routes as trust;
 use crate::health;
+use crate::multimodal::routes as multimodal;
 use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
 use crate::usage::routes as usage;
 use crate::wrappers::routes as wrappers;
-use crate::multimodal::routes as multimodal;
-use platform_sdk::multimodal_wire::{
-    ArtifactRef, CancelInput, Modality, MultimodalPolicy, MultimodalRequest,
-    MultimodalRequestInput, MultimodalRequestList, MultimodalResult, OutputArtifact, RequestState,
-};
 use platform_sdk::governance_wire::{
     AuditEntry, AuditLink, AuditPage, BrokenLink, ChainCheck, Condition, DecisionOut,
     EvaluateRequest, Policy, PolicyEvaluation, PolicyInput, PolicyList, PolicyRule, Violation,
     ViolationList,
+};
+use platform_sdk::multimodal_wire::{
+    ArtifactRef, CancelInput, Modality, MultimodalPolicy, MultimodalRequest,
+    MultimodalRequestInput, MultimodalRequestList, MultimodalResult, OutputArtifact, RequestState,
 };
 use platform_sdk::trust_wire::{
     AgentCompliance, AgentTrust, CoreOutput, DecisionCounts, JustificationLog, LoopRequest,

@@ -33,10 +33,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
     let reads = [
         ("/api/multimodal/requests/{id}", web::get().to(get_one)),
-        ("/api/multimodal/requests/{id}/result", web::get().to(result)),
-        ("/api/multimodal/results/{id}/download", web::get().to(download)),
-        ("/api/multimodal/requests/{id}/execute", web::post().to(execute)),
-        ("/api/multimodal/requests/{id}/cancel", web::post().to(cancel)),
+        (
+            "/api/multimodal/requests/{id}/result",
+            web::get().to(result),
+        ),
+        (
+            "/api/multimodal/results/{id}/download",
+            web::get().to(download),
+        ),
+        (
+            "/api/multimodal/requests/{id}/execute",
+            web::post().to(execute),
+        ),
+        (
+            "/api/multimodal/requests/{id}/cancel",
+            web::post().to(cancel),
+        ),
     ];
     for (path, route) in reads {
         cfg.service(
@@ -144,11 +156,17 @@ pub async fn create(
     intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let multimodal = &state.multimodal;
-    answer_keyed(&state.gate, &req, &intent, actions::CREATE, |mut c| async move {
-        let input: MultimodalRequestInput = serde_json::from_value(c.payload.take())
-            .map_err(|e| RuntimeError::invalid("payload", e.to_string()))?;
-        Ok((StatusCode::CREATED, multimodal.create(&c, input).await?))
-    })
+    answer_keyed(
+        &state.gate,
+        &req,
+        &intent,
+        actions::CREATE,
+        |mut c| async move {
+            let input: MultimodalRequestInput = serde_json::from_value(c.payload.take())
+                .map_err(|e| RuntimeError::invalid("payload", e.to_string()))?;
+            Ok((StatusCode::CREATED, multimodal.create(&c, input).await?))
+        },
+    )
     .await
 }
 
@@ -162,9 +180,13 @@ pub async fn execute(
     intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let multimodal = &state.multimodal;
-    answer_keyed(&state.gate, &req, &intent, actions::EXECUTE, |c| async move {
-        Ok((StatusCode::OK, multimodal.execute(&c, &id).await?))
-    })
+    answer_keyed(
+        &state.gate,
+        &req,
+        &intent,
+        actions::EXECUTE,
+        |c| async move { Ok((StatusCode::OK, multimodal.execute(&c, &id).await?)) },
+    )
     .await
 }
 
@@ -178,14 +200,32 @@ pub async fn cancel(
     intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let multimodal = &state.multimodal;
-    answer_keyed(&state.gate, &req, &intent, actions::CANCEL, |c| async move {
-        let input: CancelInput = payload(&c)?;
-        if input.reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
-            return Err(RuntimeError::invalid("reason", "must be at most 500 characters"));
-        }
-        let tenant = &c.tenant_id;
-        Ok((StatusCode::OK, multimodal.cancel(tenant, &id, input.reason.as_deref()).await?))
-    })
+    answer_keyed(
+        &state.gate,
+        &req,
+        &intent,
+        actions::CANCEL,
+        |c| async move {
+            let input: CancelInput = payload(&c)?;
+            if input
+                .reason
+                .as_ref()
+                .is_some_and(|r| r.chars().count() > 500)
+            {
+                return Err(RuntimeError::invalid(
+                    "reason",
+                    "must be at most 500 characters",
+                ));
+            }
+            let tenant = &c.tenant_id;
+            Ok((
+                StatusCode::OK,
+                multimodal
+                    .cancel(tenant, &id, input.reason.as_deref())
+                    .await?,
+            ))
+        },
+    )
     .await
 }
 
@@ -199,9 +239,15 @@ pub async fn put_policy(
     intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let multimodal = &state.multimodal;
-    answer_keyed(&state.gate, &req, &intent, actions::UPDATE_POLICY, |c| async move {
-        let policy: MultimodalPolicy = payload(&c)?;
-        Ok((StatusCode::OK, multimodal.put_policy(&c, policy).await?))
-    })
+    answer_keyed(
+        &state.gate,
+        &req,
+        &intent,
+        actions::UPDATE_POLICY,
+        |c| async move {
+            let policy: MultimodalPolicy = payload(&c)?;
+            Ok((StatusCode::OK, multimodal.put_policy(&c, policy).await?))
+        },
+    )
     .await
 }

@@ -312,7 +312,12 @@ impl Multimodal {
             ended_execution = executions::finish(&mut tx, &finish).await?;
         }
         tx.commit().await?;
-        if let Some(cancel) = self.running.lock().ok().and_then(|r| r.get(&request.id).cloned()) {
+        if let Some(cancel) = self
+            .running
+            .lock()
+            .ok()
+            .and_then(|r| r.get(&request.id).cloned())
+        {
             let _ = cancel.send(true);
         }
         if let (true, Some(execution_id)) = (ended_execution, &stored.execution_id) {
@@ -373,7 +378,12 @@ impl Multimodal {
                 settled += 1;
             }
             tx.commit().await?;
-            if let Some(cancel) = self.running.lock().ok().and_then(|r| r.get(&orphan.id).cloned()) {
+            if let Some(cancel) = self
+                .running
+                .lock()
+                .ok()
+                .and_then(|r| r.get(&orphan.id).cloned())
+            {
                 let _ = cancel.send(true);
             }
         }
@@ -388,7 +398,9 @@ impl Multimodal {
             loop {
                 match this.reconcile().await {
                     Ok(0) => {}
-                    Ok(n) => tracing::warn!(count = n, "settled multimodal requests whose run was lost"),
+                    Ok(n) => {
+                        tracing::warn!(count = n, "settled multimodal requests whose run was lost")
+                    }
                     Err(e) => tracing::warn!(error = %e, "could not settle lost multimodal runs"),
                 }
                 tokio::time::sleep(every).await;

@@ -160,7 +160,8 @@ impl Multimodal {
             execution_id: None,
             created_ms: now,
         };
-        self.start(&stored, contract.user_id.as_deref(), input).await
+        self.start(&stored, contract.user_id.as_deref(), input)
+            .await
     }
 
     /// A request of the tenant (another tenant's: 404).
@@ -292,7 +293,12 @@ impl Multimodal {
 
     /// The answer when another move won between our read and our write: the refusal from where
     /// the request is now, or a plain conflict when the move is still allowed.
-    pub(super) async fn lost_race(&self, tenant_id: &str, id: &str, action: Action) -> RuntimeError {
+    pub(super) async fn lost_race(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        action: Action,
+    ) -> RuntimeError {
         match self.stored(tenant_id, id).await {
             Err(e) => e,
             Ok(now) => match rules::after(now.record.state, action) {

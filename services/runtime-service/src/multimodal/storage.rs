@@ -382,8 +382,8 @@ pub async fn put_policy(
     updated_by: Option<&str>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let allowed = serde_json::to_string(&p.allowed_modalities)
-        .map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let allowed =
+        serde_json::to_string(&p.allowed_modalities).map_err(|e| sqlx::Error::Encode(e.into()))?;
     sqlx::query(
         "INSERT INTO multimodal_policies (tenant_id, max_text_chars, max_artifact_bytes, \
          max_timeout_seconds, allowed_modalities, updated_by, updated_at) \

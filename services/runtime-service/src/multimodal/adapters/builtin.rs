@@ -41,7 +41,9 @@ pub fn dominant_colours(pixels: &[u8]) -> Vec<serde_json::Value> {
     let mut buckets = vec![Bucket::default(); 512];
     let mut total = 0u64;
     for px in pixels.chunks_exact(3) {
-        let index = (usize::from(px[0] >> 5) << 6) | (usize::from(px[1] >> 5) << 3) | usize::from(px[2] >> 5);
+        let index = (usize::from(px[0] >> 5) << 6)
+            | (usize::from(px[1] >> 5) << 3)
+            | usize::from(px[2] >> 5);
         let b = &mut buckets[index];
         b.count += 1;
         for (sum, value) in b.sum.iter_mut().zip(px) {

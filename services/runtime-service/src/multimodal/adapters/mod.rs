@@ -99,8 +99,8 @@ pub fn configured(
     use crate::configuration::ProviderKind;
     Ok(match settings.provider {
         ProviderKind::Builtin => Adapter::Builtin,
-        ProviderKind::Openai => Adapter::OpenAi(openai::OpenAiMedia::new(
-            openai::OpenAiMediaSettings {
+        ProviderKind::Openai => {
+            Adapter::OpenAi(openai::OpenAiMedia::new(openai::OpenAiMediaSettings {
                 base_url: settings.base_url.clone(),
                 api_key: settings.api_key.clone(),
                 transcription_model: settings.transcription_model.clone(),
@@ -108,7 +108,7 @@ pub fn configured(
                 speech_voice: settings.speech_voice.clone(),
                 vision_model: settings.vision_model.clone(),
                 connect_timeout: std::time::Duration::from_secs(settings.connect_timeout_secs),
-            },
-        )?),
+            })?)
+        }
     })
 }

@@ -47,7 +47,9 @@ fn frames(data: &[u8]) -> Result<(hound::WavSpec, Vec<f64>), AdapterError> {
     })?;
     let spec = reader.spec();
     if spec.channels == 0 || spec.sample_rate == 0 {
-        return Err(AdapterError::new("the WAV file has no channels or no sample rate"));
+        return Err(AdapterError::new(
+            "the WAV file has no channels or no sample rate",
+        ));
     }
     let bad = |e: hound::Error| AdapterError::new(format!("the WAV data could not be read ({e})"));
     let samples: Vec<f64> = match spec.sample_format {
@@ -232,7 +234,11 @@ mod tests {
         let mut w = hound::WavWriter::new(&mut out, spec).unwrap();
         for (seconds, loud) in parts {
             for i in 0..(seconds * 8000.0) as usize {
-                let v = if *loud { (i as f64 * 0.3).sin() * 10_000.0 } else { 0.0 };
+                let v = if *loud {
+                    (i as f64 * 0.3).sin() * 10_000.0
+                } else {
+                    0.0
+                };
                 w.write_sample(v as i16).unwrap();
             }
         }
@@ -245,7 +251,10 @@ mod tests {
         let input = Input {
             modality: Modality::SpeechToText,
             text: None,
-            artifact: Some((wav(&[(0.5, true), (0.3, false), (0.2, true)]), "audio/wav".into())),
+            artifact: Some((
+                wav(&[(0.5, true), (0.3, false), (0.2, true)]),
+                "audio/wav".into(),
+            )),
         };
         let out = analyse(&input).unwrap();
         assert_eq!(out.data["duration_seconds"], 1.0);
@@ -253,7 +262,13 @@ mod tests {
             .as_array()
             .unwrap()
             .iter()
-            .map(|s| (s["kind"].as_str().unwrap().to_owned(), s["start_seconds"].as_f64().unwrap(), s["end_seconds"].as_f64().unwrap()))
+            .map(|s| {
+                (
+                    s["kind"].as_str().unwrap().to_owned(),
+                    s["start_seconds"].as_f64().unwrap(),
+                    s["end_seconds"].as_f64().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(
             kinds,
@@ -268,8 +283,14 @@ mod tests {
     #[test]
     fn longer_text_renders_longer_audio() {
         let render = |t: &str| {
-            let input = Input { modality: Modality::TextToSpeech, text: Some(t.into()), artifact: None };
-            synthesise(&input).unwrap().data["duration_seconds"].as_f64().unwrap()
+            let input = Input {
+                modality: Modality::TextToSpeech,
+                text: Some(t.into()),
+                artifact: None,
+            };
+            synthesise(&input).unwrap().data["duration_seconds"]
+                .as_f64()
+                .unwrap()
         };
         assert_eq!(render("hi"), 0.18);
         assert_eq!(render("hi there."), 0.89);
