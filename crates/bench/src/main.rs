@@ -171,6 +171,7 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
         Which::SpecialistTurn,
         Which::PolicyTurn,
         Which::Evaluate,
+        Which::MultimodalVision,
     ]);
     if !agent.is_empty() {
         let spec = StackSpec {

@@ -52,7 +52,7 @@ pub fn dominant_colours(pixels: &[u8]) -> Vec<serde_json::Value> {
         total += 1;
     }
     let mut ranked: Vec<Bucket> = buckets.into_iter().filter(|b| b.count > 0).collect();
-    ranked.sort_by(|a, b| b.count.cmp(&a.count));
+    ranked.sort_by_key(|b| std::cmp::Reverse(b.count));
     ranked
         .into_iter()
         .take(TOP_COLOURS)
