@@ -6,6 +6,7 @@
 //!   `failed → processing`.
 //! - [`service`]: [`Multimodal`]: requests, results, artifacts and policies.
 //! - [`run`]: a run as an execution: lease, time limit, cancel, events.
+//! - [`reconcile`]: requests whose execution was ended elsewhere (a lost replica).
 //! - [`adapters`]: who does the work: `builtin` (offline, measures real media) or `openai`.
 //! - [`routes`]: the endpoints the experience gateway forwards to.
 //! - [`storage`]: requests, results, content-addressed artifacts and policies in SQL.
@@ -13,6 +14,7 @@
 //! Design and trade-offs: docs/adr/0022-multimodal.md.
 
 pub mod adapters;
+pub mod reconcile;
 pub mod routes;
 pub mod rules;
 pub mod run;
