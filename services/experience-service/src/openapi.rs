@@ -43,6 +43,10 @@ use platform_sdk::wrapper_wire::{
     WrapperInput, WrapperList, WrapperRecord, WrapperStatus,
 };
 
+use platform_sdk::multimodal_wire::{
+    ArtifactRef, CancelInput, Modality, MultimodalPolicy, MultimodalRequest,
+    MultimodalRequestInput, MultimodalRequestList, MultimodalResult, OutputArtifact, RequestState,
+};
 use platform_sdk::outcome_wire::{
     Direction, MetricCounts, MetricType, OutcomeDashboard, OutcomeEvent, OutcomeInput, OutcomeList,
     OutcomeSource, OutcomeSummary, Trend,
@@ -91,7 +95,10 @@ use platform_sdk::security_guard::Role;
                        ContextPolicies, CreateContext, UpdateContext, ContextRecord, ContextList, MessageBody,
                        SendMessage, GovernanceChecks, GovernanceData, DeliveryResult, MessageSent, StoredMessage,
                        ContextHistory, ContextAgentMetrics, GovernanceMetrics, ContextMetrics, ContextAgent,
-                       ContextAgents, PersistState, ContextState)),
+                       ContextAgents, PersistState, ContextState,
+                       Modality, RequestState, MultimodalRequestInput, ArtifactRef, OutputArtifact,
+                       MultimodalRequest, MultimodalRequestList, MultimodalResult, MultimodalPolicy,
+                       CancelInput)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;

@@ -19,6 +19,7 @@
 //! - [`usage`]: usage analytics: tracked events and per-hour counters of every agent's executions.
 //! - [`outcomes`]: outcome events (posted, and two per finished execution), trends, dashboard.
 //! - [`multi_agent`]: multi-agent contexts: governed messages between agents, their answers and figures.
+//! - [`multimodal`]: speech-to-text, text-to-speech and image analysis requests, run as executions.
 //!
 //! Shared plumbing: [`configuration`], [`startup`] (`Application::build` and the middleware
 //! stack), [`auth`] (the service-token extractor), [`error`] (the one error enum, mapped to HTTP
@@ -35,6 +36,7 @@ pub mod governance;
 pub mod health;
 pub mod intents;
 pub mod multi_agent;
+pub mod multimodal;
 pub mod openapi;
 pub mod outcomes;
 pub mod profiles;

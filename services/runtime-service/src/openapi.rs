@@ -33,6 +33,7 @@ use crate::governance::routes as governance;
 use crate::governance::trust::routes as trust;
 use crate::health;
 use crate::multi_agent::routes as multi_agent;
+use crate::multimodal::routes as multimodal;
 use crate::outcomes::routes as outcomes;
 use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
@@ -48,6 +49,10 @@ use platform_sdk::multi_agent_wire::{
     ContextPolicies, ContextRecord, ContextState, CreateContext, DeliveryResult, GovernanceChecks,
     GovernanceData, GovernanceMetrics, MessageBody, MessageSent, PersistState, SendMessage,
     StoredMessage, UpdateContext,
+};
+use platform_sdk::multimodal_wire::{
+    ArtifactRef, CancelInput, Modality, MultimodalPolicy, MultimodalRequest,
+    MultimodalRequestInput, MultimodalRequestList, MultimodalResult, OutputArtifact, RequestState,
 };
 use platform_sdk::outcome_wire::{
     Direction, MetricCounts, MetricType, OutcomeDashboard, OutcomeEvent, OutcomeInput, OutcomeList,
@@ -83,7 +88,10 @@ use platform_sdk::usage_wire::{
           outcomes::record, outcomes::list, outcomes::trend, outcomes::dashboard,
           multi_agent::create, multi_agent::list, multi_agent::get_one, multi_agent::update,
           multi_agent::terminate, multi_agent::send, multi_agent::history, multi_agent::metrics,
-          multi_agent::agents, multi_agent::persist, multi_agent::state_of),
+          multi_agent::agents, multi_agent::persist, multi_agent::state_of,
+          multimodal::list, multimodal::get_one, multimodal::result, multimodal::download,
+          multimodal::policy, multimodal::create, multimodal::execute, multimodal::cancel,
+          multimodal::put_policy),
     components(schemas(ErrorBody, ErrorDetail, ErrorDetails, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
@@ -105,7 +113,10 @@ use platform_sdk::usage_wire::{
                        ContextPolicies, CreateContext, UpdateContext, ContextRecord, ContextList, MessageBody,
                        SendMessage, GovernanceChecks, GovernanceData, DeliveryResult, MessageSent, StoredMessage,
                        ContextHistory, ContextAgentMetrics, GovernanceMetrics, ContextMetrics, ContextAgent,
-                       ContextAgents, PersistState, ContextState)),
+                       ContextAgents, PersistState, ContextState,
+                       Modality, RequestState, MultimodalRequestInput, ArtifactRef, OutputArtifact,
+                       MultimodalRequest, MultimodalRequestList, MultimodalResult, MultimodalPolicy,
+                       CancelInput)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

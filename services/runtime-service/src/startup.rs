@@ -67,6 +67,8 @@ pub struct AppState {
     pub outcomes: crate::outcomes::Outcomes,
     /// Multi-agent contexts (SPEC §12).
     pub multi_agent: crate::multi_agent::MultiAgent,
+    /// Multimodal requests (SPEC §15).
+    pub multimodal: Arc<crate::multimodal::Multimodal>,
 }
 
 /// A built, not yet running, runtime plane.
@@ -221,6 +223,16 @@ impl Application {
         );
         let profiles = Profiles::new(pool.clone(), attestation_keys.clone());
         let attestations = Attestations::new(pool.clone(), attestation_keys, profiles.clone());
+        let multimodal = crate::multimodal::Multimodal::new(crate::multimodal::MultimodalDeps {
+            pool: pool.clone(),
+            events: events.clone(),
+            adapter: crate::multimodal::adapters::configured(&settings.multimodal)
+                .context("settings `multimodal.*`")?,
+            owner_id: executions.owner_id().to_owned(),
+            lease: Duration::from_millis(settings.executions.lease_ms),
+            latency_slo_ms: i64::try_from(settings.agents.latency_slo_ms).unwrap_or(i64::MAX),
+        });
+        multimodal.reconcile_forever();
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             sessions,
@@ -245,6 +257,7 @@ impl Application {
             ),
             governance,
             outcomes: crate::outcomes::Outcomes::new(pool.clone()),
+            multimodal,
         });
 
         let listener = server::bind(&settings.server)?;
@@ -272,7 +285,8 @@ impl Application {
                 .configure(crate::governance::compliance::configure)
                 .configure(crate::governance::plans::routes::configure)
                 .configure(crate::outcomes::routes::configure)
-                .configure(crate::multi_agent::routes::configure);
+                .configure(crate::multi_agent::routes::configure)
+                .configure(crate::multimodal::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {

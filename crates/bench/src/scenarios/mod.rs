@@ -22,6 +22,7 @@
 //! | 15 | [`governance`] | `POST /api/governance/evaluate` (50 policies) at 32 clients beside `/me` |
 //! | 20, 20b | [`outcomes`] | `GET /v1/outcomes/dashboard` over 100,000 events: p99 ≤ 20 ms at 32 clients |
 //! | 18 | [`multi_agent`] | a sequential 3-hop multi-agent exchange: overhead per hop beside a plain turn |
+//! | 21 | [`multimodal`] | a 1 MB vision request (builtin adapter): create → completed p50/p99 |
 
 pub mod agent;
 pub mod agents;
@@ -31,6 +32,7 @@ pub mod login;
 pub mod me;
 pub mod metrics;
 pub mod multi_agent;
+pub mod multimodal;
 pub mod outcomes;
 pub mod policy_turn;
 pub mod refresh;
@@ -104,11 +106,13 @@ pub enum Which {
     OutcomesProduction,
     /// 18. a sequential 3-hop multi-agent exchange beside a plain turn.
     MultiAgentExchange,
+    /// 21. a 1 MB vision request, create → completed, one client alone.
+    MultimodalVision,
 }
 
 impl Which {
     /// All targets, in report order.
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 24] = [
         Self::Me,
         Self::Login,
         Self::Latency,
@@ -132,6 +136,7 @@ impl Which {
         Self::Outcomes,
         Self::OutcomesProduction,
         Self::MultiAgentExchange,
+        Self::MultimodalVision,
     ];
 
     /// The `--only` name.
@@ -160,6 +165,7 @@ impl Which {
             Self::Outcomes => "outcomes",
             Self::OutcomesProduction => "outcomes-pg",
             Self::MultiAgentExchange => "multi-agent",
+            Self::MultimodalVision => "multimodal-vision",
         }
     }
 
@@ -189,6 +195,7 @@ impl Which {
             Self::Outcomes => "20",
             Self::OutcomesProduction => "20b",
             Self::MultiAgentExchange => "18",
+            Self::MultimodalVision => "21",
         }
     }
 
@@ -238,6 +245,9 @@ impl Which {
             Self::MultiAgentExchange => {
                 "A sequential multi-agent exchange (3 hops): overhead per hop beside a plain turn"
             }
+            Self::MultimodalVision => {
+                "One client alone: a 1 MB vision request (builtin), create → completed"
+            }
         }
     }
 
@@ -263,6 +273,7 @@ impl Which {
             Self::MultiAgentExchange => {
                 "overhead per hop reported beside a plain turn (no numeric goal)"
             }
+            Self::MultimodalVision => "median and p99 reported (no numeric goal)",
         }
     }
 
@@ -349,6 +360,7 @@ pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> 
         Which::Evaluate => governance::evaluate(stack, bench).await,
         Which::Outcomes | Which::OutcomesProduction => outcomes::run(which, stack, bench).await,
         Which::MultiAgentExchange => multi_agent::exchange(stack, bench).await,
+        Which::MultimodalVision => multimodal::vision(stack, bench).await,
     }
 }
 

@@ -4,6 +4,7 @@ pub mod agents;
 pub mod conversations;
 pub mod governance;
 pub mod multi_agent;
+pub mod multimodal;
 pub mod outcomes;
 pub mod profiles;
 pub mod trust;
@@ -26,6 +27,7 @@ pub const GROUPS: &[&[Row]] = &[
     trust::ROWS,
     outcomes::ROWS,
     multi_agent::ROWS,
+    multimodal::ROWS,
 ];
 
 /// The total timeout of a runtime call for `action`, when it is longer than the runtime client's
@@ -34,3 +36,6 @@ pub fn slow_action(action: &str) -> Option<std::time::Duration> {
     (action == platform_sdk::multi_agent_wire::actions::SEND_MESSAGE)
         .then_some(multi_agent::SEND_TIMEOUT)
 }
+
+/// Paths whose bodies may be larger than the server's default limit, with their limit.
+pub const LARGE_BODIES: &[(&str, usize)] = &[(multimodal::REQUESTS, multimodal::BODY_LIMIT_BYTES)];
