@@ -268,45 +268,48 @@ pub async fn latest_values(
         .collect())
 }
 
-/// One counter row: how many events of a (domain, event type, metric).
-pub struct Count {
-    /// Domain.
-    pub domain: String,
-    /// Event type.
-    pub event_type: String,
-    /// Metric.
-    pub metric_type: MetricType,
-    /// Events.
-    pub events: i64,
+/// The counters of a tenant (of one domain, or all), folded in SQL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Events per metric (metrics with none are absent).
+    pub per_metric: Vec<(MetricType, i64)>,
+    /// The distinct domains.
+    pub domains: Vec<String>,
+    /// The distinct event types.
+    pub event_types: Vec<String>,
 }
 
-const COUNTS_OF_DOMAIN: &str =
-    "SELECT domain, event_type, metric_type, events FROM outcome_counts \
-     WHERE tenant_id = $1 AND domain = $2";
-
-/// The tenant's counter rows (of one domain, or all).
-pub async fn counts(
+/// The counters of a tenant, summed per metric and de-duplicated per domain and per event type
+/// in one statement: the database walks the tenant's counter rows, and only the answer's rows
+/// (four sums and the distinct names) cross the driver. Fetching every counter row and folding
+/// them here cost ~1 s per dashboard at 32 clients with 1,920 rows on a debug build.
+pub async fn totals(
     pool: &AnyPool,
     tenant_id: &str,
     domain: Option<&str>,
-) -> Result<Vec<Count>, sqlx::Error> {
-    let all =
-        "SELECT domain, event_type, metric_type, events FROM outcome_counts WHERE tenant_id = $1";
-    let query = match domain {
-        Some(domain) => sqlx::query(COUNTS_OF_DOMAIN).bind(tenant_id).bind(domain),
-        None => sqlx::query(all).bind(tenant_id),
+) -> Result<Totals, sqlx::Error> {
+    let of = match domain {
+        Some(_) => "FROM outcome_counts WHERE tenant_id = $1 AND domain = $2",
+        None => "FROM outcome_counts WHERE tenant_id = $1",
     };
-    query
-        .fetch_all(pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(Count {
-                domain: r.try_get(0)?,
-                event_type: r.try_get(1)?,
-                metric_type: metric(&r.try_get::<String, _>(2)?)?,
-                events: r.try_get(3)?,
-            })
-        })
-        .collect()
+    let sql = format!(
+        "SELECT 'm', metric_type, CAST(SUM(events) AS BIGINT) {of} GROUP BY metric_type \
+         UNION ALL SELECT 'd', domain, CAST(0 AS BIGINT) {of} GROUP BY domain \
+         UNION ALL SELECT 'e', event_type, CAST(0 AS BIGINT) {of} GROUP BY event_type"
+    );
+    let mut query = sqlx::query(&sql).bind(tenant_id);
+    if let Some(domain) = domain {
+        query = query.bind(domain);
+    }
+    let mut totals = Totals::default();
+    for r in query.fetch_all(pool).await? {
+        let kind: String = r.try_get(0)?;
+        let name: String = r.try_get(1)?;
+        match kind.as_str() {
+            "m" => totals.per_metric.push((metric(&name)?, r.try_get(2)?)),
+            "d" => totals.domains.push(name),
+            _ => totals.event_types.push(name),
+        }
+    }
+    Ok(totals)
 }
