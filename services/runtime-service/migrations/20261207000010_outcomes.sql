@@ -23,17 +23,14 @@ CREATE INDEX outcome_events_domain ON outcome_events (tenant_id, domain, occurre
 CREATE INDEX outcome_events_metric ON outcome_events (tenant_id, metric_type, occurred_at, id);
 CREATE INDEX outcome_events_domain_metric ON outcome_events (tenant_id, domain, metric_type, occurred_at, id);
 
--- The dashboard's totals, kept up to date in the transaction that stores the events (`events =
--- events + n` upserts), so the summary reads a handful of rows by primary key instead of counting
--- and de-duplicating a tenant's events (or grouping finer counters) per request. Per tenant and
--- `scope` (a domain, or '' for all domains: a domain is never blank), one row per `kind`/`name`:
--- `metric` (events of that metric), `event_type` (events of that type), and, in the '' scope only,
--- `domain` (events of that domain).
-CREATE TABLE outcome_facets (
-    tenant_id  TEXT NOT NULL,
-    scope      TEXT NOT NULL,
-    kind       TEXT NOT NULL,
-    name       TEXT NOT NULL,
-    events     BIGINT NOT NULL,
-    PRIMARY KEY (tenant_id, scope, kind, name)
+-- Events per (tenant, domain, event type, metric), kept up to date in the transaction that
+-- stores them (`count = count + 1` upserts): the dashboard's summary reads these rows instead of
+-- counting and de-duplicating every event of the tenant per request.
+CREATE TABLE outcome_counts (
+    tenant_id    TEXT NOT NULL,
+    domain       TEXT NOT NULL,
+    event_type   TEXT NOT NULL,
+    metric_type  TEXT NOT NULL,
+    events       BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, domain, event_type, metric_type)
 );
