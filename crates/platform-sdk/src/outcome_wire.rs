@@ -66,9 +66,9 @@ pub struct OutcomeInput {
     #[serde(default)]
     #[schema(format = DateTime)]
     pub occurred_at: Option<String>,
-    /// Free-form JSON object, at most 16 KiB serialized.
+    /// Free-form JSON object, at most 16 KiB serialized; `null` or absent: `{}`.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, nullable)]
     pub metadata: Option<serde_json::Value>,
 }
 

@@ -4,8 +4,8 @@
 //! Seeding: 100,000 events in one tenant over the last 30 days, every metric a quarter of them,
 //! over 40 domains (8 of them `agent:…`) and 12 event types. They are written straight into the
 //! runtime's database, but through the runtime's own storage path
-//! (`outcomes::storage::store`, which keeps the per (domain, event type, metric) counters the
-//! summary reads exactly as a posted outcome or a finished execution does), in batches; only the
+//! (`outcomes::storage::store`, which keeps the facet counters the summary reads exactly as a
+//! posted outcome or a finished execution does), in batches; only the
 //! HTTP hop is skipped, so seeding takes seconds. On PostgreSQL the seeded tables are then
 //! vacuumed, as autovacuum would do shortly after such a burst.
 //!
@@ -95,7 +95,7 @@ async fn seed(stack: &Stack, tenant_id: &str) -> Result<()> {
         tx.commit().await?;
     }
     if stack.runtime_database.settings.url.is_some() {
-        sqlx::Executor::execute(&pool, "VACUUM ANALYZE outcome_events, outcome_counts").await?;
+        sqlx::Executor::execute(&pool, "VACUUM ANALYZE outcome_events, outcome_facets").await?;
     }
     pool.close().await;
     Ok(())

@@ -8,7 +8,7 @@
 //! - [`service`]: [`Outcomes`]: recording and the reads; [`service::of_execution`], the two
 //!   outcomes of a finished execution (stored by `executions::storage::finish` in the
 //!   transaction that ends it).
-//! - [`storage`]: the events and the per (domain, event type, metric) counters.
+//! - [`storage`]: the events and the facet counters of the dashboard's totals.
 //! - [`input`]: parsing the posted body and the query parameters.
 //! - [`trend`]: the trend rule, a pure function.
 

@@ -14,7 +14,7 @@ use platform_sdk::traffic_cop::Contract;
 use sqlx::AnyPool;
 
 use super::input::{self, Filter};
-use super::storage::{self as store, Count, NewOutcome};
+use super::storage::{self as store, NewOutcome, Totals};
 use super::trend;
 use crate::error::RuntimeError;
 
@@ -73,26 +73,29 @@ pub fn of_execution(f: &Finished<'_>) -> [NewOutcome; 2] {
     ]
 }
 
-/// Counter rows folded into the dashboard's summary.
-fn summary(counts: &[Count]) -> OutcomeSummary {
+/// The dashboard's summary from the tenant's totals: every metric present, names sorted (byte
+/// order, the same on both backends whatever the database's collation).
+fn summary(totals: Totals) -> OutcomeSummary {
     let mut metric_counts = MetricCounts::default();
-    let (mut domains, mut event_types) = (BTreeSet::new(), BTreeSet::new());
-    let mut total_events = 0;
-    for c in counts.iter().filter(|c| c.events > 0) {
-        total_events += c.events;
-        domains.insert(c.domain.clone());
-        event_types.insert(c.event_type.clone());
-        *match c.metric_type {
+    for (metric, events) in &totals.per_metric {
+        *match metric {
             MetricType::SuccessRate => &mut metric_counts.success_rate,
             MetricType::QualityScore => &mut metric_counts.quality_score,
             MetricType::LatencyMs => &mut metric_counts.latency_ms,
             MetricType::CostUsd => &mut metric_counts.cost_usd,
-        } += c.events;
+        } += events;
     }
+    let sorted = |names: Vec<String>| -> Vec<String> {
+        names
+            .into_iter()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
     OutcomeSummary {
-        total_events,
-        domains: domains.into_iter().collect(),
-        event_types: event_types.into_iter().collect(),
+        total_events: totals.per_metric.iter().map(|(_, n)| n).sum(),
+        domains: sorted(totals.domains),
+        event_types: sorted(totals.event_types),
         metric_counts,
     }
 }
@@ -219,11 +222,11 @@ impl Outcomes {
                     .collect()
             }
         };
-        let counts = store::counts(&self.pool, tenant_id, domain).await?;
+        let totals = store::totals(&self.pool, tenant_id, domain).await?;
         Ok(OutcomeDashboard {
             trends,
             recent_events,
-            summary: summary(&counts),
+            summary: summary(totals),
         })
     }
 }
@@ -267,17 +270,11 @@ mod tests {
 
     #[test]
     fn the_summary_has_every_metric_and_sorted_names() {
-        let count = |d: &str, e: &str, m, n| Count {
-            domain: d.into(),
-            event_type: e.into(),
-            metric_type: m,
-            events: n,
-        };
-        let s = summary(&[
-            count("b", "x", MetricType::CostUsd, 3),
-            count("a", "y", MetricType::CostUsd, 2),
-            count("a", "x", MetricType::LatencyMs, 1),
-        ]);
+        let s = summary(Totals {
+            per_metric: vec![(MetricType::CostUsd, 5), (MetricType::LatencyMs, 1)],
+            domains: vec!["b".into(), "a".into()],
+            event_types: vec!["y".into(), "x".into()],
+        });
         assert_eq!(s.total_events, 6);
         assert_eq!(s.domains, ["a", "b"]);
         assert_eq!(s.event_types, ["x", "y"]);
