@@ -13,6 +13,7 @@
 //!   [`profile_wire`]: agent profiles and signed attestations (SPEC §9).
 //!   [`usage_wire`]: the DTOs of usage analytics (SPEC §11).
 //!   [`trust_wire`]: trust, compliance and the governance loop (SPEC §10).
+//!   [`live_wire`]: live events, notifications and event subscriptions (SPEC §13).
 //! - [`runtime_client`]: the HTTP client the experience plane uses to reach the runtime (one
 //!   signed-request path, shared by its typed calls and the experience gateway; the call itself
 //!   is described in [`runtime_call`]), and
@@ -49,3 +50,4 @@ pub mod trust_wire;
 pub mod usage_wire;
 pub mod wire;
 pub mod wrapper_wire;
+pub mod live_wire;

@@ -37,6 +37,8 @@ pub struct Settings {
     pub llm: LlmSettings,
     /// Execution ownership across replicas.
     pub executions: ExecutionSettings,
+    /// The tenant live event log.
+    pub live: LiveSettings,
 }
 
 impl Default for Settings {
@@ -58,6 +60,7 @@ impl Default for Settings {
             agents: AgentSettings::default(),
             llm: LlmSettings::default(),
             executions: ExecutionSettings::default(),
+            live: LiveSettings::default(),
         }
     }
 }
@@ -207,5 +210,22 @@ impl Settings {
             );
         }
         Ok(settings)
+    }
+}
+
+/// The tenant live event log (SPEC §13, docs/adr/0025).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LiveSettings {
+    /// How long tenant events are kept for resume, seconds (default a day; under an hour breaks
+    /// the resume guarantee and is only meant for tests).
+    pub retention_secs: u64,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        Self {
+            retention_secs: 24 * 3600,
+        }
     }
 }

@@ -17,6 +17,8 @@
 //! - [`governance`]: policy decisions the runner asks for before a step (approvals, for now).
 //! - [`intents`]: the verify → replay-guard → act → record gate every mutation goes through.
 //! - [`usage`]: usage analytics: tracked events and per-hour counters of every agent's executions.
+//! - [`live`]: the durable per-tenant live event log, its wake-ups and follows, event subscriptions.
+//! - [`notifications`]: notifications and their per-reader read state (SPEC §13).
 //!
 //! Shared plumbing: [`configuration`], [`startup`] (`Application::build` and the middleware
 //! stack), [`auth`] (the service-token extractor), [`error`] (the one error enum, mapped to HTTP
@@ -38,3 +40,5 @@ pub mod sessions;
 pub mod startup;
 pub mod usage;
 pub mod wrappers;
+pub mod live;
+pub mod notifications;

@@ -63,6 +63,10 @@ pub struct AppState {
     pub usage: crate::usage::Usage,
     /// Policies, decisions, violations and the audit chain (SPEC §10).
     pub governance: Arc<Governance>,
+    /// The tenant live event log (SPEC §13).
+    pub live: crate::live::Live,
+    /// Notifications (SPEC §13).
+    pub notifications: crate::notifications::Notifications,
 }
 
 /// A built, not yet running, runtime plane.
@@ -128,6 +132,8 @@ impl Application {
         );
         let metrics = Metrics::new("runtime");
         let events = EventLog::new(pool.clone());
+        let live = crate::live::Live::new(pool.clone());
+        let notifications = crate::notifications::Notifications::new(live.clone());
         let conversations = Conversations::new(pool.clone());
         let model = match settings.agents.provider {
             ProviderKind::Builtin => "builtin",
@@ -192,6 +198,7 @@ impl Application {
             // Replicas share one Redis: live events and safety answers travel between them
             // (SPEC §17).
             events.connect_bus(surface.store().clone(), executions.owner_id().to_owned());
+            live.connect_bus(surface.store().clone(), executions.owner_id().to_owned());
             executions
                 .connect_relay(surface.store().clone())
                 .await
@@ -210,6 +217,10 @@ impl Application {
             );
         }
         tokio::spawn(events.clone().prune_forever(retention));
+        tokio::spawn(
+            live.clone()
+                .prune_forever(Duration::from_secs(settings.live.retention_secs.max(1))),
+        );
         // Attestation private keys are sealed under a key derived from the service secret.
         let attestation_keys = AttestationKeys::new(
             pool.clone(),
@@ -235,6 +246,8 @@ impl Application {
             attestations,
             usage: crate::usage::Usage::new(pool.clone()),
             governance,
+            live: live.clone(),
+            notifications,
         });
 
         let listener = server::bind(&settings.server)?;
@@ -260,7 +273,9 @@ impl Application {
                 .configure(crate::governance::routes::configure)
                 .configure(crate::governance::trust::routes::configure)
                 .configure(crate::governance::compliance::configure)
-                .configure(crate::governance::plans::routes::configure);
+                .configure(crate::governance::plans::routes::configure)
+                .configure(crate::live::routes::configure)
+                .configure(crate::notifications::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {
@@ -296,4 +311,5 @@ async fn stop_owned_work(state: &AppState) {
         }
     }
     state.events.close_follows();
+    state.live.close_follows();
 }
