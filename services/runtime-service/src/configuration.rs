@@ -220,12 +220,16 @@ pub struct LiveSettings {
     /// How long tenant events are kept for resume, seconds (default a day; under an hour breaks
     /// the resume guarantee and is only meant for tests).
     pub retention_secs: u64,
+    /// How often each replica looks for tenant events published without a wake-up (inside
+    /// another feature's transaction), ms (default 200).
+    pub poll_ms: u64,
 }
 
 impl Default for LiveSettings {
     fn default() -> Self {
         Self {
             retention_secs: 24 * 3600,
+            poll_ms: 200,
         }
     }
 }

@@ -221,6 +221,10 @@ impl Application {
             live.clone()
                 .prune_forever(Duration::from_secs(settings.live.retention_secs.max(1))),
         );
+        tokio::spawn(
+            live.clone()
+                .watch_forever(Duration::from_millis(settings.live.poll_ms.max(10))),
+        );
         // Attestation private keys are sealed under a key derived from the service secret.
         let attestation_keys = AttestationKeys::new(
             pool.clone(),

@@ -139,6 +139,16 @@ impl Executions {
             json!({"hook_id": hook_id, "action": action, "description": description, "decision_id": decision_id}),
         )
         .await?;
+        let pending = json!({"execution_id": record.execution_id, "hook_id": hook_id, "action": action, "description": description});
+        let mut tx = self.pool.begin().await?;
+        crate::notifications::producers::awaiting_approval_in(
+            &mut tx,
+            &record.tenant_id,
+            &record.execution_id,
+            pending,
+        )
+        .await?;
+        tx.commit().await?;
         let halted = |reason: &str| json!({"hook_id": hook_id, "action": action, "reason": reason});
         match self.wait_for_approval(control, cancelled, &hook_id).await {
             Gate::Approved => {

@@ -237,7 +237,7 @@ pub async fn finish(conn: &mut AnyConnection, f: &Finish<'_>) -> Result<bool, sq
     };
     let sql = format!(
         "UPDATE executions SET status = $1, error = COALESCE($2, error), updated_at = $3 \
-         WHERE id = $4 AND {guard} RETURNING tenant_id, agent_id, user_id, conversation_id, created_at"
+         WHERE id = $4 AND {guard} RETURNING tenant_id, agent_id, user_id, conversation_id, created_at, session_id"
     );
     let query = sqlx::query(&sql)
         .bind(f.to.as_str())
@@ -273,6 +273,16 @@ pub async fn finish(conn: &mut AnyConnection, f: &Finish<'_>) -> Result<bool, sq
         output_clean: f.output_clean,
     });
     trust::observe(conn, &ended.tenant_id, &ended.agent_id, &evidence, f.now).await?;
+    let session_id: String = row.try_get(5)?;
+    let facts = crate::notifications::producers::ExecutionFacts {
+        tenant_id: &ended.tenant_id,
+        execution_id: f.id,
+        user_id: ended.user_id.as_deref(),
+        agent_id: &ended.agent_id,
+        session_id: Some(&session_id),
+        status: f.to.as_str(),
+    };
+    crate::notifications::producers::execution_in(conn, &facts).await?;
     Ok(true)
 }
 

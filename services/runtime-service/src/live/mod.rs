@@ -12,9 +12,10 @@
 //! Why wake-ups and not events on the bus: an event is appended inside its producer's
 //! transaction, so it exists only once that commits; the log is the one truth and a wake-up only
 //! says "read the log after your cursor". A producer that can call [`Live::wake`] after its
-//! commit gets its event delivered at once; every publish also schedules a few delayed wake-ups
-//! (10 ms, 100 ms, 1 s), so a producer deep inside another feature's transaction needs nothing
-//! more, and a rolled-back change never shows (its row never existed).
+//! commit gets its event delivered at once; a producer deep inside another feature's transaction
+//! needs nothing more than [`publish_in`] on that transaction: each replica's watcher
+//! ([`Live::watch_forever`]) finds new events of the tenants it follows within `live.poll_ms`.
+//! A rolled-back change never shows (its row never existed).
 
 mod bus;
 pub mod follow;
@@ -61,6 +62,29 @@ pub fn user_audience(user_id: &str) -> String {
     format!("{}{user_id}", platform_sdk::live_wire::AUDIENCE_USER_PREFIX)
 }
 
+/// Appends `event` to its tenant's log on `conn` (the caller's open transaction, or a pooled
+/// connection) and answers its id. Nothing shows before the caller commits; after the commit,
+/// [`Live::wake`] delivers it at once (without it, the log's watcher finds it within
+/// `live.poll_ms`). A concurrent writer that took the same id makes it retry under a savepoint,
+/// so the caller's transaction survives.
+pub async fn publish_in(conn: &mut AnyConnection, event: LiveEvent<'_>) -> Result<i64, sqlx::Error> {
+    let mut attempts = 0;
+    loop {
+        let mut savepoint = conn.begin().await?;
+        match storage::insert(&mut savepoint, &event, now_ms()).await {
+            Ok(id) => {
+                savepoint.commit().await?;
+                return Ok(id);
+            }
+            Err(e) if attempts < RETRIES && is_unique_violation(&e) => {
+                savepoint.rollback().await?;
+                attempts += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 struct Inner {
     pool: AnyPool,
     /// Wake-up counters of the tenants followed in this process.
@@ -94,40 +118,20 @@ impl Live {
         let _ = self.inner.bus.set(bus::start(self, store, origin));
     }
 
-    /// Appends `event` to its tenant's log on `conn` (the caller's open transaction, or a pooled
-    /// connection) and answers its id. Nothing shows before the caller commits; call
-    /// [`Self::wake`] after the commit for immediate delivery (delayed wake-ups are scheduled
-    /// anyway). A concurrent writer that took the same id makes it retry under a savepoint, so
-    /// the caller's transaction survives.
+    /// Appends `event` to its tenant's log on `conn` (see [`publish_in`]).
     pub async fn publish_in(
         &self,
         conn: &mut AnyConnection,
         event: LiveEvent<'_>,
     ) -> Result<i64, sqlx::Error> {
-        let mut attempts = 0;
-        let id = loop {
-            let mut savepoint = conn.begin().await?;
-            match storage::insert(&mut savepoint, &event, now_ms()).await {
-                Ok(id) => {
-                    savepoint.commit().await?;
-                    break id;
-                }
-                Err(e) if attempts < RETRIES && is_unique_violation(&e) => {
-                    savepoint.rollback().await?;
-                    attempts += 1;
-                }
-                Err(e) => return Err(e),
-            }
-        };
-        self.wake_later(event.tenant_id);
-        Ok(id)
+        publish_in(conn, event).await
     }
 
     /// Publishes one event on its own (no surrounding transaction) and wakes its followers.
     pub async fn publish(&self, event: LiveEvent<'_>) -> Result<i64, sqlx::Error> {
         let tenant_id = event.tenant_id.to_owned();
         let mut conn = self.inner.pool.acquire().await?;
-        let id = self.publish_in(&mut conn, event).await?;
+        let id = publish_in(&mut conn, event).await?;
         self.wake(&tenant_id);
         Ok(id)
     }
@@ -163,18 +167,6 @@ impl Live {
         }
     }
 
-    /// The delayed wake-ups of a publish whose commit this log does not see.
-    fn wake_later(&self, tenant_id: &str) {
-        let live = self.clone();
-        let tenant_id = tenant_id.to_owned();
-        tokio::spawn(async move {
-            for ms in [10, 90, 900] {
-                tokio::time::sleep(Duration::from_millis(ms)).await;
-                live.wake(&tenant_id);
-            }
-        });
-    }
-
     /// This process's wake-ups of a tenant.
     fn wakeups(&self, tenant_id: &str) -> watch::Receiver<u64> {
         match self.inner.wakers.lock() {
@@ -196,6 +188,37 @@ impl Live {
         let bounds = storage::bounds(&self.inner.pool, tenant_id).await?;
         let events = storage::after(&self.inner.pool, tenant_id, after, limit).await?;
         Ok((events, bounds))
+    }
+
+    /// Wakes the followed tenants whose log grew, every `every`, forever: the safety net of
+    /// producers that publish inside another feature's transaction and cannot call
+    /// [`Self::wake`] after its commit. One query per round for all tenants (events of the last
+    /// 5 s; only while something is followed here).
+    pub async fn watch_forever(self, every: Duration) {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut seen: HashMap<String, i64> = HashMap::new();
+        loop {
+            ticker.tick().await;
+            let followed = self.inner.wakers.lock().map(|w| !w.is_empty()).unwrap_or(false);
+            if !followed {
+                seen.clear();
+                continue;
+            }
+            match storage::recent_tips(&self.inner.pool, now_ms() - 5_000).await {
+                Ok(tips) => {
+                    let mut next = HashMap::with_capacity(tips.len());
+                    for (tenant_id, tip) in tips {
+                        if seen.get(&tenant_id).is_none_or(|last| *last < tip) {
+                            self.wake_here(&tenant_id);
+                        }
+                        next.insert(tenant_id, tip);
+                    }
+                    seen = next;
+                }
+                Err(e) => tracing::warn!(error = %e, "could not watch the tenant event log"),
+            }
+        }
     }
 
     /// Ends every follow (shutdown).

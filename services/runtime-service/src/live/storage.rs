@@ -92,3 +92,13 @@ pub async fn prune(pool: &AnyPool, before: i64) -> Result<u64, sqlx::Error> {
     .await
     .map(|r| r.rows_affected())
 }
+
+/// The newest event id of every tenant with events stored since `since`.
+pub async fn recent_tips(pool: &AnyPool, since: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT tenant_id, MAX(event_id) FROM tenant_events WHERE created_at >= $1 GROUP BY tenant_id",
+    )
+    .bind(since)
+    .fetch_all(pool)
+    .await
+}

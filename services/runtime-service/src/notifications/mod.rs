@@ -12,6 +12,7 @@
 //! parameter, see `platform_sdk::live_wire::ROLES_PARAM`), and an admin or owner also reads the
 //! `admins` notifications, each with its own read state.
 
+pub mod producers;
 pub mod routes;
 pub mod storage;
 
@@ -23,7 +24,7 @@ use platform_sdk::time_util::{now_ms, rfc3339_ms};
 use sqlx::AnyConnection;
 
 use crate::error::RuntimeError;
-use crate::live::{user_audience, Live, LiveEvent};
+use crate::live::{publish_in, user_audience, Live, LiveEvent};
 use storage::{NewRow, Reader};
 
 /// A notification to create.
@@ -72,62 +73,14 @@ impl Notifications {
         &self.live
     }
 
-    /// Creates `note` for `to` on the caller's transaction and publishes `notification.created`
-    /// to each audience; answers the ids. Call [`Live::wake`] after the commit.
+    /// Creates `note` for `to` (see [`create_in`]).
     pub async fn create_in(
         &self,
         conn: &mut AnyConnection,
         note: &Note<'_>,
         to: To<'_>,
     ) -> Result<Vec<String>, sqlx::Error> {
-        let audiences = match to {
-            To::User(user) => vec![user_audience(user)],
-            To::UserAndAdmins(Some(user)) => {
-                vec![user_audience(user), format!("{AUDIENCE_ADMINS}!{user}")]
-            }
-            To::UserAndAdmins(None) => vec![AUDIENCE_ADMINS.to_owned()],
-        };
-        let now = now_ms();
-        let mut ids = Vec::with_capacity(audiences.len());
-        for audience in audiences {
-            let id = format!("ntf_{}", uuid::Uuid::new_v4().simple());
-            storage::insert(
-                conn,
-                &NewRow {
-                    id: &id,
-                    tenant_id: note.tenant_id,
-                    audience: &audience,
-                    kind: note.kind,
-                    title: &note.title,
-                    body: &note.body,
-                    severity: note.severity,
-                    data: &note.data,
-                    now,
-                },
-            )
-            .await?;
-            let shown = serde_json::json!({
-                "id": id,
-                "type": note.kind,
-                "title": note.title,
-                "body": note.body,
-                "severity": note.severity,
-                "data": note.data,
-                "created_at": rfc3339_ms(now),
-                "read_at": null,
-            });
-            let event = LiveEvent {
-                tenant_id: note.tenant_id,
-                event_type: live_types::NOTIFICATION_CREATED,
-                audience,
-                agent_id: note.agent_id,
-                context_id: None,
-                data: shown,
-            };
-            self.live.publish_in(conn, event).await?;
-            ids.push(id);
-        }
-        Ok(ids)
+        create_in(conn, note, to).await
     }
 
     /// A page of the reader's notifications with their unread count.
@@ -181,6 +134,64 @@ impl Notifications {
             unread_count,
         })
     }
+}
+
+/// Creates `note` for `to` on the caller's transaction and publishes `notification.created` to
+/// each audience there; answers the ids. After the commit, [`Live::wake`] delivers at once
+/// (else the watcher does within `live.poll_ms`).
+pub async fn create_in(
+    conn: &mut AnyConnection,
+    note: &Note<'_>,
+    to: To<'_>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let audiences = match to {
+        To::User(user) => vec![user_audience(user)],
+        To::UserAndAdmins(Some(user)) => {
+            vec![user_audience(user), format!("{AUDIENCE_ADMINS}!{user}")]
+        }
+        To::UserAndAdmins(None) => vec![AUDIENCE_ADMINS.to_owned()],
+    };
+    let now = now_ms();
+    let mut ids = Vec::with_capacity(audiences.len());
+    for audience in audiences {
+        let id = format!("ntf_{}", uuid::Uuid::new_v4().simple());
+        storage::insert(
+            conn,
+            &NewRow {
+                id: &id,
+                tenant_id: note.tenant_id,
+                audience: &audience,
+                kind: note.kind,
+                title: &note.title,
+                body: &note.body,
+                severity: note.severity,
+                data: &note.data,
+                now,
+            },
+        )
+        .await?;
+        let shown = serde_json::json!({
+            "id": id,
+            "type": note.kind,
+            "title": note.title,
+            "body": note.body,
+            "severity": note.severity,
+            "data": note.data,
+            "created_at": rfc3339_ms(now),
+            "read_at": null,
+        });
+        let event = LiveEvent {
+            tenant_id: note.tenant_id,
+            event_type: live_types::NOTIFICATION_CREATED,
+            audience,
+            agent_id: note.agent_id,
+            context_id: None,
+            data: shown,
+        };
+        publish_in(conn, event).await?;
+        ids.push(id);
+    }
+    Ok(ids)
 }
 
 /// Whether forwarded roles (comma-separated) make the caller an admin of the tenant.

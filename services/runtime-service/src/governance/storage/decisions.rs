@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use sqlx::{AnyConnection, AnyPool, Row as _};
 
 use crate::governance::decide::Verdict;
+use crate::notifications::producers::{self, ViolationFacts};
 
 /// A decision being stored.
 #[derive(Debug, Clone, Copy)]
@@ -30,7 +31,8 @@ pub struct Stored<'a> {
     pub now: i64,
 }
 
-/// Stores the decision and one violation per failing policy.
+/// Stores the decision and one violation per failing policy; each violation of severity medium
+/// or high also becomes a live event and notifications (SPEC §13), in the same transaction.
 pub async fn insert(conn: &mut AnyConnection, d: &Stored<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO governance_decisions (id, tenant_id, agent_id, action_type, decision, \
@@ -53,12 +55,13 @@ pub async fn insert(conn: &mut AnyConnection, d: &Stored<'_>) -> Result<(), sqlx
             "policy_name": failure.policy_name,
             "decision": d.verdict.decision.as_str(),
         });
+        let violation_id = format!("vio_{}", uuid::Uuid::new_v4().simple());
         sqlx::query(
             "INSERT INTO governance_violations (id, tenant_id, agent_id, policy_id, \
              violation_type, severity, decision_id, execution_id, details, occurred_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(format!("vio_{}", uuid::Uuid::new_v4().simple()))
+        .bind(&violation_id)
         .bind(d.tenant_id)
         .bind(d.agent_id)
         .bind(&failure.policy_id)
@@ -70,6 +73,19 @@ pub async fn insert(conn: &mut AnyConnection, d: &Stored<'_>) -> Result<(), sqlx
         .bind(d.now)
         .execute(&mut *conn)
         .await?;
+        let facts = ViolationFacts {
+            tenant_id: d.tenant_id,
+            violation_id: &violation_id,
+            agent_id: d.agent_id,
+            policy_id: &failure.policy_id,
+            policy_name: &failure.policy_name,
+            violation_type: failure.condition,
+            severity: failure.severity,
+            decision: d.verdict.decision.as_str(),
+            decision_id: d.id,
+            execution_id: d.execution_id,
+        };
+        producers::violation_in(conn, &facts).await?;
     }
     Ok(())
 }
