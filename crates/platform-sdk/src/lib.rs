@@ -51,3 +51,4 @@ pub mod usage_wire;
 pub mod wire;
 pub mod wrapper_wire;
 pub mod live_wire;
+pub mod runtime_live;

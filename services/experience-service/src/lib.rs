@@ -12,6 +12,7 @@
 //!   access changes every replica applies to live credentials.
 //! - [`gateway`]: the declarative table of runtime-owned REST endpoints (conversation history
 //!   today) and its one forwarding path.
+//! - [`live_events`]: `GET /api/events/stream`, the caller's live events (server-sent events).
 //!
 //! Shared plumbing:
 //! - [`configuration`]: typed settings.
@@ -33,3 +34,4 @@ pub mod polled;
 pub mod sessions;
 pub mod startup;
 pub mod tenants;
+pub mod live_events;

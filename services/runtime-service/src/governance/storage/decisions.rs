@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 use sqlx::{AnyConnection, AnyPool, Row as _};
 
 use crate::governance::decide::Verdict;
-use crate::notifications::producers::{self, ViolationFacts};
 
 /// A decision being stored.
 #[derive(Debug, Clone, Copy)]
@@ -31,9 +30,9 @@ pub struct Stored<'a> {
     pub now: i64,
 }
 
-/// Stores the decision and one violation per failing policy; each violation of severity medium
-/// or high also becomes a live event and notifications (SPEC §13), in the same transaction.
-pub async fn insert(conn: &mut AnyConnection, d: &Stored<'_>) -> Result<(), sqlx::Error> {
+/// Stores the decision and one violation per failing policy; answers the violations' ids, in
+/// the order of the verdict's failures.
+pub async fn insert(conn: &mut AnyConnection, d: &Stored<'_>) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query(
         "INSERT INTO governance_decisions (id, tenant_id, agent_id, action_type, decision, \
          execution_id, created_at, entry) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -48,6 +47,7 @@ pub async fn insert(conn: &mut AnyConnection, d: &Stored<'_>) -> Result<(), sqlx
     .bind(d.entry)
     .execute(&mut *conn)
     .await?;
+    let mut ids = Vec::with_capacity(d.verdict.failures.len());
     for failure in &d.verdict.failures {
         let details = json!({
             "action_type": d.action_type,
@@ -73,21 +73,9 @@ pub async fn insert(conn: &mut AnyConnection, d: &Stored<'_>) -> Result<(), sqlx
         .bind(d.now)
         .execute(&mut *conn)
         .await?;
-        let facts = ViolationFacts {
-            tenant_id: d.tenant_id,
-            violation_id: &violation_id,
-            agent_id: d.agent_id,
-            policy_id: &failure.policy_id,
-            policy_name: &failure.policy_name,
-            violation_type: failure.condition,
-            severity: failure.severity,
-            decision: d.verdict.decision.as_str(),
-            decision_id: d.id,
-            execution_id: d.execution_id,
-        };
-        producers::violation_in(conn, &facts).await?;
+        ids.push(violation_id);
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// The tenant's decisions not chained yet, oldest first: `(id, entry)`.
