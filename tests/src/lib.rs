@@ -14,6 +14,7 @@
 pub mod attest;
 pub mod fake_llm;
 pub mod ws;
+pub mod sse;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -50,12 +50,13 @@ pub struct ViolationFacts<'a> {
 
 /// A violation of severity medium or high: `governance.violation` to the tenant's admins and a
 /// notification to the agent's creator and the admins. Low ones only stay in the violations
-/// list.
+/// list, and so does a `require_approval` one: the action waits for its user, who is told
+/// ([`awaiting_approval_in`]).
 pub async fn violation_in(
     conn: &mut AnyConnection,
     v: &ViolationFacts<'_>,
 ) -> Result<(), sqlx::Error> {
-    if !matches!(v.severity, "medium" | "high") {
+    if !matches!(v.severity, "medium" | "high") || v.violation_type == "require_approval" {
         return Ok(());
     }
     let data = json!({

@@ -73,7 +73,12 @@ pub async fn list(
     let unread_only = match q.unread_only.as_deref() {
         None | Some("false") => false,
         Some("true") => true,
-        Some(_) => return Err(RuntimeError::invalid("unread_only", "must be true or false")),
+        Some(_) => {
+            return Err(RuntimeError::InvalidQuery {
+                parameter: "unread_only",
+                message: "must be true or false",
+            })
+        }
     };
     let reader = Reader {
         tenant_id: &q.tenant_id,
