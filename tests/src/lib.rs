@@ -15,6 +15,7 @@ pub mod attest;
 pub mod fake_llm;
 pub mod ws;
 pub mod sse;
+pub mod live;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -114,12 +114,17 @@ impl Sse {
         }
     }
 
-    /// Events (comments skipped) until nothing arrives for `quiet`.
+    /// Events (comments skipped) until no event arrives for `quiet`.
     pub async fn events_until_quiet(&mut self, quiet: Duration) -> Vec<Frame> {
         let mut out = Vec::new();
+        let mut deadline = Instant::now() + quiet;
         loop {
-            match self.read(quiet).await {
-                Read::Frame(f) if f.comment.is_none() => out.push(f),
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.read(left).await {
+                Read::Frame(f) if f.comment.is_none() => {
+                    out.push(f);
+                    deadline = Instant::now() + quiet;
+                }
                 Read::Frame(_) => {}
                 Read::Timeout | Read::Ended => return out,
             }

@@ -392,3 +392,79 @@ async fn sweep_forever(inner: Weak<Inner>, revoked: RevokedSessions, access: Acc
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hub() -> Hub {
+        Hub {
+            tenant_id: "t".into(),
+            clients: Mutex::new(Vec::new()),
+            ready: watch::channel(Readiness::Ready).1,
+            task: Mutex::new(None),
+        }
+    }
+
+    fn client(hub: &Hub, id: u64, user: &str, queue: usize) -> mpsc::Receiver<Frame> {
+        let (tx, rx) = mpsc::channel(queue);
+        let member = Member {
+            reader: Reader {
+                user_id: user.into(),
+                admin: false,
+            },
+            sid: format!("sid-{id}"),
+            exp: i64::MAX,
+            key: false,
+        };
+        hub.clients.lock().unwrap().push(Client {
+            id,
+            member,
+            subscriptions: None,
+            tx,
+        });
+        rx
+    }
+
+    fn notification(id: i64, audience: &str) -> TenantEvent {
+        TenantEvent {
+            event_id: id,
+            event_type: live_types::NOTIFICATION_CREATED.into(),
+            audience: audience.into(),
+            agent_id: None,
+            context_id: None,
+            data: serde_json::json!({}),
+            created_at: "t".into(),
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_only_that_client_and_audiences_filter() {
+        let hub = hub();
+        let mut slow = client(&hub, 1, "u1", 1);
+        let mut fast = client(&hub, 2, "u2", 8);
+        for id in 1..=3 {
+            hub.deliver(&notification(id, "tenant"));
+        }
+        hub.deliver(&notification(4, "user:u1"));
+        hub.deliver(&notification(5, "user:u2"));
+        let ids: Vec<u64> = hub.clients.lock().unwrap().iter().map(|c| c.id).collect();
+        assert_eq!(ids, [2]);
+        assert_eq!(slow.try_recv().unwrap().0, 1);
+        assert!(slow.try_recv().is_err(), "dropped: its queue is closed");
+        let got: Vec<i64> = std::iter::from_fn(|| fast.try_recv().ok().map(|f| f.0)).collect();
+        assert_eq!(got, [1, 2, 3, 5]);
+    }
+
+    #[test]
+    fn sweeps_drop_ended_sessions_and_send_keep_alives() {
+        let hub = hub();
+        let mut a = client(&hub, 1, "u1", 4);
+        let _b = client(&hub, 2, "u2", 4);
+        hub.sweep(&|m| if m.sid == "sid-2" { Err(()) } else { Ok(Some(true)) }, true);
+        let clients = hub.clients.lock().unwrap();
+        assert_eq!(clients.len(), 1);
+        assert!(clients[0].member.reader.admin);
+        assert_eq!(a.try_recv().unwrap().1, Bytes::from_static(KEEP_ALIVE));
+    }
+}
