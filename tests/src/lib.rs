@@ -13,9 +13,9 @@
 
 pub mod attest;
 pub mod fake_llm;
-pub mod ws;
-pub mod sse;
 pub mod live;
+pub mod sse;
+pub mod ws;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -68,4 +68,3 @@ pub async fn evaluate(stack: &Stack, token: &str, agent: &str, content: &str) ->
     assert_eq!(status, StatusCode::OK, "{decision}");
     decision
 }
-

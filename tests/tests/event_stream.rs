@@ -18,16 +18,18 @@ const QUIET: Duration = Duration::from_millis(700);
 
 fn stack_options() -> Options {
     Options {
-        experience_env: vec![
-            ("APP__EVENTS__HEARTBEAT_MS".into(), "300".into()),
-        ],
+        experience_env: vec![("APP__EVENTS__HEARTBEAT_MS".into(), "300".into())],
         ..Options::default()
     }
 }
 
 async fn open(experience: &Service, token: &str, last: Option<i64>) -> Sse {
-    let (status, sse, body) =
-        Sse::open(&experience.url("/api/events/stream"), Auth::Bearer(token), last).await;
+    let (status, sse, body) = Sse::open(
+        &experience.url("/api/events/stream"),
+        Auth::Bearer(token),
+        last,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     sse.unwrap()
 }
@@ -39,7 +41,10 @@ async fn subscribe(stack: &Stack, token: &str, body: Value) -> Value {
 }
 
 fn types(frames: &[Frame]) -> Vec<String> {
-    frames.iter().map(|f| f.event.clone().unwrap_or_default()).collect()
+    frames
+        .iter()
+        .map(|f| f.event.clone().unwrap_or_default())
+        .collect()
 }
 
 fn ids(frames: &[Frame]) -> Vec<i64> {
@@ -72,20 +77,32 @@ async fn filters_resume_and_subscriptions(backend: Backend) {
     assert_eq!(stranger_stream.events_until_quiet(QUIET).await, []);
 
     // Subscribed to violations of one agent only.
-    let sub = subscribe(&stack, &token, json!({"event_types": ["governance.violation"], "agent_ids": ["guide"]})).await;
+    let sub = subscribe(
+        &stack,
+        &token,
+        json!({"event_types": ["governance.violation"], "agent_ids": ["guide"]}),
+    )
+    .await;
     assert!(s(&sub, "subscription_id").starts_with("sub_"));
     evaluate(&stack, &token, "other-agent", "codes 2").await;
     evaluate(&stack, &token, "guide", "codes 3").await;
     let got = admin_stream.events_until_quiet(QUIET).await;
     assert_eq!(
         types(&got),
-        ["notification.created", "governance.violation", "notification.created"],
+        [
+            "notification.created",
+            "governance.violation",
+            "notification.created"
+        ],
         "{got:?}"
     );
     assert_eq!(got[0].data["agent_id"], "other-agent");
     assert_eq!(got[1].data["agent_id"], "guide");
     let seen = ids(&got);
-    assert!(first.id.unwrap() < seen[0] && seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    assert!(
+        first.id.unwrap() < seen[0] && seen.windows(2).all(|w| w[0] < w[1]),
+        "{seen:?}"
+    );
 
     // Resume after the first event: exactly the ones after it, in order, then live.
     let mut resumed = open(&stack.experience, &token, first.id).await;
@@ -93,7 +110,10 @@ async fn filters_resume_and_subscriptions(backend: Backend) {
     assert_eq!(ids(&replay), seen);
     evaluate(&stack, &token, "guide", "codes 4").await;
     let live = resumed.events_until_quiet(QUIET).await;
-    assert_eq!(types(&live), ["governance.violation", "notification.created"]);
+    assert_eq!(
+        types(&live),
+        ["governance.violation", "notification.created"]
+    );
     assert!(live[0].id.unwrap() > *seen.last().unwrap());
 
     // The list and the delete.
@@ -106,12 +126,26 @@ async fn filters_resume_and_subscriptions(backend: Backend) {
     let (status, _) = mutate(&stack, Method::DELETE, &path, &token, json!({})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     evaluate(&stack, &token, "guide", "codes 5").await;
-    assert_eq!(types(&resumed.events_until_quiet(QUIET).await), ["notification.created"]);
+    assert_eq!(
+        types(&resumed.events_until_quiet(QUIET).await),
+        ["notification.created"]
+    );
     // Another user cannot delete or see it; unknown types are refused.
     let (_, theirs) = stack.get("/api/events/subscriptions", &plain_token).await;
     assert_eq!(theirs["items"], json!([]));
-    for body in [json!({"event_types": ["nope"]}), json!({"event_types": []}), json!({})] {
-        let (status, error) = mutate(&stack, Method::POST, "/api/events/subscribe", &token, body.clone()).await;
+    for body in [
+        json!({"event_types": ["nope"]}),
+        json!({"event_types": []}),
+        json!({}),
+    ] {
+        let (status, error) = mutate(
+            &stack,
+            Method::POST,
+            "/api/events/subscribe",
+            &token,
+            body.clone(),
+        )
+        .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {error}");
     }
 }
@@ -123,11 +157,19 @@ async fn execution_events_reach_their_user(backend: Backend) {
     subscribe(&stack, &token, json!({"event_types": ["execution.*"]})).await;
     let mut stream = open(&stack.experience, &token, None).await;
     let mut ws = e2e_tests::ws::open(&stack, &owner).await;
-    ws.send(json!({"type": "intent", "intent": "hello there", "agent_type": "guide"})).await;
+    ws.send(json!({"type": "intent", "intent": "hello there", "agent_type": "guide"}))
+        .await;
     ws.until_finished().await;
     let got = stream.events_until_quiet(QUIET).await;
-    assert_eq!(types(&got), ["execution.started", "execution.completed"], "{got:?}");
-    assert_eq!(got[0].data["data"]["execution_id"], got[1].data["data"]["execution_id"]);
+    assert_eq!(
+        types(&got),
+        ["execution.started", "execution.completed"],
+        "{got:?}"
+    );
+    assert_eq!(
+        got[0].data["data"]["execution_id"],
+        got[1].data["data"]["execution_id"]
+    );
     assert_eq!(got[0].data["context_id"], s(&owner, "session_id").as_str());
 }
 
@@ -136,7 +178,11 @@ async fn credentials_heartbeat_and_logout(backend: Backend) {
     let (_, _, owner) = stack.register().await;
     let token = s(&owner, "access_token");
     let url = stack.exp("/api/events/stream");
-    for auth in [Auth::Nothing, Auth::Bearer("garbage"), Auth::Query("garbage")] {
+    for auth in [
+        Auth::Nothing,
+        Auth::Bearer("garbage"),
+        Auth::Query("garbage"),
+    ] {
         let (status, _, body) = Sse::open(&url, auth, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
         assert_eq!(body["error"]["code"], "unauthenticated");
@@ -173,7 +219,12 @@ async fn events_lost_and_a_slow_client(backend: Backend) {
     let stack = Stack::start_with(backend, options).await;
     let (_, _, owner) = stack.register().await;
     let token = s(&owner, "access_token");
-    subscribe(&stack, &token, json!({"event_types": ["governance.violation"]})).await;
+    subscribe(
+        &stack,
+        &token,
+        json!({"event_types": ["governance.violation"]}),
+    )
+    .await;
     let long = "x".repeat(90);
     for term in ["alpha", "beta", "gamma"] {
         strict_policy(&stack, &token, &format!("{term} {long}"), term).await;
@@ -211,7 +262,12 @@ async fn events_lost_and_a_slow_client(backend: Backend) {
     .await
     .unwrap();
     assert!(expected.len() >= 480, "{}", expected.len());
-    assert_eq!(ended, got.len() < expected.len(), "ended: {ended}, {} events", got.len());
+    assert_eq!(
+        ended,
+        got.len() < expected.len(),
+        "ended: {ended}, {} events",
+        got.len()
+    );
     let last = got.last().and_then(|f| f.id).unwrap_or(1);
     let mut resumed = open(&stack.experience, &token, Some(last)).await;
     let rest = resumed.events_until_quiet(QUIET).await;
@@ -220,10 +276,12 @@ async fn events_lost_and_a_slow_client(backend: Backend) {
     drop(resumed);
 
     // Events older than the retained log: EVENTS_LOST, then what is left.
-    sqlx::query(&format!("DELETE FROM {prefix}tenant_events WHERE event_id <= 4"))
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(&format!(
+        "DELETE FROM {prefix}tenant_events WHERE event_id <= 4"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
     let mut lost = open(&stack.experience, &token, Some(1)).await;
     let frames = lost.events_until_quiet(QUIET).await;
     assert_eq!(frames[0].event.as_deref(), Some("EVENTS_LOST"));
@@ -244,11 +302,19 @@ async fn replicas_deliver_and_resume_across(backend: Backend) {
     let mut on_a = open(&stack.experience, &token, None).await;
     let body = json!({"agent_id": "guide", "action_type": "agent_input", "content": "codes"});
     let (status, _, decision) = stack
-        .call(Method::POST, &experience_b.url("/api/governance/evaluate"), Some(&token), Some(body))
+        .call(
+            Method::POST,
+            &experience_b.url("/api/governance/evaluate"),
+            Some(&token),
+            Some(body),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{decision}");
     let first = on_a.event().await;
-    assert_eq!(first.data["data"]["data"]["decision_id"], decision["decision_id"]);
+    assert_eq!(
+        first.data["data"]["data"]["decision_id"],
+        decision["decision_id"]
+    );
     for i in 0..3 {
         evaluate(&stack, &token, "guide", &format!("codes {i}")).await;
     }

@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use e2e_tests::ws::{data_of, open};
 use e2e_tests::live::{evaluate, member, mutate, strict_policy};
+use e2e_tests::ws::{data_of, open};
 use e2e_tests::{both_backends, s, Backend, Stack};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -84,10 +84,27 @@ async fn violations_reach_the_creator_and_admins_only(backend: Backend) {
     // ADVISORY (low) violations stay in the violations list only.
     let body = json!({"name": "Soft", "policy_type": "SECURITY", "status": "ACTIVE", "enforcement_level": "ADVISORY",
         "rules": [{"action_type": "agent_output", "condition": {"type": "max_chars", "n": 3}}]});
-    mutate(&stack, Method::POST, "/api/governance/policies", &owner_token, body).await;
+    mutate(
+        &stack,
+        Method::POST,
+        "/api/governance/policies",
+        &owner_token,
+        body,
+    )
+    .await;
     let body = json!({"agent_id": "guide", "action_type": "agent_output", "content": "too long"});
-    mutate(&stack, Method::POST, "/api/governance/evaluate", &owner_token, body).await;
-    assert_eq!(notifications(&stack, &owner_token, "").await["unread_count"], 2);
+    mutate(
+        &stack,
+        Method::POST,
+        "/api/governance/evaluate",
+        &owner_token,
+        body,
+    )
+    .await;
+    assert_eq!(
+        notifications(&stack, &owner_token, "").await["unread_count"],
+        2
+    );
 }
 
 async fn pages_unread_and_mark_read(backend: Backend) {
@@ -119,31 +136,60 @@ async fn pages_unread_and_mark_read(backend: Backend) {
     let mark = |token: String, body: Value| {
         let stack = &stack;
         async move {
-            mutate(stack, Method::POST, "/api/notifications/mark-read", &token, body).await
+            mutate(
+                stack,
+                Method::POST,
+                "/api/notifications/mark-read",
+                &token,
+                body,
+            )
+            .await
         }
     };
     // Another tenant's ids are not the caller's: nothing changes.
     let (status, other) = mark(stranger_token.clone(), json!({"ids": [ids[0]]})).await;
-    assert_eq!((status, other), (StatusCode::OK, json!({"updated": 0, "unread_count": 0})));
+    assert_eq!(
+        (status, other),
+        (StatusCode::OK, json!({"updated": 0, "unread_count": 0}))
+    );
     let (status, marked) = mark(token.clone(), json!({"ids": [ids[0]]})).await;
-    assert_eq!((status, marked), (StatusCode::OK, json!({"updated": 1, "unread_count": 2})));
+    assert_eq!(
+        (status, marked),
+        (StatusCode::OK, json!({"updated": 1, "unread_count": 2}))
+    );
     let (_, again) = mark(token.clone(), json!({"ids": [ids[0]]})).await;
     assert_eq!(again, json!({"updated": 0, "unread_count": 2}));
     let unread = notifications(&stack, &token, "?unread_only=true").await;
-    let unread_ids: Vec<String> = unread["items"].as_array().unwrap().iter().map(|n| s(n, "id")).collect();
+    let unread_ids: Vec<String> = unread["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| s(n, "id"))
+        .collect();
     assert_eq!(unread_ids, ids[1..].to_vec());
     let all = notifications(&stack, &token, "").await;
     assert!(all["items"][0]["read_at"].as_str().unwrap().ends_with('Z'));
     let (_, everything) = mark(token.clone(), json!({"all": true})).await;
     assert_eq!(everything, json!({"updated": 2, "unread_count": 0}));
-    assert_eq!(notifications(&stack, &token, "?unread_only=true").await["items"], json!([]));
+    assert_eq!(
+        notifications(&stack, &token, "?unread_only=true").await["items"],
+        json!([])
+    );
 
     // Bad input: the field is named, nothing changes.
-    for body in [json!({}), json!({"ids": []}), json!({"ids": ["a"], "all": true}), json!({"all": false}), json!({"nope": 1})] {
+    for body in [
+        json!({}),
+        json!({"ids": []}),
+        json!({"ids": ["a"], "all": true}),
+        json!({"all": false}),
+        json!({"nope": 1}),
+    ] {
         let (status, error) = mark(token.clone(), body.clone()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {error}");
     }
-    let (status, error) = stack.get("/api/notifications?unread_only=maybe", &token).await;
+    let (status, error) = stack
+        .get("/api/notifications?unread_only=maybe", &token)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
     let (status, _) = stack.get("/api/notifications?limit=0", &token).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -185,7 +231,10 @@ async fn deployments_tell_their_creator(backend: Backend) {
     assert_eq!(kinds(&list), ["deployment.status", "deployment.status"]);
     assert_eq!(list["items"][0]["title"], format!("Agent {id} is active"));
     // The owner did not create it.
-    assert_eq!(notifications(&stack, &owner_token, "").await["items"], json!([]));
+    assert_eq!(
+        notifications(&stack, &owner_token, "").await["items"],
+        json!([])
+    );
 }
 
 async fn an_approval_waiting_tells_the_sessions_user(backend: Backend) {
@@ -194,9 +243,11 @@ async fn an_approval_waiting_tells_the_sessions_user(backend: Backend) {
     let token = s(&owner, "access_token");
     let plain = member(&stack, &token, "member").await;
     let mut ws = open(&stack, &plain).await;
-    ws.send(json!({"type": "intent", "intent": "please run the invoice approval workflow",
-        "agent_type": "liaison", "metadata": {"pillar": "operations"}}))
-        .await;
+    ws.send(
+        json!({"type": "intent", "intent": "please run the invoice approval workflow",
+        "agent_type": "liaison", "metadata": {"pillar": "operations"}}),
+    )
+    .await;
     let pending = data_of(
         &ws.until("SAFETY_APPROVAL_PENDING").await,
         "SAFETY_APPROVAL_PENDING",

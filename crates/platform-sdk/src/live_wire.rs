@@ -198,7 +198,9 @@ impl Subscription {
             None => true,
             Some(ids) => have.as_ref().is_some_and(|h| ids.contains(h)),
         };
-        typed && within(&self.agent_ids, &event.agent_id) && within(&self.context_ids, &event.context_id)
+        typed
+            && within(&self.agent_ids, &event.agent_id)
+            && within(&self.context_ids, &event.context_id)
     }
 }
 

@@ -36,6 +36,12 @@ use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
 use crate::usage::routes as usage;
 use crate::wrappers::routes as wrappers;
+use crate::live::routes as live;
+use crate::notifications::routes as notifications;
+use platform_sdk::live_wire::{
+    MarkRead, MarkedRead, Notification, NotificationList, SubscribeRequest, Subscription,
+    SubscriptionList, TenantEvent, TenantEventPage,
+};
 use platform_sdk::governance_wire::{
     AuditEntry, AuditLink, AuditPage, BrokenLink, ChainCheck, Condition, DecisionOut,
     EvaluateRequest, Policy, PolicyEvaluation, PolicyInput, PolicyList, PolicyRule, Violation,
@@ -67,7 +73,9 @@ use platform_sdk::usage_wire::{
           usage::track, usage::metrics, usage::performance, usage::activity,
           governance::create, governance::list, governance::get_one, governance::update, governance::delete,
           governance::evaluate, governance::violations, governance::audit,
-          trust::trust, compliance::compliance, plans::execute),
+          trust::trust, compliance::compliance, plans::execute,
+          live::events, live::stream, live::subscribe, live::list_subscriptions, live::unsubscribe,
+          notifications::list, notifications::mark_read),
     components(schemas(ErrorBody, ErrorDetail, ErrorDetails, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
@@ -83,7 +91,9 @@ use platform_sdk::usage_wire::{
                        AuditLink, DecisionOut, AuditEntry, BrokenLink, ChainCheck, AuditPage, Violation, ViolationList,
                        AgentTrust, TrustDimensions, TrustPoint, AgentCompliance, DecisionCounts,
                        ViolationCounts, LoopRequest, PlanInput, PlanDetails, OperatorOverride, LoopResponse,
-                       CoreOutput, JustificationLog)),
+                       CoreOutput, JustificationLog,
+                       TenantEvent, TenantEventPage, Notification, NotificationList, MarkRead, MarkedRead,
+                       SubscribeRequest, Subscription, SubscriptionList)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

@@ -103,8 +103,14 @@ mod tests {
 
     #[test]
     fn audiences() {
-        let member = Reader { user_id: "u1".into(), admin: false };
-        let admin = Reader { user_id: "u2".into(), admin: true };
+        let member = Reader {
+            user_id: "u1".into(),
+            admin: false,
+        };
+        let admin = Reader {
+            user_id: "u2".into(),
+            admin: true,
+        };
         assert!(member.sees("tenant") && admin.sees("tenant"));
         assert!(member.sees("user:u1") && !member.sees("user:u2"));
         assert!(!member.sees("admins") && admin.sees("admins"));
@@ -114,7 +120,10 @@ mod tests {
 
     #[test]
     fn subscriptions_select() {
-        let r = Reader { user_id: "u".into(), admin: true };
+        let r = Reader {
+            user_id: "u".into(),
+            admin: true,
+        };
         let n = event(live_types::NOTIFICATION_CREATED, "user:u", None);
         let v = event(live_types::GOVERNANCE_VIOLATION, "admins", Some("a1"));
         let x = event("execution.completed", "user:u", Some("a2"));
@@ -126,7 +135,10 @@ mod tests {
             context_ids: None,
             created_at: "t".into(),
         };
-        let subs = [sub(&["execution.*"], None), sub(&["governance.violation"], Some(&["a9"]))];
+        let subs = [
+            sub(&["execution.*"], None),
+            sub(&["governance.violation"], Some(&["a9"])),
+        ];
         assert!(r.wants(Some(&subs), &x) && !r.wants(Some(&subs), &v));
         assert!(r.wants(Some(&subs), &n));
     }

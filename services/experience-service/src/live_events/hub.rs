@@ -240,7 +240,10 @@ impl Streams {
         if !still_empty {
             return;
         }
-        if hubs.get(&hub.tenant_id).is_some_and(|h| Arc::ptr_eq(h, hub)) {
+        if hubs
+            .get(&hub.tenant_id)
+            .is_some_and(|h| Arc::ptr_eq(h, hub))
+        {
             hubs.remove(&hub.tenant_id);
         }
         if let Ok(mut task) = hub.task.lock() {
@@ -461,7 +464,16 @@ mod tests {
         let hub = hub();
         let mut a = client(&hub, 1, "u1", 4);
         let _b = client(&hub, 2, "u2", 4);
-        hub.sweep(&|m| if m.sid == "sid-2" { Err(()) } else { Ok(Some(true)) }, true);
+        hub.sweep(
+            &|m| {
+                if m.sid == "sid-2" {
+                    Err(())
+                } else {
+                    Ok(Some(true))
+                }
+            },
+            true,
+        );
         let clients = hub.clients.lock().unwrap();
         assert_eq!(clients.len(), 1);
         assert!(clients[0].member.reader.admin);

@@ -74,8 +74,8 @@ pub async fn stream(
     require_scope(&user, "notifications:read")?;
     let resume = resume_point(&req, query.last_event_id.as_deref())?;
     let claims: &AccessClaims = &user.0;
-    let admin = user.api_key().is_none()
-        && claims.roles.iter().any(|r| r == "admin" || r == "owner");
+    let admin =
+        user.api_key().is_none() && claims.roles.iter().any(|r| r == "admin" || r == "owner");
     let reader = Reader {
         user_id: claims.sub.clone(),
         admin,

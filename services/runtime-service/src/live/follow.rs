@@ -166,7 +166,10 @@ mod tests {
         let old = lost(3, Some((5, 9))).unwrap();
         assert_eq!(old.data["resume_after"], 4);
         let ahead = lost(12, Some((5, 9))).unwrap();
-        assert_eq!((ahead.event_id, ahead.data["resume_after"].as_i64()), (9, Some(9)));
+        assert_eq!(
+            (ahead.event_id, ahead.data["resume_after"].as_i64()),
+            (9, Some(9))
+        );
         assert_eq!(lost(3, None).unwrap().data["resume_after"], 0);
     }
 }

@@ -67,7 +67,10 @@ pub fn user_audience(user_id: &str) -> String {
 /// [`Live::wake`] delivers it at once (without it, the log's watcher finds it within
 /// `live.poll_ms`). A concurrent writer that took the same id makes it retry under a savepoint,
 /// so the caller's transaction survives.
-pub async fn publish_in(conn: &mut AnyConnection, event: LiveEvent<'_>) -> Result<i64, sqlx::Error> {
+pub async fn publish_in(
+    conn: &mut AnyConnection,
+    event: LiveEvent<'_>,
+) -> Result<i64, sqlx::Error> {
     let mut attempts = 0;
     loop {
         let mut savepoint = conn.begin().await?;
@@ -200,7 +203,12 @@ impl Live {
         let mut seen: HashMap<String, i64> = HashMap::new();
         loop {
             ticker.tick().await;
-            let followed = self.inner.wakers.lock().map(|w| !w.is_empty()).unwrap_or(false);
+            let followed = self
+                .inner
+                .wakers
+                .lock()
+                .map(|w| !w.is_empty())
+                .unwrap_or(false);
             if !followed {
                 seen.clear();
                 continue;

@@ -31,9 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(at("/api/live/stream").route(web::get().to(stream)))
         .service(at("/api/events/subscribe").route(web::post().to(subscribe)))
         .service(at("/api/events/subscriptions").route(web::get().to(list_subscriptions)))
-        .service(
-            at("/api/events/subscriptions/{id}").route(web::delete().to(unsubscribe)),
-        );
+        .service(at("/api/events/subscriptions/{id}").route(web::delete().to(unsubscribe)));
 }
 
 /// Tenant and cursor.
@@ -140,11 +138,17 @@ pub async fn subscribe(
     intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let live = &state.live;
-    answer_keyed(&state.gate, &req, &intent, SUBSCRIBE_ACTION, |c| async move {
-        let request: SubscribeRequest = payload(&c)?;
-        let created = subscriptions::create(live, &c.tenant_id, user_of(&c)?, &request).await?;
-        Ok((StatusCode::CREATED, created))
-    })
+    answer_keyed(
+        &state.gate,
+        &req,
+        &intent,
+        SUBSCRIBE_ACTION,
+        |c| async move {
+            let request: SubscribeRequest = payload(&c)?;
+            let created = subscriptions::create(live, &c.tenant_id, user_of(&c)?, &request).await?;
+            Ok((StatusCode::CREATED, created))
+        },
+    )
     .await
 }
 
@@ -191,9 +195,15 @@ pub async fn unsubscribe(
     intent: ApiJson<SignedIntent>,
 ) -> Result<HttpResponse, RuntimeError> {
     let live = &state.live;
-    answer_keyed(&state.gate, &req, &intent, UNSUBSCRIBE_ACTION, |c| async move {
-        subscriptions::delete(live, &c.tenant_id, user_of(&c)?, &id).await?;
-        Ok((StatusCode::NO_CONTENT, ()))
-    })
+    answer_keyed(
+        &state.gate,
+        &req,
+        &intent,
+        UNSUBSCRIBE_ACTION,
+        |c| async move {
+            subscriptions::delete(live, &c.tenant_id, user_of(&c)?, &id).await?;
+            Ok((StatusCode::NO_CONTENT, ()))
+        },
+    )
     .await
 }

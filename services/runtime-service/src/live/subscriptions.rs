@@ -39,7 +39,10 @@ const COLUMNS: &str = "id, event_types, agent_ids, context_ids, created_at";
 pub fn validate(request: &SubscribeRequest) -> Result<(), RuntimeError> {
     let types = &request.event_types;
     if types.is_empty() || types.len() > 20 {
-        return Err(RuntimeError::invalid("event_types", "must hold 1 to 20 event types"));
+        return Err(RuntimeError::invalid(
+            "event_types",
+            "must hold 1 to 20 event types",
+        ));
     }
     if let Some(bad) = types
         .iter()
@@ -47,12 +50,19 @@ pub fn validate(request: &SubscribeRequest) -> Result<(), RuntimeError> {
     {
         return Err(RuntimeError::invalid(
             "event_types",
-            format!("unknown event type `{}`", bad.chars().take(100).collect::<String>()),
+            format!(
+                "unknown event type `{}`",
+                bad.chars().take(100).collect::<String>()
+            ),
         ));
     }
-    for (field, ids) in [("agent_ids", &request.agent_ids), ("context_ids", &request.context_ids)] {
+    for (field, ids) in [
+        ("agent_ids", &request.agent_ids),
+        ("context_ids", &request.context_ids),
+    ] {
         if let Some(ids) = ids {
-            if ids.is_empty() || ids.len() > 50 || ids.iter().any(|i| i.is_empty() || i.len() > 200) {
+            if ids.is_empty() || ids.len() > 50 || ids.iter().any(|i| i.is_empty() || i.len() > 200)
+            {
                 return Err(RuntimeError::invalid(
                     field,
                     "must hold 1 to 50 ids of 1 to 200 characters",

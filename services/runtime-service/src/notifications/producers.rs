@@ -88,7 +88,11 @@ pub async fn violation_in(
             "Agent {} broke policy \"{}\" ({}, severity {}); the action was {}.",
             v.agent_id, v.policy_name, v.violation_type, v.severity, v.decision
         ),
-        severity: if v.severity == "high" { "critical" } else { "warning" },
+        severity: if v.severity == "high" {
+            "critical"
+        } else {
+            "warning"
+        },
         data,
         agent_id: Some(v.agent_id),
     };
@@ -160,7 +164,11 @@ pub async fn deployment_in(
             Some(error) => format!("The deployment of agent {agent} is {status}: {error}"),
             None => format!("The deployment of agent {agent} is {status}."),
         },
-        severity: if status == "failed" { "warning" } else { "info" },
+        severity: if status == "failed" {
+            "warning"
+        } else {
+            "info"
+        },
         data,
         agent_id: agent_id.as_deref(),
     };

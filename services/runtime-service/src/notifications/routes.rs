@@ -105,21 +105,27 @@ pub async fn mark_read(
 ) -> Result<HttpResponse, RuntimeError> {
     let notifications = &state.notifications;
     let admin = is_admin(q.roles.as_deref());
-    answer_keyed(&state.gate, &req, &intent, MARK_READ_ACTION, |c| async move {
-        let request: MarkRead = payload(&c)?;
-        let user_id = c
-            .user_id
-            .as_deref()
-            .ok_or(RuntimeError::invalid("user_id", "a user is required"))?;
-        let reader = Reader {
-            tenant_id: &c.tenant_id,
-            user_id,
-            admin,
-        };
-        Ok((
-            StatusCode::OK,
-            notifications.mark_read(&reader, &request).await?,
-        ))
-    })
+    answer_keyed(
+        &state.gate,
+        &req,
+        &intent,
+        MARK_READ_ACTION,
+        |c| async move {
+            let request: MarkRead = payload(&c)?;
+            let user_id = c
+                .user_id
+                .as_deref()
+                .ok_or(RuntimeError::invalid("user_id", "a user is required"))?;
+            let reader = Reader {
+                tenant_id: &c.tenant_id,
+                user_id,
+                admin,
+            };
+            Ok((
+                StatusCode::OK,
+                notifications.mark_read(&reader, &request).await?,
+            ))
+        },
+    )
     .await
 }

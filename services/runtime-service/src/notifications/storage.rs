@@ -103,7 +103,11 @@ pub async fn page(
     page: &PageRequest,
 ) -> Result<(Vec<Notification>, Option<String>), sqlx::Error> {
     let (key, after_id) = start_after(page.after.as_ref());
-    let unread = if unread_only { " AND r.read_at IS NULL" } else { "" };
+    let unread = if unread_only {
+        " AND r.read_at IS NULL"
+    } else {
+        ""
+    };
     let mut rows = sqlx::query(&format!(
         "SELECT n.id, n.audience, n.type, n.title, n.body, n.severity, n.data, n.created_at, r.read_at \
          FROM notifications n LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.user_id = $5 \
