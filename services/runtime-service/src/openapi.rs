@@ -32,20 +32,20 @@ use crate::governance::plans::routes as plans;
 use crate::governance::routes as governance;
 use crate::governance::trust::routes as trust;
 use crate::health;
+use crate::live::routes as live;
+use crate::notifications::routes as notifications;
 use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
 use crate::usage::routes as usage;
 use crate::wrappers::routes as wrappers;
-use crate::live::routes as live;
-use crate::notifications::routes as notifications;
-use platform_sdk::live_wire::{
-    MarkRead, MarkedRead, Notification, NotificationList, SubscribeRequest, Subscription,
-    SubscriptionList, TenantEvent, TenantEventPage,
-};
 use platform_sdk::governance_wire::{
     AuditEntry, AuditLink, AuditPage, BrokenLink, ChainCheck, Condition, DecisionOut,
     EvaluateRequest, Policy, PolicyEvaluation, PolicyInput, PolicyList, PolicyRule, Violation,
     ViolationList,
+};
+use platform_sdk::live_wire::{
+    MarkRead, MarkedRead, Notification, NotificationList, SubscribeRequest, Subscription,
+    SubscriptionList, TenantEvent, TenantEventPage,
 };
 use platform_sdk::trust_wire::{
     AgentCompliance, AgentTrust, CoreOutput, DecisionCounts, JustificationLog, LoopRequest,
