@@ -122,19 +122,6 @@ pub async fn create(
     let now = now_ms();
     let json = |v: &Option<Vec<String>>| v.as_ref().map(|v| serde_json::json!(v).to_string());
     let mut tx = live.pool().begin().await?;
-    let held: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM event_subscriptions WHERE tenant_id = $1 AND user_id = $2",
-    )
-    .bind(tenant_id)
-    .bind(user_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if held >= MAX_PER_USER {
-        return Err(RuntimeError::invalid(
-            "event_types",
-            format!("a user holds at most {MAX_PER_USER} subscriptions"),
-        ));
-    }
     sqlx::query(
         "INSERT INTO event_subscriptions (id, tenant_id, user_id, event_types, agent_ids, context_ids, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -148,6 +135,20 @@ pub async fn create(
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    // Counted after the insert: on SQLite a transaction must start with its write.
+    let held: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM event_subscriptions WHERE tenant_id = $1 AND user_id = $2",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if held > MAX_PER_USER {
+        return Err(RuntimeError::invalid(
+            "event_types",
+            format!("a user holds at most {MAX_PER_USER} subscriptions"),
+        ));
+    }
     announce(live, &mut tx, tenant_id, user_id).await?;
     tx.commit().await?;
     live.wake(tenant_id);

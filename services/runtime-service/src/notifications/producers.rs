@@ -243,22 +243,32 @@ pub async fn execution_in(
     publish_in(conn, event).await.map(|_| ())
 }
 
-/// An execution paused for a human: `execution.awaiting_approval` and a notification to the
-/// session's user (looked up by the execution).
-pub async fn awaiting_approval_in(
-    conn: &mut AnyConnection,
+/// The session's user, agent and session of an execution (read before the transaction that
+/// publishes: on SQLite a transaction must start with its write).
+pub async fn execution_parties(
+    pool: &sqlx::AnyPool,
     tenant_id: &str,
     execution_id: &str,
-    data: serde_json::Value,
-) -> Result<(), sqlx::Error> {
-    let row: Option<(Option<String>, String, String)> = sqlx::query_as(
+) -> Result<Option<(Option<String>, String, String)>, sqlx::Error> {
+    sqlx::query_as(
         "SELECT user_id, agent_id, session_id FROM executions WHERE id = $1 AND tenant_id = $2",
     )
     .bind(execution_id)
     .bind(tenant_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((Some(user_id), agent_id, session_id)) = row else {
+    .fetch_optional(pool)
+    .await
+}
+
+/// An execution paused for a human: `execution.awaiting_approval` and a notification to the
+/// session's user (`parties` from [`execution_parties`]).
+pub async fn awaiting_approval_in(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    execution_id: &str,
+    parties: Option<(Option<String>, String, String)>,
+    data: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    let Some((Some(user_id), agent_id, session_id)) = parties else {
         return Ok(());
     };
     let facts = ExecutionFacts {
