@@ -14,6 +14,8 @@
 pub mod attest;
 pub mod fake_llm;
 pub mod fake_media;
+pub mod live;
+pub mod sse;
 pub mod ws;
 
 use std::net::SocketAddr;

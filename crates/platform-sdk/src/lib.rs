@@ -14,6 +14,7 @@
 //!   [`usage_wire`]: the DTOs of usage analytics (SPEC §11).
 //!   [`trust_wire`]: trust, compliance and the governance loop (SPEC §10).
 //!   [`outcome_wire`]: outcome events, trends and the dashboard (SPEC §16).
+//!   [`live_wire`]: live events, notifications and event subscriptions (SPEC §13).
 //! - [`runtime_client`]: the HTTP client the experience plane uses to reach the runtime (one
 //!   signed-request path, shared by its typed calls and the experience gateway; the call itself
 //!   is described in [`runtime_call`]), and
@@ -31,6 +32,7 @@ pub mod governance_wire;
 pub mod http;
 pub mod idempotency;
 pub mod json;
+pub mod live_wire;
 pub mod metrics;
 pub mod multi_agent_wire;
 pub mod multimodal_wire;
@@ -41,6 +43,7 @@ pub mod page;
 pub mod profile_wire;
 pub mod runtime_call;
 pub mod runtime_client;
+pub mod runtime_live;
 pub mod runtime_stream;
 pub mod security_guard;
 pub mod server;

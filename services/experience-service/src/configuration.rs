@@ -39,6 +39,8 @@ pub struct Settings {
     pub ws: WsSettings,
     /// Tenants: invitations and API keys.
     pub tenants: TenantsSettings,
+    /// The live event stream (`GET /api/events/stream`).
+    pub events: EventsSettings,
 }
 
 impl Default for Settings {
@@ -56,6 +58,7 @@ impl Default for Settings {
             security: SecuritySettings::default(),
             auth: AuthSettings::default(),
             ws: WsSettings::default(),
+            events: EventsSettings::default(),
             tenants: TenantsSettings::default(),
         }
     }
@@ -271,5 +274,25 @@ impl Settings {
     pub fn load() -> anyhow::Result<Self> {
         platform_sdk::settings::load()
             .map_err(|e| anyhow::anyhow!("invalid experience-service configuration: {e}"))
+    }
+}
+
+/// The live event stream (`GET /api/events/stream`, SPEC §13, docs/adr/0025).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct EventsSettings {
+    /// Milliseconds between `: keep-alive` comments (default 15 000).
+    pub heartbeat_ms: u64,
+    /// Frames queued for one client; a client whose queue is full is dropped (it resumes with
+    /// `Last-Event-ID`). Default 64.
+    pub client_queue: usize,
+}
+
+impl Default for EventsSettings {
+    fn default() -> Self {
+        Self {
+            heartbeat_ms: 15_000,
+            client_queue: 64,
+        }
     }
 }

@@ -12,6 +12,7 @@
 //!   access changes every replica applies to live credentials.
 //! - [`gateway`]: the declarative table of runtime-owned REST endpoints (conversation history
 //!   today) and its one forwarding path.
+//! - [`live_events`]: `GET /api/events/stream`, the caller's live events (server-sent events).
 //!
 //! Shared plumbing:
 //! - [`configuration`]: typed settings.
@@ -28,6 +29,7 @@ pub mod extractors;
 pub mod gateway;
 pub mod health;
 pub mod identity;
+pub mod live_events;
 pub mod openapi;
 pub mod polled;
 pub mod sessions;

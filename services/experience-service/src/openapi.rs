@@ -43,6 +43,10 @@ use platform_sdk::wrapper_wire::{
     WrapperInput, WrapperList, WrapperRecord, WrapperStatus,
 };
 
+use platform_sdk::live_wire::{
+    MarkRead, MarkedRead, Notification, NotificationList, SubscribeRequest, Subscription,
+    SubscriptionList, TenantEvent,
+};
 use platform_sdk::multimodal_wire::{
     ArtifactRef, CancelInput, Modality, MultimodalPolicy, MultimodalRequest,
     MultimodalRequestInput, MultimodalRequestList, MultimodalResult, OutputArtifact, RequestState,
@@ -70,7 +74,8 @@ use platform_sdk::security_guard::Role;
     paths(platform_sdk::operational::live, health::ready, auth::register, auth::login, auth::refresh, auth::logout, auth::me,
           auth::sessions, auth::end_session, sessions::create_anonymous, sessions::get_one, sessions::upgrade,
           tenants::current, tenants::rename, tenants::members, tenants::add_member, tenants::change_role,
-          tenants::remove_member, tenants::create_key, tenants::list_keys, tenants::revoke_key),
+          tenants::remove_member, tenants::create_key, tenants::list_keys, tenants::revoke_key,
+          crate::live_events::route::stream),
     components(schemas(ErrorBody, ErrorDetail, ErrorDetails, FieldError, RegisterRequest, LoginRequest, RefreshRequest, LogoutRequest,
                        LoginResponse, LoginUser, MeResponse, MeUser, TenantView, MySessions, SessionRecord,
                        SessionStatus, AnonymousSession, ConversationList, ConversationRecord, MessageList,
@@ -98,7 +103,9 @@ use platform_sdk::security_guard::Role;
                        ContextAgents, PersistState, ContextState,
                        Modality, RequestState, MultimodalRequestInput, ArtifactRef, OutputArtifact,
                        MultimodalRequest, MultimodalRequestList, MultimodalResult, MultimodalPolicy,
-                       CancelInput)),
+                       CancelInput,
+                       Notification, NotificationList, MarkRead, MarkedRead, SubscribeRequest, Subscription,
+                       SubscriptionList, TenantEvent)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;

@@ -204,6 +204,12 @@ impl Application {
             settings.ws.clone(),
             runtime.clone(),
         ));
+        let streams = web::Data::new(crate::live_events::Streams::new(
+            runtime.clone(),
+            settings.events.clone(),
+            identity.revoked().clone(),
+            identity.access().clone(),
+        ));
         let sessions = web::Data::new(Sessions::new(runtime.clone(), throttle));
         let gateway = web::Data::new(Gateway::new(runtime.clone()));
         let state = web::Data::new(AppState {
@@ -237,7 +243,9 @@ impl Application {
                 .configure(sessions::routes::configure)
                 .configure(agent_socket::route::configure)
                 .configure(gateway::routes::configure)
-                .configure(tenants::routes::configure);
+                .configure(tenants::routes::configure)
+                .app_data(streams.clone())
+                .configure(crate::live_events::route::configure);
         })?;
         tracing::info!(service = "experience-service", addr = %addr, "listening");
         Ok(Self {

@@ -39,6 +39,8 @@ pub struct Settings {
     pub executions: ExecutionSettings,
     /// Multimodal requests: which adapter runs them.
     pub multimodal: MultimodalSettings,
+    /// The tenant live event log.
+    pub live: LiveSettings,
 }
 
 impl Default for Settings {
@@ -61,6 +63,7 @@ impl Default for Settings {
             llm: LlmSettings::default(),
             executions: ExecutionSettings::default(),
             multimodal: MultimodalSettings::default(),
+            live: LiveSettings::default(),
         }
     }
 }
@@ -247,5 +250,26 @@ impl Settings {
             );
         }
         Ok(settings)
+    }
+}
+
+/// The tenant live event log (SPEC §13, docs/adr/0025).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LiveSettings {
+    /// How long tenant events are kept for resume, seconds (default a day; under an hour breaks
+    /// the resume guarantee and is only meant for tests).
+    pub retention_secs: u64,
+    /// How often each replica looks for tenant events published without a wake-up (inside
+    /// another feature's transaction), ms (default 200).
+    pub poll_ms: u64,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        Self {
+            retention_secs: 24 * 3600,
+            poll_ms: 200,
+        }
     }
 }

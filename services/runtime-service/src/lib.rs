@@ -20,6 +20,8 @@
 //! - [`outcomes`]: outcome events (posted, and two per finished execution), trends, dashboard.
 //! - [`multi_agent`]: multi-agent contexts: governed messages between agents, their answers and figures.
 //! - [`multimodal`]: speech-to-text, text-to-speech and image analysis requests, run as executions.
+//! - [`live`]: the durable per-tenant live event log, its wake-ups and follows, event subscriptions.
+//! - [`notifications`]: notifications and their per-reader read state (SPEC §13).
 //!
 //! Shared plumbing: [`configuration`], [`startup`] (`Application::build` and the middleware
 //! stack), [`auth`] (the service-token extractor), [`error`] (the one error enum, mapped to HTTP
@@ -35,8 +37,10 @@ pub mod executions;
 pub mod governance;
 pub mod health;
 pub mod intents;
+pub mod live;
 pub mod multi_agent;
 pub mod multimodal;
+pub mod notifications;
 pub mod openapi;
 pub mod outcomes;
 pub mod profiles;

@@ -32,8 +32,10 @@ use crate::governance::plans::routes as plans;
 use crate::governance::routes as governance;
 use crate::governance::trust::routes as trust;
 use crate::health;
+use crate::live::routes as live;
 use crate::multi_agent::routes as multi_agent;
 use crate::multimodal::routes as multimodal;
+use crate::notifications::routes as notifications;
 use crate::outcomes::routes as outcomes;
 use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
@@ -43,6 +45,10 @@ use platform_sdk::governance_wire::{
     AuditEntry, AuditLink, AuditPage, BrokenLink, ChainCheck, Condition, DecisionOut,
     EvaluateRequest, Policy, PolicyEvaluation, PolicyInput, PolicyList, PolicyRule, Violation,
     ViolationList,
+};
+use platform_sdk::live_wire::{
+    MarkRead, MarkedRead, Notification, NotificationList, SubscribeRequest, Subscription,
+    SubscriptionList, TenantEvent, TenantEventPage,
 };
 use platform_sdk::multi_agent_wire::{
     ContextAgent, ContextAgentMetrics, ContextAgents, ContextHistory, ContextList, ContextMetrics,
@@ -91,7 +97,9 @@ use platform_sdk::usage_wire::{
           multi_agent::agents, multi_agent::persist, multi_agent::state_of,
           multimodal::list, multimodal::get_one, multimodal::result, multimodal::download,
           multimodal::policy, multimodal::create, multimodal::execute, multimodal::cancel,
-          multimodal::put_policy),
+          multimodal::put_policy,
+          live::events, live::stream, live::subscribe, live::list_subscriptions, live::unsubscribe,
+          notifications::list, notifications::mark_read),
     components(schemas(ErrorBody, ErrorDetail, ErrorDetails, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
@@ -116,7 +124,9 @@ use platform_sdk::usage_wire::{
                        ContextAgents, PersistState, ContextState,
                        Modality, RequestState, MultimodalRequestInput, ArtifactRef, OutputArtifact,
                        MultimodalRequest, MultimodalRequestList, MultimodalResult, MultimodalPolicy,
-                       CancelInput)),
+                       CancelInput,
+                       TenantEvent, TenantEventPage, Notification, NotificationList, MarkRead, MarkedRead,
+                       SubscribeRequest, Subscription, SubscriptionList)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

@@ -69,6 +69,10 @@ pub struct AppState {
     pub multi_agent: crate::multi_agent::MultiAgent,
     /// Multimodal requests (SPEC §15).
     pub multimodal: Arc<crate::multimodal::Multimodal>,
+    /// The tenant live event log (SPEC §13).
+    pub live: crate::live::Live,
+    /// Notifications (SPEC §13).
+    pub notifications: crate::notifications::Notifications,
 }
 
 /// A built, not yet running, runtime plane.
@@ -134,6 +138,8 @@ impl Application {
         );
         let metrics = Metrics::new("runtime");
         let events = EventLog::new(pool.clone());
+        let live = crate::live::Live::new(pool.clone());
+        let notifications = crate::notifications::Notifications::new(live.clone());
         let conversations = Conversations::new(pool.clone());
         let model = match settings.agents.provider {
             ProviderKind::Builtin => "builtin",
@@ -198,6 +204,7 @@ impl Application {
             // Replicas share one Redis: live events and safety answers travel between them
             // (SPEC §17).
             events.connect_bus(surface.store().clone(), executions.owner_id().to_owned());
+            live.connect_bus(surface.store().clone(), executions.owner_id().to_owned());
             executions
                 .connect_relay(surface.store().clone())
                 .await
@@ -216,6 +223,14 @@ impl Application {
             );
         }
         tokio::spawn(events.clone().prune_forever(retention));
+        tokio::spawn(
+            live.clone()
+                .prune_forever(Duration::from_secs(settings.live.retention_secs.max(1))),
+        );
+        tokio::spawn(
+            live.clone()
+                .watch_forever(Duration::from_millis(settings.live.poll_ms.max(10))),
+        );
         // Attestation private keys are sealed under a key derived from the service secret.
         let attestation_keys = AttestationKeys::new(
             pool.clone(),
@@ -258,6 +273,8 @@ impl Application {
             governance,
             outcomes: crate::outcomes::Outcomes::new(pool.clone()),
             multimodal,
+            live: live.clone(),
+            notifications,
         });
 
         let listener = server::bind(&settings.server)?;
@@ -286,7 +303,9 @@ impl Application {
                 .configure(crate::governance::plans::routes::configure)
                 .configure(crate::outcomes::routes::configure)
                 .configure(crate::multi_agent::routes::configure)
-                .configure(crate::multimodal::routes::configure);
+                .configure(crate::multimodal::routes::configure)
+                .configure(crate::live::routes::configure)
+                .configure(crate::notifications::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {
@@ -322,4 +341,5 @@ async fn stop_owned_work(state: &AppState) {
         }
     }
     state.events.close_follows();
+    state.live.close_follows();
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use platform_sdk::live_wire::ROLES_PARAM;
 use platform_sdk::runtime_client::{Actor, RuntimeAnswer, RuntimeCall, RuntimeClient};
 use platform_sdk::security_guard::AccessClaims;
 use serde_json::Value;
@@ -10,8 +11,11 @@ use super::table::{fill, Row, Target};
 use crate::error::ApiError;
 use crate::extractors::Caller;
 
-/// Query parameters that name whom a call is for: always taken from the caller's token.
-const IDENTITY_PARAMS: [&str; 2] = ["tenant_id", "user_id"];
+/// Query parameters that name whom a call is for: always taken from the caller's token. `roles`
+/// (comma-separated, empty for an API key) goes with every call, reads and intents alike: the
+/// runtime does not know roles, and some answers depend on them (the `admins` notifications,
+/// docs/adr/0025).
+const IDENTITY_PARAMS: [&str; 3] = ["tenant_id", "user_id", ROLES_PARAM];
 
 /// What the route extracted from the request, free of HTTP types.
 #[derive(Debug, Default)]
@@ -87,6 +91,7 @@ impl Gateway {
                 .param("tenant_id", &claims.tid)
                 .param("user_id", &claims.sub);
         }
+        call = call.param(ROLES_PARAM, &claims.roles.join(","));
         self.runtime.send(call).await.map_err(ApiError::forwarded)
     }
 }

@@ -150,7 +150,12 @@ async fn a_read_row_forwards_identity_from_the_token_the_request_id_and_the_quer
     let (url, seen) = recording_runtime("200 OK", r#"{"items":[]}"#);
     let request = Forward {
         params: pairs(&[("id", "a/b c")]),
-        query: pairs(&[("limit", "5"), ("tenant_id", "evil"), ("user_id", "evil")]),
+        query: pairs(&[
+            ("limit", "5"),
+            ("tenant_id", "evil"),
+            ("user_id", "evil"),
+            ("roles", "owner"),
+        ]),
         body: None,
         idempotency_key: None,
         if_match: None,
@@ -164,7 +169,7 @@ async fn a_read_row_forwards_identity_from_the_token_the_request_id_and_the_quer
     let seen = seen.recv().unwrap();
     assert_eq!(
         seen.request_line,
-        "GET /api/runtime-things/a%2Fb%20c/items?limit=5&tenant_id=tenant-1&user_id=user-1 HTTP/1.1"
+        "GET /api/runtime-things/a%2Fb%20c/items?limit=5&tenant_id=tenant-1&user_id=user-1&roles=member HTTP/1.1"
     );
     assert_eq!(seen.header("x-request-id"), Some("req-from-client"));
     assert!(seen.header("authorization").unwrap().starts_with("Bearer "));
@@ -186,7 +191,10 @@ async fn an_intent_row_signs_the_body_as_the_payload_for_the_caller() {
         .unwrap();
     assert_eq!(answer.status, 201);
     let seen = seen.recv().unwrap();
-    assert_eq!(seen.request_line, "POST /api/runtime-things/t1 HTTP/1.1");
+    assert_eq!(
+        seen.request_line,
+        "POST /api/runtime-things/t1?roles=member HTTP/1.1"
+    );
     assert_eq!(seen.header("x-request-id"), Some("req-from-client"));
     assert_eq!(seen.header("idempotency-key"), Some("k-1"));
     let intent: SignedIntent = serde_json::from_str(&seen.body).unwrap();

@@ -133,6 +133,24 @@ impl Executions {
         let hook_id = uuid::Uuid::new_v4().to_string();
         self.set_status(record, Executing, AwaitingApproval, None)
             .await?;
+        // Told before the client sees the pending event, which it may answer at once.
+        let pending = json!({"execution_id": record.execution_id, "hook_id": hook_id, "action": action, "description": description});
+        let parties = crate::notifications::producers::execution_parties(
+            &self.pool,
+            &record.tenant_id,
+            &record.execution_id,
+        )
+        .await?;
+        let mut tx = self.pool.begin().await?;
+        crate::notifications::producers::awaiting_approval_in(
+            &mut tx,
+            &record.tenant_id,
+            &record.execution_id,
+            parties,
+            pending,
+        )
+        .await?;
+        tx.commit().await?;
         self.emit(
             record,
             ev::SAFETY_APPROVAL_PENDING,

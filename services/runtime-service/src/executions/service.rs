@@ -373,6 +373,15 @@ impl Executions {
                     status: record.status,
                 };
                 store::insert(&mut *conn, &new).await?;
+                let started = crate::notifications::producers::ExecutionFacts {
+                    tenant_id: &record.tenant_id,
+                    execution_id: &record.execution_id,
+                    user_id: user_id.as_deref(),
+                    agent_id: &record.agent_id,
+                    session_id: Some(&record.session_id),
+                    status: "started",
+                };
+                crate::notifications::producers::execution_in(&mut *conn, &started).await?;
                 if let Ok(mut gate) = gate.lock() {
                     *gate = Some(TurnGate {
                         policies,

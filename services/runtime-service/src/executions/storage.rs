@@ -238,7 +238,7 @@ pub async fn finish(conn: &mut AnyConnection, f: &Finish<'_>) -> Result<bool, sq
     };
     let sql = format!(
         "UPDATE executions SET status = $1, error = COALESCE($2, error), updated_at = $3 \
-         WHERE id = $4 AND {guard} RETURNING tenant_id, agent_id, user_id, conversation_id, created_at"
+         WHERE id = $4 AND {guard} RETURNING tenant_id, agent_id, user_id, conversation_id, created_at, session_id"
     );
     let query = sqlx::query(&sql)
         .bind(f.to.as_str())
@@ -284,6 +284,16 @@ pub async fn finish(conn: &mut AnyConnection, f: &Finish<'_>) -> Result<bool, sq
         ended_at: f.now,
     });
     crate::outcomes::storage::store(conn, &outcomes).await?;
+    let session_id: String = row.try_get(5)?;
+    let facts = crate::notifications::producers::ExecutionFacts {
+        tenant_id: &ended.tenant_id,
+        execution_id: f.id,
+        user_id: ended.user_id.as_deref(),
+        agent_id: &ended.agent_id,
+        session_id: Some(&session_id),
+        status: f.to.as_str(),
+    };
+    crate::notifications::producers::execution_in(conn, &facts).await?;
     Ok(true)
 }
 

@@ -25,6 +25,7 @@ use super::decide::{Ask, Decision, PolicySet, Verdict};
 use super::policy::default_policy;
 use super::storage::{decisions, policies};
 use super::trust::{self, honesty_of, Evidence};
+use crate::notifications::producers::{violation_in, ViolationFacts};
 
 /// Where a decision is made.
 #[derive(Debug, Clone, Copy, Default)]
@@ -252,7 +253,7 @@ impl Governance {
             entry: &entry,
             now,
         };
-        decisions::insert(conn, &stored).await?;
+        let violations = decisions::insert(conn, &stored).await?;
         // Its violations are evidence against the agent's honesty: one observation per decision,
         // as low as its most severe violation (ADR 0020).
         let honesty = verdict
@@ -266,6 +267,24 @@ impl Governance {
                 ..Evidence::default()
             };
             trust::observe(conn, tenant_id, ask.agent_id, &evidence, now).await?;
+        }
+        // Violations of severity medium or high go live with notifications (SPEC §13). After
+        // the trust row: every transaction takes the trust row before the tenant event log's id
+        // (docs/adr/0025), so two never wait on each other.
+        for (violation_id, failure) in violations.iter().zip(&verdict.failures) {
+            let facts = ViolationFacts {
+                tenant_id,
+                violation_id,
+                agent_id: ask.agent_id,
+                policy_id: &failure.policy_id,
+                policy_name: &failure.policy_name,
+                violation_type: failure.condition,
+                severity: failure.severity,
+                decision: verdict.decision.as_str(),
+                decision_id: id,
+                execution_id: origin.execution_id,
+            };
+            violation_in(conn, &facts).await?;
         }
         Ok(Decided {
             id: id.to_owned(),

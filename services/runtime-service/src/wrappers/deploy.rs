@@ -107,7 +107,7 @@ impl Wrappers {
         };
         store::record_outcome(&mut *tx, &d.tenant_id, &d.wrapper_id, &outcome, now).await?;
         store::add_event(
-            &mut *tx,
+            &mut tx,
             &StatusEvent {
                 wrapper_id: &d.wrapper_id,
                 tenant_id: &d.tenant_id,

@@ -78,7 +78,7 @@ impl Wrappers {
         let mut tx = self.pool.begin().await?;
         store::insert(&mut *tx, &record, now).await?;
         store::add_event(
-            &mut *tx,
+            &mut tx,
             &StatusEvent {
                 wrapper_id: &record.id,
                 tenant_id: &record.tenant_id,
@@ -222,7 +222,7 @@ impl Wrappers {
             actor_id: contract.user_id.as_deref(),
             now,
         };
-        store::add_event(&mut *tx, &event).await?;
+        store::add_event(&mut tx, &event).await?;
         Ok((tx, to))
     }
 

@@ -360,9 +360,10 @@ pub struct StatusEvent<'a> {
     pub now: i64,
 }
 
-/// Appends a `deployment.status` event.
-pub async fn add_event<'c>(
-    db: impl sqlx::Executor<'c, Database = sqlx::Any>,
+/// Appends a `deployment.status` event; every change after creation also goes live to the
+/// wrapper's creator with a notification (SPEC §13), on the same transaction.
+pub async fn add_event(
+    conn: &mut sqlx::AnyConnection,
     e: &StatusEvent<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -378,9 +379,23 @@ pub async fn add_event<'c>(
     .bind(e.error)
     .bind(e.actor_id)
     .bind(e.now)
-    .execute(db)
-    .await
-    .map(|_| ())
+    .execute(&mut *conn)
+    .await?;
+    if e.status == "draft" {
+        return Ok(());
+    }
+    let producers = crate::notifications::producers::creator_of;
+    let Some(creator) = producers(conn, e.tenant_id, e.wrapper_id).await? else {
+        return Ok(());
+    };
+    let data = serde_json::json!({
+        "agent_id": e.wrapper_id,
+        "deployment_id": e.deployment_id,
+        "status": e.status,
+        "version": e.version,
+        "error": e.error,
+    });
+    crate::notifications::producers::deployment_in(conn, e.tenant_id, &creator, data).await
 }
 
 /// Turns run on an agent of a tenant.

@@ -3,6 +3,7 @@
 pub mod agents;
 pub mod conversations;
 pub mod governance;
+pub mod live;
 pub mod multi_agent;
 pub mod multimodal;
 pub mod outcomes;
@@ -28,6 +29,7 @@ pub const GROUPS: &[&[Row]] = &[
     outcomes::ROWS,
     multi_agent::ROWS,
     multimodal::ROWS,
+    live::ROWS,
 ];
 
 /// The total timeout of a runtime call for `action`, when it is longer than the runtime client's

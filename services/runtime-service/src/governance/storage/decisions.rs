@@ -30,8 +30,9 @@ pub struct Stored<'a> {
     pub now: i64,
 }
 
-/// Stores the decision and one violation per failing policy.
-pub async fn insert(conn: &mut AnyConnection, d: &Stored<'_>) -> Result<(), sqlx::Error> {
+/// Stores the decision and one violation per failing policy; answers the violations' ids, in
+/// the order of the verdict's failures.
+pub async fn insert(conn: &mut AnyConnection, d: &Stored<'_>) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query(
         "INSERT INTO governance_decisions (id, tenant_id, agent_id, action_type, decision, \
          execution_id, created_at, entry) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -46,6 +47,7 @@ pub async fn insert(conn: &mut AnyConnection, d: &Stored<'_>) -> Result<(), sqlx
     .bind(d.entry)
     .execute(&mut *conn)
     .await?;
+    let mut ids = Vec::with_capacity(d.verdict.failures.len());
     for failure in &d.verdict.failures {
         let details = json!({
             "action_type": d.action_type,
@@ -53,12 +55,13 @@ pub async fn insert(conn: &mut AnyConnection, d: &Stored<'_>) -> Result<(), sqlx
             "policy_name": failure.policy_name,
             "decision": d.verdict.decision.as_str(),
         });
+        let violation_id = format!("vio_{}", uuid::Uuid::new_v4().simple());
         sqlx::query(
             "INSERT INTO governance_violations (id, tenant_id, agent_id, policy_id, \
              violation_type, severity, decision_id, execution_id, details, occurred_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
-        .bind(format!("vio_{}", uuid::Uuid::new_v4().simple()))
+        .bind(&violation_id)
         .bind(d.tenant_id)
         .bind(d.agent_id)
         .bind(&failure.policy_id)
@@ -70,8 +73,9 @@ pub async fn insert(conn: &mut AnyConnection, d: &Stored<'_>) -> Result<(), sqlx
         .bind(d.now)
         .execute(&mut *conn)
         .await?;
+        ids.push(violation_id);
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// A violation that is not a failing policy (a multi-agent message under its context's

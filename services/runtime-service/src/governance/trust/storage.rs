@@ -98,11 +98,12 @@ pub async fn observe(
             previous,
             "trust.alert"
         );
+        let alert_id = format!("tal_{}", uuid::Uuid::new_v4().simple());
         sqlx::query(
             "INSERT INTO trust_alerts (id, tenant_id, agent_id, kind, dimension, value, previous, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(format!("tal_{}", uuid::Uuid::new_v4().simple()))
+        .bind(&alert_id)
         .bind(tenant_id)
         .bind(agent_id)
         .bind(kind)
@@ -112,6 +113,15 @@ pub async fn observe(
         .bind(now)
         .execute(&mut *conn)
         .await?;
+        let data = serde_json::json!({
+            "alert_id": alert_id,
+            "agent_id": agent_id,
+            "kind": kind,
+            "dimension": dimension,
+            "value": value,
+            "previous": previous,
+        });
+        crate::notifications::producers::trust_alert_in(conn, tenant_id, agent_id, data).await?;
     }
     Ok(())
 }
