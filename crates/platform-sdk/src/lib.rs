@@ -33,6 +33,7 @@ pub mod json;
 pub mod metrics;
 pub mod openapi;
 pub mod operational;
+pub mod operations_wire;
 pub mod page;
 pub mod profile_wire;
 pub mod runtime_call;

@@ -37,6 +37,10 @@ use platform_sdk::wrapper_wire::{
     WrapperInput, WrapperList, WrapperRecord, WrapperStatus,
 };
 
+use platform_sdk::operations_wire::{
+    ControlAction, ControlRecord, ControlRequest, Hub, Process, ProcessDetail, ProcessType,
+};
+
 use crate::gateway::openapi::GatewayRows;
 use crate::health;
 use crate::identity::routes as auth;
@@ -74,7 +78,8 @@ use platform_sdk::security_guard::Role;
                        AuditLink, DecisionOut, AuditEntry, BrokenLink, ChainCheck, AuditPage, Violation, ViolationList,
                        AgentTrust, TrustDimensions, TrustPoint, AgentCompliance, DecisionCounts,
                        ViolationCounts, LoopRequest, PlanInput, PlanDetails, OperatorOverride, LoopResponse,
-                       CoreOutput, JustificationLog)),
+                       CoreOutput, JustificationLog,
+                       Hub, Process, ProcessType, ProcessDetail, ControlRequest, ControlAction, ControlRecord)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;

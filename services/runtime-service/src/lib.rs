@@ -17,6 +17,7 @@
 //! - [`governance`]: policy decisions the runner asks for before a step (approvals, for now).
 //! - [`intents`]: the verify → replay-guard → act → record gate every mutation goes through.
 //! - [`usage`]: usage analytics: tracked events and per-hour counters of every agent's executions.
+//! - [`operations`]: the operations hub: every long-running process, paused, resumed, cancelled.
 //!
 //! Shared plumbing: [`configuration`], [`startup`] (`Application::build` and the middleware
 //! stack), [`auth`] (the service-token extractor), [`error`] (the one error enum, mapped to HTTP
@@ -33,6 +34,7 @@ pub mod governance;
 pub mod health;
 pub mod intents;
 pub mod openapi;
+pub mod operations;
 pub mod profiles;
 pub mod sessions;
 pub mod startup;

@@ -32,6 +32,7 @@ use crate::governance::plans::routes as plans;
 use crate::governance::routes as governance;
 use crate::governance::trust::routes as trust;
 use crate::health;
+use crate::operations::routes as operations;
 use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
 use crate::usage::routes as usage;
@@ -40,6 +41,9 @@ use platform_sdk::governance_wire::{
     AuditEntry, AuditLink, AuditPage, BrokenLink, ChainCheck, Condition, DecisionOut,
     EvaluateRequest, Policy, PolicyEvaluation, PolicyInput, PolicyList, PolicyRule, Violation,
     ViolationList,
+};
+use platform_sdk::operations_wire::{
+    ControlAction, ControlRecord, ControlRequest, Hub, Process, ProcessDetail, ProcessType,
 };
 use platform_sdk::trust_wire::{
     AgentCompliance, AgentTrust, CoreOutput, DecisionCounts, JustificationLog, LoopRequest,
@@ -67,7 +71,8 @@ use platform_sdk::usage_wire::{
           usage::track, usage::metrics, usage::performance, usage::activity,
           governance::create, governance::list, governance::get_one, governance::update, governance::delete,
           governance::evaluate, governance::violations, governance::audit,
-          trust::trust, compliance::compliance, plans::execute),
+          trust::trust, compliance::compliance, plans::execute,
+          operations::hub, operations::process, operations::control),
     components(schemas(ErrorBody, ErrorDetail, ErrorDetails, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
@@ -83,7 +88,8 @@ use platform_sdk::usage_wire::{
                        AuditLink, DecisionOut, AuditEntry, BrokenLink, ChainCheck, AuditPage, Violation, ViolationList,
                        AgentTrust, TrustDimensions, TrustPoint, AgentCompliance, DecisionCounts,
                        ViolationCounts, LoopRequest, PlanInput, PlanDetails, OperatorOverride, LoopResponse,
-                       CoreOutput, JustificationLog)),
+                       CoreOutput, JustificationLog,
+                       Hub, Process, ProcessType, ProcessDetail, ControlRequest, ControlAction, ControlRecord)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

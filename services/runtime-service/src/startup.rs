@@ -63,6 +63,8 @@ pub struct AppState {
     pub usage: crate::usage::Usage,
     /// Policies, decisions, violations and the audit chain (SPEC §10).
     pub governance: Arc<Governance>,
+    /// The operations hub (SPEC §14).
+    pub operations: crate::operations::Operations,
 }
 
 /// A built, not yet running, runtime plane.
@@ -217,6 +219,8 @@ impl Application {
         );
         let profiles = Profiles::new(pool.clone(), attestation_keys.clone());
         let attestations = Attestations::new(pool.clone(), attestation_keys, profiles.clone());
+        let operations =
+            crate::operations::Operations::new(pool.clone(), executions.clone(), wrappers.clone());
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             sessions,
@@ -235,6 +239,7 @@ impl Application {
             attestations,
             usage: crate::usage::Usage::new(pool.clone()),
             governance,
+            operations,
         });
 
         let listener = server::bind(&settings.server)?;
@@ -260,7 +265,8 @@ impl Application {
                 .configure(crate::governance::routes::configure)
                 .configure(crate::governance::trust::routes::configure)
                 .configure(crate::governance::compliance::configure)
-                .configure(crate::governance::plans::routes::configure);
+                .configure(crate::governance::plans::routes::configure)
+                .configure(crate::operations::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {

@@ -3,6 +3,7 @@
 pub mod agents;
 pub mod conversations;
 pub mod governance;
+pub mod operations;
 pub mod profiles;
 pub mod trust;
 pub mod usage;
@@ -22,4 +23,5 @@ pub const GROUPS: &[&[Row]] = &[
     usage::ROWS,
     governance::ROWS,
     trust::ROWS,
+    operations::ROWS,
 ];
