@@ -560,3 +560,75 @@ both_backends!(
     paused_approval_does_not_time_out,
     deployment_controls,
 );
+
+/// Controls through another runtime replica reach the one that runs the execution (over the
+/// relay), so they need the shared store: production only.
+mod replicas {
+    use super::*;
+
+    async fn control_on(
+        stack: &Stack,
+        experience: &e2e_tests::Service,
+        token: &str,
+        id: &str,
+        action: &str,
+    ) -> Value {
+        let url = experience.url(&format!("/v1/operations/processes/{id}/control"));
+        let body = json!({"action": action, "reason": "from the other replica"});
+        let (status, _, answer) = stack
+            .call(Method::POST, &url, Some(token), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{action}: {answer}");
+        answer
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pause_resume_and_cancel_through_another_runtime_reach_the_owner() {
+        let llm = FakeLlm::start().await;
+        let stack = Stack::start_with(Backend::Production, llm.options(10)).await;
+        let runtime_b = stack.another_runtime().await;
+        let experience_b = stack.experience_for(&[&runtime_b]).await;
+        let (_, _, login) = stack.register().await;
+        let token = s(&login, "access_token");
+        // The socket's experience calls runtime A only: A owns the turns.
+        let mut ws = open(&stack, &login).await;
+        ws.send(json!({"type": "intent", "intent": "slowly [slow]", "agent_type": "guide"}))
+            .await;
+        let mut seen = ws.until("AGENT_RESPONSE_DELTA").await;
+        let id = s(&data_of(&seen, "EXECUTION_STARTED"), "execution_id");
+
+        let paused = control_on(&stack, &experience_b, &token, &id, "pause").await;
+        assert_eq!(paused["summary"]["status"], "paused");
+        seen.extend(ws.until("EXECUTION_PAUSED").await);
+        let stored = paused["detail"]["event_count"].as_u64().unwrap();
+        let until = Instant::now() + Duration::from_millis(2_200);
+        while Instant::now() < until {
+            let (_, d) = detail(&stack, &token, &id).await;
+            assert_eq!(d["detail"]["event_count"].as_u64().unwrap(), stored, "{d}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let resumed = control_on(&stack, &experience_b, &token, &id, "resume").await;
+        assert_eq!(resumed["summary"]["status"], "executing");
+        let rest = ws.until_finished().await;
+        assert_eq!(
+            types(&rest).last().map(String::as_str),
+            Some("EXECUTION_COMPLETED")
+        );
+        let all: Vec<Value> = seen.into_iter().chain(rest).collect();
+        assert_eq!(deltas(&all), WORDS.concat());
+
+        ws.send(json!({"type": "intent", "intent": "again [slow]", "agent_type": "guide"}))
+            .await;
+        let seen = ws.until("AGENT_RESPONSE_DELTA").await;
+        let id = s(&data_of(&seen, "EXECUTION_STARTED"), "execution_id");
+        let cancelled = control_on(&stack, &experience_b, &token, &id, "cancel").await;
+        assert_eq!(cancelled["summary"]["status"], "cancelled");
+        let frames = ws.until_finished().await;
+        assert_eq!(
+            types(&frames).last().map(String::as_str),
+            Some("EXECUTION_CANCELLED")
+        );
+        drop(experience_b);
+        drop(runtime_b);
+    }
+}
