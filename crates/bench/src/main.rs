@@ -113,7 +113,13 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
     let mut sections = Vec::new();
 
     // Targets 1-3 and 11 on the embedded default: what `make run` starts.
-    let embedded = selected(&[Which::Me, Which::Login, Which::Latency, Which::Metrics]);
+    let embedded = selected(&[
+        Which::Me,
+        Which::Login,
+        Which::Latency,
+        Which::Metrics,
+        Which::OperationsHub,
+    ]);
     if !embedded.is_empty() {
         let spec = StackSpec {
             bin_dir: bin_dir.clone(),

@@ -276,6 +276,6 @@ mod tests {
         assert!(Paused.can_become(Cancelled));
         assert!(!Paused.can_become(Completed));
         assert!(!Created.can_become(Paused));
-        assert_eq!(ExecutionStatus::parse("paused"), Some(Paused));
+        assert_eq!(super::ExecutionStatus::parse("paused"), Some(Paused));
     }
 }

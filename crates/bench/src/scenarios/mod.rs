@@ -20,6 +20,7 @@
 //! | 13, 13b | [`metrics`] | `GET /api/agents/{id}/metrics` over 100,000 executions: p99 ≤ 20 ms at 32 clients |
 //! | 14, 14b | [`policy_turn`] | 50 ACTIVE policies add ≤ 1 ms to the first-delta p50 at 200 turns/s |
 //! | 15 | [`governance`] | `POST /api/governance/evaluate` (50 policies) at 32 clients beside `/me` |
+//! | 19 | [`operations`] | `GET /v1/operations/hub` (10,000 + 100,000 executions): p99 ≤ 20 ms at 32 clients |
 
 pub mod agent;
 pub mod agents;
@@ -28,6 +29,7 @@ pub mod latency;
 pub mod login;
 pub mod me;
 pub mod metrics;
+pub mod operations;
 pub mod policy_turn;
 pub mod refresh;
 pub mod serial;
@@ -94,11 +96,13 @@ pub enum Which {
     PolicyTurnProduction,
     /// 15. `POST /api/governance/evaluate` with 50 policies at 32 clients beside `/me`.
     Evaluate,
+    /// 19. `GET /v1/operations/hub` over 10,000 + 100,000 executions, beside `/me`.
+    OperationsHub,
 }
 
 impl Which {
     /// All targets, in report order.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::Me,
         Self::Login,
         Self::Latency,
@@ -119,6 +123,7 @@ impl Which {
         Self::PolicyTurn,
         Self::PolicyTurnProduction,
         Self::Evaluate,
+        Self::OperationsHub,
     ];
 
     /// The `--only` name.
@@ -144,6 +149,7 @@ impl Which {
             Self::PolicyTurn => "policy-turn",
             Self::PolicyTurnProduction => "policy-turn-pg",
             Self::Evaluate => "evaluate",
+            Self::OperationsHub => "operations-hub",
         }
     }
 
@@ -170,6 +176,7 @@ impl Which {
             Self::PolicyTurn => "14",
             Self::PolicyTurnProduction => "14b",
             Self::Evaluate => "15",
+            Self::OperationsHub => "19",
         }
     }
 
@@ -212,6 +219,9 @@ impl Which {
             Self::Evaluate => {
                 "`POST /api/governance/evaluate` (50 policies) at 32 clients beside `/me`"
             }
+            Self::OperationsHub => {
+                "`GET /v1/operations/hub` over 10,000 + 100,000 executions at 32 clients beside `/me`"
+            }
         }
     }
 
@@ -233,6 +243,7 @@ impl Which {
             Self::Metrics | Self::MetricsProduction => "p99 ≤ 20 ms",
             Self::PolicyTurn | Self::PolicyTurnProduction => "≤ 1 ms added to the first-delta p50",
             Self::Evaluate => "reported beside `/me` (no numeric goal)",
+            Self::OperationsHub => "p99 ≤ 20 ms",
         }
     }
 
@@ -317,6 +328,7 @@ pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> 
             policy_turn::run(which, stack, bench).await
         }
         Which::Evaluate => governance::evaluate(stack, bench).await,
+        Which::OperationsHub => operations::run(which, stack, bench).await,
     }
 }
 

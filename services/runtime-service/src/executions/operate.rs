@@ -136,6 +136,15 @@ impl Executions {
             };
             if !relayed {
                 let now = self.get(tenant_id, execution_id).await?;
+                if now.status == from {
+                    // Nobody took it: no live runtime runs this execution (its lease will
+                    // expire and a sweep fail it).
+                    return Err(RuntimeError::InvalidTransition {
+                        what: WHAT,
+                        current: format!("{} on no live runtime", from.as_str()),
+                        action: action.as_str(),
+                    });
+                }
                 return Err(refused(now.status, action));
             }
         }

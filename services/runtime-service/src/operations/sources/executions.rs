@@ -13,6 +13,9 @@ use super::super::service::Listed;
 use crate::error::RuntimeError;
 use crate::executions::Executions;
 
+/// Executions that run a multimodal request: the hub shows the request instead.
+const NOT_MULTIMODAL: &str = "agent_type <> 'multimodal'";
+
 /// How many of its last events an execution's detail shows.
 const LAST_EVENTS: usize = 20;
 
@@ -57,7 +60,7 @@ pub async fn list(
     let sql = format!(
         "SELECT id, session_id, conversation_id, agent_id, agent_type, pillar, status, error, \
          created_at, updated_at FROM executions WHERE tenant_id = $1 AND created_at >= $2 \
-         AND status IN ({}) ORDER BY created_at DESC, id DESC LIMIT $3",
+         AND status IN ({}) AND {NOT_MULTIMODAL} ORDER BY created_at DESC, id DESC LIMIT $3",
         placeholders(4, states.len())
     );
     let mut query = sqlx::query(&sql).bind(tenant_id).bind(since).bind(limit);
@@ -107,7 +110,7 @@ pub async fn count(
     }
     let sql = format!(
         "SELECT COUNT(*) FROM executions WHERE tenant_id = $1 AND created_at >= $2 \
-         AND status IN ({})",
+         AND status IN ({}) AND {NOT_MULTIMODAL}",
         placeholders(3, states.len())
     );
     let mut query = sqlx::query_scalar::<_, i64>(&sql)
