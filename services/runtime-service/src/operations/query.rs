@@ -232,6 +232,9 @@ mod tests {
         let f = parse(&query(None, Some("completed,paused"), None), NOW).unwrap();
         assert_eq!(f.states_of(Kind::Executions), vec!["completed", "paused"]);
         assert_eq!(f.states_of(Kind::Deployments), vec!["paused"]);
-        assert!(f.states_of(Kind::Multimodal).is_empty());
+        assert_eq!(f.states_of(Kind::Multimodal), vec!["completed"]);
+        let f = parse(&query(None, Some("retired"), None), NOW).unwrap();
+        assert!(f.states_of(Kind::Executions).is_empty());
+        assert_eq!(f.states_of(Kind::Deployments), vec!["retired"]);
     }
 }
