@@ -15,4 +15,4 @@ CREATE TABLE operations_audit (
     created_at    BIGINT NOT NULL
 );
 CREATE INDEX operations_audit_process ON operations_audit (tenant_id, process_id, created_at);
-CREATE INDEX executions_tenant_status ON executions (tenant_id, status, created_at);
+CREATE INDEX executions_tenant_status ON executions (tenant_id, status, created_at, id);

@@ -57,11 +57,22 @@ pub async fn list(
     if states.is_empty() {
         return Ok(Vec::new());
     }
+    // One index walk per state (`executions_tenant_status`, newest first, `limit` rows at
+    // most), merged: no sort of every row of the window.
+    let per_state: Vec<String> = (0..states.len())
+        .map(|i| {
+            format!(
+                "SELECT * FROM (SELECT id, session_id, conversation_id, agent_id, agent_type, \
+                 pillar, status, error, created_at, updated_at FROM executions \
+                 WHERE tenant_id = $1 AND status = ${} AND created_at >= $2 AND {NOT_MULTIMODAL} \
+                 ORDER BY created_at DESC, id DESC LIMIT $3) AS s{i}",
+                i + 4
+            )
+        })
+        .collect();
     let sql = format!(
-        "SELECT id, session_id, conversation_id, agent_id, agent_type, pillar, status, error, \
-         created_at, updated_at FROM executions WHERE tenant_id = $1 AND created_at >= $2 \
-         AND status IN ({}) AND {NOT_MULTIMODAL} ORDER BY created_at DESC, id DESC LIMIT $3",
-        placeholders(4, states.len())
+        "{} ORDER BY created_at DESC, id DESC LIMIT $3",
+        per_state.join(" UNION ALL ")
     );
     let mut query = sqlx::query(&sql).bind(tenant_id).bind(since).bind(limit);
     for s in states {
