@@ -112,12 +112,13 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
     };
     let mut sections = Vec::new();
 
-    // Targets 1-3 and 11 on the embedded default: what `make run` starts.
+    // Targets 1-3, 13, 19 and 20 on the embedded default: what `make run` starts.
     let embedded = selected(&[
         Which::Me,
         Which::Login,
         Which::Latency,
         Which::Metrics,
+        Which::Outcomes,
         Which::OperationsHub,
     ]);
     if !embedded.is_empty() {
@@ -189,7 +190,7 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
         run_on_stack(&spec, janitor, &agent, &bench, &mut sections).await;
     }
 
-    // Targets 7, 9, 10, 13 and 14 again on the production backends (optional: only when both
+    // Targets 7, 9, 10, 13, 14 and 20 again on the production backends (optional: only when both
     // are reachable).
     let agent_production = selected(&[
         Which::TurnLatencyProduction,
@@ -197,6 +198,7 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
         Which::MeSerialProduction,
         Which::MetricsProduction,
         Which::PolicyTurnProduction,
+        Which::OutcomesProduction,
     ]);
     if !agent_production.is_empty() {
         match (postgres_check(&options).await, redis_check(&options).await) {

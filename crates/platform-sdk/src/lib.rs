@@ -13,6 +13,7 @@
 //!   [`profile_wire`]: agent profiles and signed attestations (SPEC §9).
 //!   [`usage_wire`]: the DTOs of usage analytics (SPEC §11).
 //!   [`trust_wire`]: trust, compliance and the governance loop (SPEC §10).
+//!   [`outcome_wire`]: outcome events, trends and the dashboard (SPEC §16).
 //! - [`runtime_client`]: the HTTP client the experience plane uses to reach the runtime (one
 //!   signed-request path, shared by its typed calls and the experience gateway; the call itself
 //!   is described in [`runtime_call`]), and
@@ -34,6 +35,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod operational;
 pub mod operations_wire;
+pub mod outcome_wire;
 pub mod page;
 pub mod profile_wire;
 pub mod runtime_call;

@@ -40,6 +40,10 @@ use platform_sdk::wrapper_wire::{
 use platform_sdk::operations_wire::{
     ControlAction, ControlRecord, ControlRequest, Hub, Process, ProcessDetail, ProcessType,
 };
+use platform_sdk::outcome_wire::{
+    Direction, MetricCounts, MetricType, OutcomeDashboard, OutcomeEvent, OutcomeInput, OutcomeList,
+    OutcomeSource, OutcomeSummary, Trend,
+};
 
 use crate::gateway::openapi::GatewayRows;
 use crate::health;
@@ -79,6 +83,8 @@ use platform_sdk::security_guard::Role;
                        AgentTrust, TrustDimensions, TrustPoint, AgentCompliance, DecisionCounts,
                        ViolationCounts, LoopRequest, PlanInput, PlanDetails, OperatorOverride, LoopResponse,
                        CoreOutput, JustificationLog,
+                       OutcomeInput, OutcomeEvent, OutcomeList, OutcomeSource, MetricType, Direction, Trend,
+                       MetricCounts, OutcomeSummary, OutcomeDashboard,
                        Hub, Process, ProcessType, ProcessDetail, ControlRequest, ControlAction, ControlRecord)),
     modifiers(&Bearer, &GatewayRows)
 )]

@@ -17,6 +17,7 @@
 //! - [`governance`]: policy decisions the runner asks for before a step (approvals, for now).
 //! - [`intents`]: the verify → replay-guard → act → record gate every mutation goes through.
 //! - [`usage`]: usage analytics: tracked events and per-hour counters of every agent's executions.
+//! - [`outcomes`]: outcome events (posted, and two per finished execution), trends, dashboard.
 //! - [`operations`]: the operations hub: every long-running process, paused, resumed, cancelled.
 //!
 //! Shared plumbing: [`configuration`], [`startup`] (`Application::build` and the middleware
@@ -35,6 +36,7 @@ pub mod health;
 pub mod intents;
 pub mod openapi;
 pub mod operations;
+pub mod outcomes;
 pub mod profiles;
 pub mod sessions;
 pub mod startup;

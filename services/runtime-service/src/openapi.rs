@@ -33,6 +33,7 @@ use crate::governance::routes as governance;
 use crate::governance::trust::routes as trust;
 use crate::health;
 use crate::operations::routes as operations;
+use crate::outcomes::routes as outcomes;
 use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
 use crate::usage::routes as usage;
@@ -44,6 +45,10 @@ use platform_sdk::governance_wire::{
 };
 use platform_sdk::operations_wire::{
     ControlAction, ControlRecord, ControlRequest, Hub, Process, ProcessDetail, ProcessType,
+};
+use platform_sdk::outcome_wire::{
+    Direction, MetricCounts, MetricType, OutcomeDashboard, OutcomeEvent, OutcomeInput, OutcomeList,
+    OutcomeSource, OutcomeSummary, Trend,
 };
 use platform_sdk::trust_wire::{
     AgentCompliance, AgentTrust, CoreOutput, DecisionCounts, JustificationLog, LoopRequest,
@@ -72,6 +77,7 @@ use platform_sdk::usage_wire::{
           governance::create, governance::list, governance::get_one, governance::update, governance::delete,
           governance::evaluate, governance::violations, governance::audit,
           trust::trust, compliance::compliance, plans::execute,
+          outcomes::record, outcomes::list, outcomes::trend, outcomes::dashboard,
           operations::hub, operations::process, operations::control),
     components(schemas(ErrorBody, ErrorDetail, ErrorDetails, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
@@ -89,6 +95,8 @@ use platform_sdk::usage_wire::{
                        AgentTrust, TrustDimensions, TrustPoint, AgentCompliance, DecisionCounts,
                        ViolationCounts, LoopRequest, PlanInput, PlanDetails, OperatorOverride, LoopResponse,
                        CoreOutput, JustificationLog,
+                       OutcomeInput, OutcomeEvent, OutcomeList, OutcomeSource, MetricType, Direction, Trend,
+                       MetricCounts, OutcomeSummary, OutcomeDashboard,
                        Hub, Process, ProcessType, ProcessDetail, ControlRequest, ControlAction, ControlRecord)),
     modifiers(&ServiceToken)
 )]

@@ -63,6 +63,8 @@ pub struct AppState {
     pub usage: crate::usage::Usage,
     /// Policies, decisions, violations and the audit chain (SPEC §10).
     pub governance: Arc<Governance>,
+    /// Outcome events, trends and the dashboard (SPEC §16).
+    pub outcomes: crate::outcomes::Outcomes,
     /// The operations hub (SPEC §14).
     pub operations: crate::operations::Operations,
 }
@@ -239,6 +241,7 @@ impl Application {
             attestations,
             usage: crate::usage::Usage::new(pool.clone()),
             governance,
+            outcomes: crate::outcomes::Outcomes::new(pool.clone()),
             operations,
         });
 
@@ -266,6 +269,7 @@ impl Application {
                 .configure(crate::governance::trust::routes::configure)
                 .configure(crate::governance::compliance::configure)
                 .configure(crate::governance::plans::routes::configure)
+                .configure(crate::outcomes::routes::configure)
                 .configure(crate::operations::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");

@@ -20,6 +20,7 @@
 //! | 13, 13b | [`metrics`] | `GET /api/agents/{id}/metrics` over 100,000 executions: p99 ≤ 20 ms at 32 clients |
 //! | 14, 14b | [`policy_turn`] | 50 ACTIVE policies add ≤ 1 ms to the first-delta p50 at 200 turns/s |
 //! | 15 | [`governance`] | `POST /api/governance/evaluate` (50 policies) at 32 clients beside `/me` |
+//! | 20, 20b | [`outcomes`] | `GET /v1/outcomes/dashboard` over 100,000 events: p99 ≤ 20 ms at 32 clients |
 //! | 19 | [`operations`] | `GET /v1/operations/hub` (10,000 + 100,000 executions): p99 ≤ 20 ms at 32 clients |
 
 pub mod agent;
@@ -30,6 +31,7 @@ pub mod login;
 pub mod me;
 pub mod metrics;
 pub mod operations;
+pub mod outcomes;
 pub mod policy_turn;
 pub mod refresh;
 pub mod serial;
@@ -96,13 +98,17 @@ pub enum Which {
     PolicyTurnProduction,
     /// 15. `POST /api/governance/evaluate` with 50 policies at 32 clients beside `/me`.
     Evaluate,
+    /// 20. the outcomes dashboard over 100,000 events, beside `/me`.
+    Outcomes,
+    /// 20b. the same on PostgreSQL + Redis.
+    OutcomesProduction,
     /// 19. `GET /v1/operations/hub` over 10,000 + 100,000 executions, beside `/me`.
     OperationsHub,
 }
 
 impl Which {
     /// All targets, in report order.
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 23] = [
         Self::Me,
         Self::Login,
         Self::Latency,
@@ -123,6 +129,8 @@ impl Which {
         Self::PolicyTurn,
         Self::PolicyTurnProduction,
         Self::Evaluate,
+        Self::Outcomes,
+        Self::OutcomesProduction,
         Self::OperationsHub,
     ];
 
@@ -149,6 +157,8 @@ impl Which {
             Self::PolicyTurn => "policy-turn",
             Self::PolicyTurnProduction => "policy-turn-pg",
             Self::Evaluate => "evaluate",
+            Self::Outcomes => "outcomes",
+            Self::OutcomesProduction => "outcomes-pg",
             Self::OperationsHub => "operations-hub",
         }
     }
@@ -176,6 +186,8 @@ impl Which {
             Self::PolicyTurn => "14",
             Self::PolicyTurnProduction => "14b",
             Self::Evaluate => "15",
+            Self::Outcomes => "20",
+            Self::OutcomesProduction => "20b",
             Self::OperationsHub => "19",
         }
     }
@@ -219,6 +231,10 @@ impl Which {
             Self::Evaluate => {
                 "`POST /api/governance/evaluate` (50 policies) at 32 clients beside `/me`"
             }
+            Self::Outcomes => "Outcomes dashboard over 100,000 events at 32 clients",
+            Self::OutcomesProduction => {
+                "Outcomes dashboard over 100,000 events at 32 clients on PostgreSQL + Redis"
+            }
             Self::OperationsHub => {
                 "`GET /v1/operations/hub` over 10,000 + 100,000 executions at 32 clients beside `/me`"
             }
@@ -243,6 +259,7 @@ impl Which {
             Self::Metrics | Self::MetricsProduction => "p99 ≤ 20 ms",
             Self::PolicyTurn | Self::PolicyTurnProduction => "≤ 1 ms added to the first-delta p50",
             Self::Evaluate => "reported beside `/me` (no numeric goal)",
+            Self::Outcomes | Self::OutcomesProduction => "p99 ≤ 20 ms",
             Self::OperationsHub => "p99 ≤ 20 ms",
         }
     }
@@ -328,6 +345,7 @@ pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> 
             policy_turn::run(which, stack, bench).await
         }
         Which::Evaluate => governance::evaluate(stack, bench).await,
+        Which::Outcomes | Which::OutcomesProduction => outcomes::run(which, stack, bench).await,
         Which::OperationsHub => operations::run(which, stack, bench).await,
     }
 }
@@ -365,7 +383,7 @@ pub async fn get_load(
 
 /// `requests` (sent round-robin by [`HTTP_CLIENTS`] closed-loop clients) interleaved window by
 /// window with `GET /api/auth/me` by the same clients and `token`: the series of the load and of
-/// `/me`, measured side by side (targets 11, 13, 15).
+/// `/me`, measured side by side (targets 11, 13, 15, 20).
 pub async fn beside_me(
     bench: &Bench,
     stack: &Stack,

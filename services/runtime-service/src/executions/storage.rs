@@ -1,8 +1,8 @@
 //! Executions in SQL. Status changes are conditional updates (`WHERE status = $expected`), so a
 //! forbidden or racing transition changes nothing. Each unfinished execution carries its owner (a
 //! runtime process) and a lease that owner renews (docs/adr/0013-replicas-and-leases.md). Ending
-//! one is [`finish`], which counts it in the usage analytics and folds it into the agent's trust
-//! in the same transaction.
+//! one is [`finish`], which counts it in the usage analytics, folds it into the agent's trust and
+//! records its outcomes (SPEC §16) in the same transaction.
 
 use platform_sdk::agent_wire::{ExecutionRecord, ExecutionStatus};
 use sqlx::any::AnyRow;
@@ -237,7 +237,8 @@ pub struct Finish<'a> {
 
 /// Ends an execution on `conn` (run it inside the caller's transaction), counts it in the usage
 /// counters ([`crate::usage::storage::count_ended`]) and folds it into the agent's trust
-/// ([`crate::governance::trust::observe`]) in the same commit: every way an execution ends goes
+/// ([`crate::governance::trust::observe`]) and records its two outcomes
+/// ([`crate::outcomes::service::of_execution`]) in the same commit: every way an execution ends goes
 /// through here, so none is missed. False, and nothing changed, when the
 /// guard did not hold (it ended or moved meanwhile).
 pub async fn finish(conn: &mut AnyConnection, f: &Finish<'_>) -> Result<bool, sqlx::Error> {
@@ -286,6 +287,16 @@ pub async fn finish(conn: &mut AnyConnection, f: &Finish<'_>) -> Result<bool, sq
         output_clean: f.output_clean,
     });
     trust::observe(conn, &ended.tenant_id, &ended.agent_id, &evidence, f.now).await?;
+    let outcomes = crate::outcomes::service::of_execution(&crate::outcomes::service::Finished {
+        execution_id: f.id,
+        tenant_id: &ended.tenant_id,
+        agent_id: &ended.agent_id,
+        user_id: ended.user_id.as_deref(),
+        status: f.to,
+        created_at: ended.created_at,
+        ended_at: f.now,
+    });
+    crate::outcomes::storage::store(conn, &outcomes).await?;
     Ok(true)
 }
 

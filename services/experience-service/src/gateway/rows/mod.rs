@@ -4,6 +4,7 @@ pub mod agents;
 pub mod conversations;
 pub mod governance;
 pub mod operations;
+pub mod outcomes;
 pub mod profiles;
 pub mod trust;
 pub mod usage;
@@ -23,5 +24,6 @@ pub const GROUPS: &[&[Row]] = &[
     usage::ROWS,
     governance::ROWS,
     trust::ROWS,
+    outcomes::ROWS,
     operations::ROWS,
 ];
