@@ -554,6 +554,76 @@ async fn deployment_controls(backend: Backend) {
     assert_eq!(ids(&retired), vec![id]);
 }
 
+async fn context_controls(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    let (_, _, login) = stack.register().await;
+    let token = s(&login, "access_token");
+    let body = json!({"name": "Desk", "agent_ids": ["guide", "liaison.content"], "collaboration_model": "sequential"});
+    let (status, created) = stack
+        .send(Method::POST, "/api/multi_agent/context", &token, Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = s(&created, "context_id");
+    let (_, listed) = hub(&stack, &token, "?include=contexts").await;
+    assert_eq!(ids(&listed), vec![id.clone()]);
+    assert_eq!(listed["active_count"], 1);
+    assert_eq!(listed["processes"][0]["type"], "multi_agent_context");
+    assert_eq!(listed["processes"][0]["name"], "Desk");
+    let (status, d) = detail(&stack, &token, &id).await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert_eq!(d["detail"]["collaboration_model"], "sequential");
+
+    refused(
+        &stack,
+        &token,
+        &id,
+        "resume",
+        "multi-agent context",
+        "active",
+    )
+    .await;
+    assert_eq!(
+        must(&stack, &token, &id, "pause").await["summary"]["status"],
+        "paused"
+    );
+    let (_, context) = stack
+        .get(&format!("/api/multi_agent/context/{id}"), &token)
+        .await;
+    assert_eq!(context["status"], "paused", "the context's own API agrees");
+    refused(
+        &stack,
+        &token,
+        &id,
+        "pause",
+        "multi-agent context",
+        "paused",
+    )
+    .await;
+    assert_eq!(
+        must(&stack, &token, &id, "resume").await["summary"]["status"],
+        "active"
+    );
+    let ended = must(&stack, &token, &id, "cancel").await;
+    assert_eq!(ended["summary"]["status"], "terminated");
+    assert_eq!(ended["controls"].as_array().unwrap().len(), 3);
+    for action in ["pause", "resume", "cancel"] {
+        refused(
+            &stack,
+            &token,
+            &id,
+            action,
+            "multi-agent context",
+            "terminated",
+        )
+        .await;
+    }
+    let (_, live) = hub(&stack, &token, "?include=contexts").await;
+    assert_eq!(live["active_count"], 0);
+    let (_, _, other) = stack.register().await;
+    let (status, _) = detail(&stack, &s(&other, "access_token"), &id).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
 both_backends!(
     hub_query_rules,
     execution_detail_and_access,
@@ -561,6 +631,7 @@ both_backends!(
     cancel_from_paused_keeps_the_reason,
     paused_approval_does_not_time_out,
     deployment_controls,
+    context_controls,
 );
 
 /// Controls through another runtime replica reach the one that runs the execution (over the

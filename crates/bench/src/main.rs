@@ -178,6 +178,7 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
         Which::SpecialistTurn,
         Which::PolicyTurn,
         Which::Evaluate,
+        Which::MultiAgentExchange,
     ]);
     if !agent.is_empty() {
         let spec = StackSpec {

@@ -32,6 +32,7 @@ pub mod http;
 pub mod idempotency;
 pub mod json;
 pub mod metrics;
+pub mod multi_agent_wire;
 pub mod openapi;
 pub mod operational;
 pub mod operations_wire;

@@ -122,6 +122,10 @@ pub struct RuntimeCall<'a> {
     pub body: Option<Value>,
     /// `Idempotency-Key` header.
     pub idempotency_key: Option<&'a str>,
+    /// `If-Match` header (a precondition the runtime endpoint checks, e.g. a state version).
+    pub if_match: Option<&'a str>,
+    /// A longer total timeout than the client's, for calls that wait on agents.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl<'a> RuntimeCall<'a> {
@@ -135,6 +139,8 @@ impl<'a> RuntimeCall<'a> {
             credential: Credential::Service,
             body: None,
             idempotency_key: None,
+            if_match: None,
+            timeout: None,
         }
     }
 

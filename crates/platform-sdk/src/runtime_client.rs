@@ -145,6 +145,12 @@ impl RuntimeClient {
             if let Some(key) = call.idempotency_key {
                 req = req.header("idempotency-key", key);
             }
+            if let Some(tag) = call.if_match {
+                req = req.header("if-match", tag);
+            }
+            if let Some(timeout) = call.timeout {
+                req = req.timeout(timeout);
+            }
             if let Some(body) = &body {
                 req = req.json(body);
             }

@@ -3,6 +3,12 @@
 //! its rows answer with are registered here).
 
 use platform_sdk::error::{ErrorBody, ErrorDetail, ErrorDetails, FieldError};
+use platform_sdk::multi_agent_wire::{
+    ContextAgent, ContextAgentMetrics, ContextAgents, ContextHistory, ContextList, ContextMetrics,
+    ContextPolicies, ContextRecord, ContextState, CreateContext, DeliveryResult, GovernanceChecks,
+    GovernanceData, GovernanceMetrics, MessageBody, MessageSent, PersistState, SendMessage,
+    StoredMessage, UpdateContext,
+};
 use platform_sdk::wire::{
     AnonymousSession, LoginRequest, LoginResponse, LoginUser, LogoutRequest, MeResponse, MeUser,
     MySessions, RefreshRequest, RegisterRequest, SessionRecord, SessionStatus, TenantView,
@@ -85,6 +91,10 @@ use platform_sdk::security_guard::Role;
                        CoreOutput, JustificationLog,
                        OutcomeInput, OutcomeEvent, OutcomeList, OutcomeSource, MetricType, Direction, Trend,
                        MetricCounts, OutcomeSummary, OutcomeDashboard,
+                       ContextPolicies, CreateContext, UpdateContext, ContextRecord, ContextList, MessageBody,
+                       SendMessage, GovernanceChecks, GovernanceData, DeliveryResult, MessageSent, StoredMessage,
+                       ContextHistory, ContextAgentMetrics, GovernanceMetrics, ContextMetrics, ContextAgent,
+                       ContextAgents, PersistState, ContextState,
                        Hub, Process, ProcessType, ProcessDetail, ControlRequest, ControlAction, ControlRecord)),
     modifiers(&Bearer, &GatewayRows)
 )]

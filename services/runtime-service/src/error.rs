@@ -77,6 +77,9 @@ pub enum RuntimeError {
     /// `error_details{code: REQUEST_VALIDATION_ERROR, schema_validation_errors}`.
     #[error("the request does not match its schema ({} violation(s))", .0.len())]
     SchemaViolation(Vec<platform_sdk::error::FieldError>),
+    /// An `If-Match` precondition does not hold (`412 precondition_failed`); nothing changed.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// The state store is unreachable (`503 state_unavailable`).
     #[error("state store unavailable")]
     StateUnavailable(#[source] StateError),
@@ -142,6 +145,7 @@ impl RuntimeError {
             Self::Validation { .. } => "validation_failed",
             Self::InvalidQuery { .. } => "invalid_query",
             Self::SchemaViolation(_) => "request_validation_error",
+            Self::PreconditionFailed(_) => "precondition_failed",
             Self::StateUnavailable(_) => "state_unavailable",
             Self::Internal(_) => "internal_error",
             Self::InvalidQueryValue { .. } => "invalid_query",
@@ -173,6 +177,7 @@ impl ResponseError for RuntimeError {
             Self::Validation { .. } | Self::UnknownAgent(_) | Self::UnknownPillar(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::StateUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::InvalidQueryValue { .. } => StatusCode::BAD_REQUEST,

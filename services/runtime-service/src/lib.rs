@@ -18,6 +18,7 @@
 //! - [`intents`]: the verify → replay-guard → act → record gate every mutation goes through.
 //! - [`usage`]: usage analytics: tracked events and per-hour counters of every agent's executions.
 //! - [`outcomes`]: outcome events (posted, and two per finished execution), trends, dashboard.
+//! - [`multi_agent`]: multi-agent contexts: governed messages between agents, their answers and figures.
 //! - [`operations`]: the operations hub: every long-running process, paused, resumed, cancelled.
 //!
 //! Shared plumbing: [`configuration`], [`startup`] (`Application::build` and the middleware
@@ -34,6 +35,7 @@ pub mod executions;
 pub mod governance;
 pub mod health;
 pub mod intents;
+pub mod multi_agent;
 pub mod openapi;
 pub mod operations;
 pub mod outcomes;

@@ -32,6 +32,7 @@ use crate::governance::plans::routes as plans;
 use crate::governance::routes as governance;
 use crate::governance::trust::routes as trust;
 use crate::health;
+use crate::multi_agent::routes as multi_agent;
 use crate::operations::routes as operations;
 use crate::outcomes::routes as outcomes;
 use crate::profiles::routes as profiles;
@@ -42,6 +43,12 @@ use platform_sdk::governance_wire::{
     AuditEntry, AuditLink, AuditPage, BrokenLink, ChainCheck, Condition, DecisionOut,
     EvaluateRequest, Policy, PolicyEvaluation, PolicyInput, PolicyList, PolicyRule, Violation,
     ViolationList,
+};
+use platform_sdk::multi_agent_wire::{
+    ContextAgent, ContextAgentMetrics, ContextAgents, ContextHistory, ContextList, ContextMetrics,
+    ContextPolicies, ContextRecord, ContextState, CreateContext, DeliveryResult, GovernanceChecks,
+    GovernanceData, GovernanceMetrics, MessageBody, MessageSent, PersistState, SendMessage,
+    StoredMessage, UpdateContext,
 };
 use platform_sdk::operations_wire::{
     ControlAction, ControlRecord, ControlRequest, Hub, Process, ProcessDetail, ProcessType,
@@ -78,6 +85,9 @@ use platform_sdk::usage_wire::{
           governance::evaluate, governance::violations, governance::audit,
           trust::trust, compliance::compliance, plans::execute,
           outcomes::record, outcomes::list, outcomes::trend, outcomes::dashboard,
+          multi_agent::create, multi_agent::list, multi_agent::get_one, multi_agent::update,
+          multi_agent::terminate, multi_agent::send, multi_agent::history, multi_agent::metrics,
+          multi_agent::agents, multi_agent::persist, multi_agent::state_of,
           operations::hub, operations::process, operations::control),
     components(schemas(ErrorBody, ErrorDetail, ErrorDetails, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
@@ -97,6 +107,10 @@ use platform_sdk::usage_wire::{
                        CoreOutput, JustificationLog,
                        OutcomeInput, OutcomeEvent, OutcomeList, OutcomeSource, MetricType, Direction, Trend,
                        MetricCounts, OutcomeSummary, OutcomeDashboard,
+                       ContextPolicies, CreateContext, UpdateContext, ContextRecord, ContextList, MessageBody,
+                       SendMessage, GovernanceChecks, GovernanceData, DeliveryResult, MessageSent, StoredMessage,
+                       ContextHistory, ContextAgentMetrics, GovernanceMetrics, ContextMetrics, ContextAgent,
+                       ContextAgents, PersistState, ContextState,
                        Hub, Process, ProcessType, ProcessDetail, ControlRequest, ControlAction, ControlRecord)),
     modifiers(&ServiceToken)
 )]

@@ -65,6 +65,8 @@ pub struct AppState {
     pub governance: Arc<Governance>,
     /// Outcome events, trends and the dashboard (SPEC §16).
     pub outcomes: crate::outcomes::Outcomes,
+    /// Multi-agent contexts (SPEC §12).
+    pub multi_agent: crate::multi_agent::MultiAgent,
     /// The operations hub (SPEC §14).
     pub operations: crate::operations::Operations,
 }
@@ -221,8 +223,19 @@ impl Application {
         );
         let profiles = Profiles::new(pool.clone(), attestation_keys.clone());
         let attestations = Attestations::new(pool.clone(), attestation_keys, profiles.clone());
-        let operations =
-            crate::operations::Operations::new(pool.clone(), executions.clone(), wrappers.clone());
+        // The hub's own handle on contexts (their moves need only the pool; the routes' handle
+        // stamps messages, which the hub never sends).
+        let contexts = Arc::new(crate::multi_agent::MultiAgent::new(
+            pool.clone(),
+            governance.clone(),
+            executions.clone(),
+        ));
+        let operations = crate::operations::Operations::new(
+            pool.clone(),
+            executions.clone(),
+            wrappers.clone(),
+            contexts,
+        );
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             sessions,
@@ -240,6 +253,11 @@ impl Application {
             profiles,
             attestations,
             usage: crate::usage::Usage::new(pool.clone()),
+            multi_agent: crate::multi_agent::MultiAgent::new(
+                pool.clone(),
+                governance.clone(),
+                executions.clone(),
+            ),
             governance,
             outcomes: crate::outcomes::Outcomes::new(pool.clone()),
             operations,
@@ -270,6 +288,7 @@ impl Application {
                 .configure(crate::governance::compliance::configure)
                 .configure(crate::governance::plans::routes::configure)
                 .configure(crate::outcomes::routes::configure)
+                .configure(crate::multi_agent::routes::configure)
                 .configure(crate::operations::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");

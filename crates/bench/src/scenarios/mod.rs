@@ -21,6 +21,7 @@
 //! | 14, 14b | [`policy_turn`] | 50 ACTIVE policies add ≤ 1 ms to the first-delta p50 at 200 turns/s |
 //! | 15 | [`governance`] | `POST /api/governance/evaluate` (50 policies) at 32 clients beside `/me` |
 //! | 20, 20b | [`outcomes`] | `GET /v1/outcomes/dashboard` over 100,000 events: p99 ≤ 20 ms at 32 clients |
+//! | 18 | [`multi_agent`] | a sequential 3-hop multi-agent exchange: overhead per hop beside a plain turn |
 //! | 19 | [`operations`] | `GET /v1/operations/hub` (10,000 + 100,000 executions): p99 ≤ 20 ms at 32 clients |
 
 pub mod agent;
@@ -30,6 +31,7 @@ pub mod latency;
 pub mod login;
 pub mod me;
 pub mod metrics;
+pub mod multi_agent;
 pub mod operations;
 pub mod outcomes;
 pub mod policy_turn;
@@ -102,13 +104,15 @@ pub enum Which {
     Outcomes,
     /// 20b. the same on PostgreSQL + Redis.
     OutcomesProduction,
+    /// 18. a sequential 3-hop multi-agent exchange beside a plain turn.
+    MultiAgentExchange,
     /// 19. `GET /v1/operations/hub` over 10,000 + 100,000 executions, beside `/me`.
     OperationsHub,
 }
 
 impl Which {
     /// All targets, in report order.
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 24] = [
         Self::Me,
         Self::Login,
         Self::Latency,
@@ -131,6 +135,7 @@ impl Which {
         Self::Evaluate,
         Self::Outcomes,
         Self::OutcomesProduction,
+        Self::MultiAgentExchange,
         Self::OperationsHub,
     ];
 
@@ -159,6 +164,7 @@ impl Which {
             Self::Evaluate => "evaluate",
             Self::Outcomes => "outcomes",
             Self::OutcomesProduction => "outcomes-pg",
+            Self::MultiAgentExchange => "multi-agent",
             Self::OperationsHub => "operations-hub",
         }
     }
@@ -188,6 +194,7 @@ impl Which {
             Self::Evaluate => "15",
             Self::Outcomes => "20",
             Self::OutcomesProduction => "20b",
+            Self::MultiAgentExchange => "18",
             Self::OperationsHub => "19",
         }
     }
@@ -235,6 +242,9 @@ impl Which {
             Self::OutcomesProduction => {
                 "Outcomes dashboard over 100,000 events at 32 clients on PostgreSQL + Redis"
             }
+            Self::MultiAgentExchange => {
+                "A sequential multi-agent exchange (3 hops): overhead per hop beside a plain turn"
+            }
             Self::OperationsHub => {
                 "`GET /v1/operations/hub` over 10,000 + 100,000 executions at 32 clients beside `/me`"
             }
@@ -260,6 +270,9 @@ impl Which {
             Self::PolicyTurn | Self::PolicyTurnProduction => "≤ 1 ms added to the first-delta p50",
             Self::Evaluate => "reported beside `/me` (no numeric goal)",
             Self::Outcomes | Self::OutcomesProduction => "p99 ≤ 20 ms",
+            Self::MultiAgentExchange => {
+                "overhead per hop reported beside a plain turn (no numeric goal)"
+            }
             Self::OperationsHub => "p99 ≤ 20 ms",
         }
     }
@@ -346,6 +359,7 @@ pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> 
         }
         Which::Evaluate => governance::evaluate(stack, bench).await,
         Which::Outcomes | Which::OutcomesProduction => outcomes::run(which, stack, bench).await,
+        Which::MultiAgentExchange => multi_agent::exchange(stack, bench).await,
         Which::OperationsHub => operations::run(which, stack, bench).await,
     }
 }

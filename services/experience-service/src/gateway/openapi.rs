@@ -8,7 +8,7 @@ use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
 use utoipa::Modify;
 
-use super::table::{rows, Row, Target, Verb};
+use super::table::{public_paths, rows, Row, Target, Verb};
 
 /// Adds the rows to the document (used as a `modifiers(...)` entry of the experience `ApiDoc`).
 pub struct GatewayRows;
@@ -22,9 +22,11 @@ impl Modify for GatewayRows {
                     .get_or_insert_with(Vec::new)
                     .extend(page_parameters());
             }
-            openapi
-                .paths
-                .add_path_operation(row.path, vec![http_method(row.method)], op);
+            for path in public_paths(row) {
+                openapi
+                    .paths
+                    .add_path_operation(path, vec![http_method(row.method)], op.clone());
+            }
         }
     }
 }
@@ -79,6 +81,7 @@ fn http_method(verb: Verb) -> HttpMethod {
 fn refusal(status: u16) -> &'static str {
     match status {
         400 => "request_validation_error: the body breaks the schema (`error_details.schema_validation_errors` lists every violation)",
+        412 => "precondition_failed: `If-Match` does not name the current version; nothing changed",
         409 => "invalid_transition (the object's state forbids this; nothing changed), idempotency_conflict or conflict",
         422 => "validation_failed: a field is invalid (`fields` names it)",
         _ => "refused",
@@ -142,6 +145,24 @@ fn operation(row: &Row) -> utoipa::openapi::path::Operation {
                 .required(Required::False)
                 .description(Some(
                     "Same key and body: the first answer again; another body: 409 idempotency_conflict (24 h).",
+                ))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(200))
+                        .pattern(Some("^[\\x21-\\x7E]([\\x20-\\x7E]*[\\x21-\\x7E])?$")),
+                )),
+        );
+    }
+    if row.doc.errors.contains(&412) {
+        op = op.parameter(
+            ParameterBuilder::new()
+                .name("If-Match")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "The version this write expects (`3`, `\"3\"` or `*`); stale: 412. Absent: unconditional.",
                 ))
                 .schema(Some(
                     ObjectBuilder::new()

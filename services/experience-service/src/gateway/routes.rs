@@ -4,20 +4,30 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::service::Forward;
-use super::table::{rows, Row};
+use super::table::{public_paths, rows, Row};
 use super::Gateway;
 use crate::error::ApiError;
 use crate::extractors::{require_scope, AuthUser, CallerInfo};
 
-/// Mounts the rows, one resource per path (a known path with another method answers `405`).
+/// Mounts the rows, one resource per public path (a row's own and its aliases,
+/// [`public_paths`]); a known path with another method answers `405`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let all: Vec<&'static Row> = rows().collect();
-    for (i, first) in all.iter().enumerate() {
-        if all[..i].iter().any(|r| r.path == first.path) {
-            continue;
+    let mut paths: Vec<String> = Vec::new();
+    for row in &all {
+        for path in public_paths(row) {
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
         }
-        let mut resource = platform_sdk::http::resource(first.path);
-        for row in all.iter().copied().filter(|r| r.path == first.path) {
+    }
+    for path in paths {
+        let mut resource = web::resource(path.as_str()).name(&path);
+        for row in all
+            .iter()
+            .copied()
+            .filter(|r| public_paths(r).contains(&path))
+        {
             resource = resource.route(web::method(row.method.method()).to(
                 move |req: HttpRequest,
                       user: AuthUser,
@@ -55,6 +65,7 @@ async fn forward(
             .then(|| platform_sdk::json::parse(&body))
             .transpose()?,
         idempotency_key: idempotency_key(&req)?,
+        if_match: if_match(&req)?,
     };
     let answer = gateway.forward(row, &caller.0, &user.0, request).await?;
     let mut response =
@@ -84,6 +95,29 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         _ => Err(ApiError::invalid(
             "Idempotency-Key",
             format!("must be 1 to {MAX_IDEMPOTENCY_KEY_BYTES} bytes of printable text"),
+        )),
+    }
+}
+
+/// Longest accepted `If-Match`, bytes.
+const MAX_IF_MATCH_BYTES: usize = 200;
+
+/// The request's `If-Match`, if any (`422` when it is not short printable text).
+fn if_match(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get("if-match") else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(tag)
+            if !tag.is_empty()
+                && tag.len() <= MAX_IF_MATCH_BYTES
+                && !tag.chars().any(char::is_control) =>
+        {
+            Ok(Some(tag.to_owned()))
+        }
+        _ => Err(ApiError::invalid(
+            "If-Match",
+            format!("must be 1 to {MAX_IF_MATCH_BYTES} bytes of printable text"),
         )),
     }
 }

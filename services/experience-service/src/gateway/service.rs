@@ -25,6 +25,9 @@ pub struct Forward {
     /// The client's `Idempotency-Key` (mutations): forwarded to the runtime, which answers a
     /// repeat of the same request with the first answer.
     pub idempotency_key: Option<String>,
+    /// The client's `If-Match` (mutations): forwarded to the runtime, whose endpoints that
+    /// version an object check it (`412` when stale) and the others ignore it.
+    pub if_match: Option<String>,
 }
 
 /// The gateway service; one per process, over the shared runtime client.
@@ -74,8 +77,10 @@ impl Gateway {
             .into_iter()
             .filter(|(k, _)| !IDENTITY_PARAMS.contains(&k.as_str()))
             .collect();
-        if let Target::Intent { .. } = row.target {
+        if let Target::Intent { action, .. } = row.target {
             call.idempotency_key = request.idempotency_key.as_deref();
+            call.if_match = request.if_match.as_deref();
+            call.timeout = super::rows::slow_action(action);
         }
         if let Target::Read { .. } = row.target {
             call = call

@@ -121,6 +121,23 @@ pub fn rows() -> impl Iterator<Item = &'static Row> {
     super::rows::GROUPS.iter().flat_map(|group| group.iter())
 }
 
+/// Legacy path prefixes answered exactly like the canonical prefix they stand for:
+/// `(alias, canonical)`. Every row whose path starts with `canonical` is also served (and
+/// documented) under `alias` + the rest of its path: SPEC §12's existing UI calls
+/// `/api/multi_agent/multi_agent/…` for `/api/multi_agent/…`.
+pub const ALIASES: &[(&str, &str)] = &[("/api/multi_agent/multi_agent/", "/api/multi_agent/")];
+
+/// Every public path `row` answers on: its own, then its aliases ([`ALIASES`]).
+pub fn public_paths(row: &Row) -> Vec<String> {
+    let mut paths = vec![row.path.to_owned()];
+    for (alias, canonical) in ALIASES {
+        if let Some(rest) = row.path.strip_prefix(canonical) {
+            paths.push(format!("{alias}{rest}"));
+        }
+    }
+    paths
+}
+
 /// Substitutes `{name}` parameters of `pattern` with `value(name)`, percent-encoded; `None`
 /// when a parameter has no value.
 pub fn fill<'a>(pattern: &str, value: impl Fn(&str) -> Option<&'a str>) -> Option<String> {
@@ -153,6 +170,22 @@ mod tests {
             Some("/api/conversations/a%2Fb%3Fc/messages")
         );
         assert_eq!(fill("/api/x/{missing}", |_| None), None);
+    }
+
+    #[test]
+    fn aliases_double_the_multi_agent_paths_only() {
+        let row = rows()
+            .find(|r| r.path == "/api/multi_agent/context/{id}")
+            .unwrap();
+        assert_eq!(
+            public_paths(row),
+            [
+                "/api/multi_agent/context/{id}",
+                "/api/multi_agent/multi_agent/context/{id}"
+            ]
+        );
+        let other = rows().find(|r| r.path.starts_with("/api/agents/")).unwrap();
+        assert_eq!(public_paths(other), [other.path]);
     }
 
     #[test]

@@ -153,6 +153,7 @@ async fn a_read_row_forwards_identity_from_the_token_the_request_id_and_the_quer
         query: pairs(&[("limit", "5"), ("tenant_id", "evil"), ("user_id", "evil")]),
         body: None,
         idempotency_key: None,
+        if_match: None,
     };
     let answer = gateway(&url)
         .forward(&READ, &caller(), &claims(), request)
@@ -177,6 +178,7 @@ async fn an_intent_row_signs_the_body_as_the_payload_for_the_caller() {
         query: Vec::new(),
         body: Some(json!({"name": "n", "tenant_id": "evil"})),
         idempotency_key: Some("k-1".into()),
+        if_match: None,
     };
     let answer = gateway(&url)
         .forward(&WRITE, &caller(), &claims(), request)

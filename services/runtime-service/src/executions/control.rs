@@ -74,7 +74,8 @@ pub enum HookHolder<'a> {
 }
 
 impl Executions {
-    /// Registers the controls of an accepted execution and runs its turn in the background.
+    /// Registers the controls of an accepted execution and runs its turn in the background; the
+    /// handle resolves when the turn has ended (stored).
     pub(super) fn start(
         self: &Arc<Self>,
         record: ExecutionRecord,
@@ -82,7 +83,7 @@ impl Executions {
         gate: TurnGate,
         text: String,
         client_message_id: Option<String>,
-    ) {
+    ) -> tokio::task::JoinHandle<()> {
         let (cancel, cancelled) = watch::channel(false);
         let control = Arc::new(Control {
             tenant_id: record.tenant_id.clone(),
@@ -121,7 +122,7 @@ impl Executions {
                 active.remove(&id);
             }
             this.metrics.gauge_add("executions_active", -1);
-        });
+        })
     }
 
     pub(super) fn control(&self, execution_id: &str) -> Option<Arc<Control>> {

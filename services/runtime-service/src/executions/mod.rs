@@ -6,6 +6,7 @@
 //!   recorded, `Idempotency-Key` honoured) and reading it.
 //! - [`control`]: the live controls of running executions (cancel, pending safety hooks).
 //! - [`runner`]: one turn, start to finish.
+//! - [`internal`]: turns the runtime runs for itself (multi-agent answers) and waits for.
 //! - [`progress`]: the runner's status changes and the events they emit.
 //! - [`lease`]: ownership across replicas: lease renewal and the sweep of lost executions.
 //! - [`relay`]: safety answers and operator controls for executions another replica runs.
@@ -14,6 +15,7 @@
 
 pub mod control;
 pub mod gate;
+pub mod internal;
 pub mod lease;
 pub mod operate;
 mod progress;
@@ -23,4 +25,5 @@ pub mod runner;
 pub mod service;
 pub mod storage;
 
+pub use internal::{InternalOutcome, InternalTurn};
 pub use service::{Executions, ExecutionsDeps, Submission};

@@ -155,7 +155,8 @@ impl Executions {
         }
         let Some(key) = idempotency_key else {
             let (record, agent, gate) = self.accept(contract, &payload, &text).await?;
-            self.start(record.clone(), agent, gate, text, payload.client_message_id);
+            // The turn runs on by itself; its handle is only for callers that wait.
+            drop(self.start(record.clone(), agent, gate, text, payload.client_message_id));
             return Ok(Submission {
                 record,
                 repeated: false,
@@ -186,7 +187,7 @@ impl Executions {
                 let (agent, gate) = accepted.into_inner().ok_or_else(|| {
                     RuntimeError::Internal(anyhow::anyhow!("accepted turn without its agent"))
                 })?;
-                self.start(record.clone(), agent, gate, text, payload.client_message_id);
+                drop(self.start(record.clone(), agent, gate, text, payload.client_message_id));
                 Ok(Submission {
                     record,
                     repeated: false,
@@ -204,7 +205,7 @@ impl Executions {
         }
     }
 
-    async fn accept(
+    pub(super) async fn accept(
         &self,
         contract: &Contract,
         payload: &SubmitIntentPayload,

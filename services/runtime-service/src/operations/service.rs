@@ -12,10 +12,11 @@ use platform_sdk::traffic_cop::Contract;
 use sqlx::AnyPool;
 
 use super::query::HubFilter;
-use super::sources::{deployments, executions, Kind};
+use super::sources::{contexts, deployments, executions, Kind};
 use super::storage::{self as store, NewControl};
 use crate::error::RuntimeError;
 use crate::executions::Executions;
+use crate::multi_agent::MultiAgent;
 use crate::wrappers::Wrappers;
 
 /// A listed process with its start (epoch ms), the merge key.
@@ -33,15 +34,22 @@ pub struct Operations {
     pool: AnyPool,
     executions: Arc<Executions>,
     wrappers: Wrappers,
+    contexts: Arc<MultiAgent>,
 }
 
 impl Operations {
     /// The hub over these sources.
-    pub fn new(pool: AnyPool, executions: Arc<Executions>, wrappers: Wrappers) -> Self {
+    pub fn new(
+        pool: AnyPool,
+        executions: Arc<Executions>,
+        wrappers: Wrappers,
+        contexts: Arc<MultiAgent>,
+    ) -> Self {
         Self {
             pool,
             executions,
             wrappers,
+            contexts,
         }
     }
 
@@ -57,8 +65,9 @@ impl Operations {
         Ok(match kind {
             Kind::Executions => executions::list(pool, tenant_id, since, states, limit).await?,
             Kind::Deployments => deployments::list(pool, tenant_id, since, states, limit).await?,
-            // Their sources join the hub with their features (ADR 0023).
-            Kind::Multimodal | Kind::Contexts => Vec::new(),
+            Kind::Contexts => contexts::list(pool, tenant_id, since, states, limit).await?,
+            // Its source joins the hub with its feature (ADR 0023).
+            Kind::Multimodal => Vec::new(),
         })
     }
 
@@ -73,7 +82,8 @@ impl Operations {
         Ok(match kind {
             Kind::Executions => executions::count(pool, tenant_id, since, states).await?,
             Kind::Deployments => deployments::count(pool, tenant_id, since, states).await?,
-            Kind::Multimodal | Kind::Contexts => 0,
+            Kind::Contexts => contexts::count(pool, tenant_id, since, states).await?,
+            Kind::Multimodal => 0,
         })
     }
 
@@ -114,7 +124,8 @@ impl Operations {
             Some(Kind::Deployments) => {
                 deployments::detail(&self.wrappers, &self.pool, tenant_id, id).await?
             }
-            Some(Kind::Multimodal | Kind::Contexts) | None => None,
+            Some(Kind::Contexts) => contexts::detail(&self.contexts, tenant_id, id).await?,
+            Some(Kind::Multimodal) | None => None,
         };
         let Some((summary, detail)) = found else {
             return Err(RuntimeError::NotFound("process"));
@@ -157,7 +168,8 @@ impl Operations {
             Kind::Deployments => {
                 deployments::control(&self.wrappers, &self.pool, contract, id, action).await?
             }
-            Kind::Multimodal | Kind::Contexts => return Err(RuntimeError::NotFound("process")),
+            Kind::Contexts => contexts::control(&self.contexts, contract, id, action).await?,
+            Kind::Multimodal => return Err(RuntimeError::NotFound("process")),
         };
         let control = NewControl {
             tenant_id,

@@ -3,6 +3,7 @@
 pub mod agents;
 pub mod conversations;
 pub mod governance;
+pub mod multi_agent;
 pub mod operations;
 pub mod outcomes;
 pub mod profiles;
@@ -25,5 +26,13 @@ pub const GROUPS: &[&[Row]] = &[
     governance::ROWS,
     trust::ROWS,
     outcomes::ROWS,
+    multi_agent::ROWS,
     operations::ROWS,
 ];
+
+/// The total timeout of a runtime call for `action`, when it is longer than the runtime client's
+/// (calls that wait on agents running); `None` for the client's own.
+pub fn slow_action(action: &str) -> Option<std::time::Duration> {
+    (action == platform_sdk::multi_agent_wire::actions::SEND_MESSAGE)
+        .then_some(multi_agent::SEND_TIMEOUT)
+}

@@ -74,6 +74,49 @@ pub async fn insert(conn: &mut AnyConnection, d: &Stored<'_>) -> Result<(), sqlx
     Ok(())
 }
 
+/// A violation that is not a failing policy (a multi-agent message under its context's
+/// governance threshold, SPEC §12), tied to the decision made about the same content.
+#[derive(Debug, Clone, Copy)]
+pub struct Extra<'a> {
+    /// Tenant.
+    pub tenant_id: &'a str,
+    /// The acting agent.
+    pub agent_id: &'a str,
+    /// What it breaks (`multi_agent:governance_threshold`), in place of a policy id.
+    pub policy_id: &'a str,
+    /// The violation type.
+    pub violation_type: &'a str,
+    /// `high`, `medium` or `low`.
+    pub severity: &'a str,
+    /// The decision it belongs to.
+    pub decision_id: &'a str,
+    /// Details (a JSON object).
+    pub details: &'a Value,
+    /// Epoch ms.
+    pub now: i64,
+}
+
+/// Stores one violation that no policy raised (see [`Extra`]), inside the caller's transaction.
+pub async fn insert_violation(conn: &mut AnyConnection, v: &Extra<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO governance_violations (id, tenant_id, agent_id, policy_id, \
+         violation_type, severity, decision_id, execution_id, details, occurred_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9)",
+    )
+    .bind(format!("vio_{}", uuid::Uuid::new_v4().simple()))
+    .bind(v.tenant_id)
+    .bind(v.agent_id)
+    .bind(v.policy_id)
+    .bind(v.violation_type)
+    .bind(v.severity)
+    .bind(v.decision_id)
+    .bind(v.details.to_string())
+    .bind(v.now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
 /// The tenant's decisions not chained yet, oldest first: `(id, entry)`.
 pub async fn unchained(
     conn: &mut AnyConnection,

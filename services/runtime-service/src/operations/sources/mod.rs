@@ -6,6 +6,7 @@
 //!
 //! The live states of every kind are defined here and nowhere else.
 
+pub mod contexts;
 pub mod deployments;
 pub mod executions;
 
