@@ -4,7 +4,8 @@
 //! (`control`: the move its own state machine allows, or `409 invalid_transition`). The hub
 //! ([`super::service`]) only merges and dispatches.
 //!
-//! The live states of every kind are defined here and nowhere else.
+//! The live states of every kind are defined here and nowhere else. Multimodal requests have no
+//! source yet (ADR 0023): the hub lists none and their ids are `404`.
 
 pub mod contexts;
 pub mod deployments;
