@@ -27,6 +27,9 @@ pub struct InternalTurn<'a> {
     pub agent_id: &'a str,
     /// Its input.
     pub text: &'a str,
+    /// The part of the input that asks something (the message it answers): the consequential
+    /// action the turn asks for is read from this only, not from the history it quotes.
+    pub asked: &'a str,
     /// Longest it may take; it is cancelled then.
     pub timeout: Duration,
 }
@@ -94,7 +97,9 @@ impl Executions {
             payload: serde_json::Value::Null,
         };
         let payload = payload_for(turn.agent_id, turn.text);
-        let (record, agent, gate) = self.accept(&contract, &payload, turn.text).await?;
+        let (record, agent, gate) = self
+            .accept(&contract, &payload, (turn.text, turn.asked))
+            .await?;
         let id = record.execution_id.clone();
         let conversation_id = record.conversation_id.clone();
         let mut running = self.start(record, agent, gate, turn.text.to_owned(), None);

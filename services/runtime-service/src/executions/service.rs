@@ -154,7 +154,7 @@ impl Executions {
             return Err(RuntimeError::NotFound("session"));
         }
         let Some(key) = idempotency_key else {
-            let (record, agent, gate) = self.accept(contract, &payload, &text).await?;
+            let (record, agent, gate) = self.accept(contract, &payload, (&text, &text)).await?;
             // The turn runs on by itself; its handle is only for callers that wait.
             drop(self.start(record.clone(), agent, gate, text, payload.client_message_id));
             return Ok(Submission {
@@ -178,7 +178,7 @@ impl Executions {
         };
         let accepted = std::sync::OnceLock::new();
         let accept = || async {
-            let (record, agent, gate) = self.accept(contract, &payload, &text).await?;
+            let (record, agent, gate) = self.accept(contract, &payload, (&text, &text)).await?;
             let _ = accepted.set((agent, gate));
             Ok::<_, RuntimeError>((ACCEPTED, record))
         };
@@ -205,11 +205,14 @@ impl Executions {
         }
     }
 
+    /// Accepts a turn whose input is `text`; the consequential action it asks for is read from
+    /// `asked` (the whole text for a user's turn; only the message for a multi-agent answer, whose
+    /// input also quotes the context's history).
     pub(super) async fn accept(
         &self,
         contract: &Contract,
         payload: &SubmitIntentPayload,
-        text: &str,
+        (text, asked): (&str, &str),
     ) -> Result<(ExecutionRecord, Agent, TurnGate), RuntimeError> {
         let owner = Owner {
             tenant_id: &contract.tenant_id,
@@ -291,7 +294,7 @@ impl Executions {
         let governance = self.governance.clone();
         let policies = governance.policies_now(&contract.tenant_id).await?;
         let approvals = agent.approval_actions.clone();
-        let step = requested_action(&agent, text);
+        let step = requested_action(&agent, asked);
         let gate = Arc::new(Mutex::new(None::<TurnGate>));
         let decided_gate = gate.clone();
         // The input (and the action it asks for) is decided in the same commit: a turn is

@@ -11,8 +11,11 @@
 //! Only delivered (approved) messages are history: a blocked one reached nobody. A recipient
 //! still running after `policies.max_response_time_ms` (default [`DEFAULT_RESPONSE_MS`], and
 //! never past the exchange's [`EXCHANGE_BUDGET`]) is cancelled and reported `delivered: false,
-//! error: "timed_out"`; one that fails, is cancelled
-//! or is left waiting for an approval reports that status instead.
+//! error: "timed_out"`; one that fails or is cancelled reports that status instead. The
+//! consequential action a recipient's turn asks for (an approval under the tenant's policies) is
+//! read from the message alone, not from the history quoted in its input; one whose message does
+//! ask for such an action waits for an approval nobody can give inside the exchange, until its
+//! time limit.
 
 use std::time::Duration;
 
@@ -102,8 +105,7 @@ impl MultiAgent {
         let timeout = per_recipient.min(EXCHANGE_BUDGET);
         let tenant_id = &contract.tenant_id;
         if context.collaboration_model == "parallel" {
-            let history = storage::messages(&self.pool, tenant_id, &context.context_id).await?;
-            let history: Vec<StoredMessage> = history.into_iter().map(|r| r.message).collect();
+            let history = self.history_shown(tenant_id, &context.context_id).await?;
             let runs = message.to_agent_ids.iter().map(|recipient| {
                 let input = input_for(context, recipient, &history, message);
                 async move {
@@ -115,8 +117,7 @@ impl MultiAgent {
         }
         let mut results = Vec::with_capacity(message.to_agent_ids.len());
         for recipient in &message.to_agent_ids {
-            let history = storage::messages(&self.pool, tenant_id, &context.context_id).await?;
-            let history: Vec<StoredMessage> = history.into_iter().map(|r| r.message).collect();
+            let history = self.history_shown(tenant_id, &context.context_id).await?;
             let input = input_for(context, recipient, &history, message);
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             if left.is_zero() {
@@ -137,6 +138,17 @@ impl MultiAgent {
         Ok(results)
     }
 
+    /// The history an answering agent is shown (one more than it keeps: the message it answers
+    /// is among the newest and is left out of the history lines).
+    async fn history_shown(
+        &self,
+        tenant_id: &str,
+        context_id: &str,
+    ) -> Result<Vec<StoredMessage>, RuntimeError> {
+        let limit = HISTORY_MESSAGES as i64 + 1;
+        Ok(storage::recent_delivered(&self.pool, tenant_id, context_id, limit).await?)
+    }
+
     /// Runs one recipient and stores its answer.
     async fn answer(
         &self,
@@ -153,6 +165,7 @@ impl MultiAgent {
             session_id: &context.context_id,
             agent_id: recipient,
             text: input,
+            asked: message.message.content.as_deref().unwrap_or(""),
             timeout,
         };
         let not_delivered = |reason: String| DeliveryResult {

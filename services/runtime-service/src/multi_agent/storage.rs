@@ -303,18 +303,20 @@ fn message(r: &AnyRow) -> Result<Row, sqlx::Error> {
     })
 }
 
+const MESSAGE_COLUMNS: &str = "id, context_id, from_agent_id, to_agent_ids, message_type, \
+    content, task_id, priority, in_reply_to, require_response, governance, delivery, violations, \
+    approved, trust_score, tenant_id, created_at";
+
 /// Every message of a context, oldest first.
 pub async fn messages(
     pool: &AnyPool,
     tenant_id: &str,
     context_id: &str,
 ) -> Result<Vec<Row>, sqlx::Error> {
-    sqlx::query(
-        "SELECT id, context_id, from_agent_id, to_agent_ids, message_type, content, task_id, \
-         priority, in_reply_to, require_response, governance, delivery, violations, approved, \
-         trust_score, tenant_id, created_at FROM multi_agent_messages \
-         WHERE tenant_id = $1 AND context_id = $2 ORDER BY created_at, id",
-    )
+    sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM multi_agent_messages \
+         WHERE tenant_id = $1 AND context_id = $2 ORDER BY created_at, id"
+    ))
     .bind(tenant_id)
     .bind(context_id)
     .fetch_all(pool)
@@ -322,4 +324,30 @@ pub async fn messages(
     .iter()
     .map(message)
     .collect()
+}
+
+/// The newest `limit` delivered (approved) messages of a context, oldest first: what an agent
+/// answering in it is shown.
+pub async fn recent_delivered(
+    pool: &AnyPool,
+    tenant_id: &str,
+    context_id: &str,
+    limit: i64,
+) -> Result<Vec<StoredMessage>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM multi_agent_messages \
+         WHERE tenant_id = $1 AND context_id = $2 AND approved = 1 \
+         ORDER BY created_at DESC, id DESC LIMIT $3"
+    ))
+    .bind(tenant_id)
+    .bind(context_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    let mut messages = rows
+        .iter()
+        .map(|r| message(r).map(|row| row.message))
+        .collect::<Result<Vec<_>, _>>()?;
+    messages.reverse();
+    Ok(messages)
 }
