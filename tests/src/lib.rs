@@ -13,6 +13,7 @@
 
 pub mod attest;
 pub mod fake_llm;
+pub mod fake_media;
 pub mod ws;
 
 use std::net::SocketAddr;

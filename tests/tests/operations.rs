@@ -624,6 +624,59 @@ async fn context_controls(backend: Backend) {
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
+async fn multimodal_controls(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    let (_, _, login) = stack.register().await;
+    let token = s(&login, "access_token");
+    let body =
+        json!({"modality": "text_to_speech", "input_text": "Hello there.", "execute_now": false});
+    let (status, created) = stack
+        .send(Method::POST, "/v1/multimodal/requests", &token, Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = s(&created, "id");
+    let (_, listed) = hub(&stack, &token, "?include=multimodal").await;
+    assert_eq!(ids(&listed), vec![id.clone()]);
+    assert_eq!(listed["active_count"], 1);
+    assert_eq!(listed["processes"][0]["type"], "multimodal_request");
+    assert_eq!(listed["processes"][0]["status"], "pending");
+    refused(
+        &stack,
+        &token,
+        &id,
+        "pause",
+        "multimodal request",
+        "pending",
+    )
+    .await;
+    refused(
+        &stack,
+        &token,
+        &id,
+        "resume",
+        "multimodal request",
+        "pending",
+    )
+    .await;
+    let body = json!({"action": "cancel", "reason": "not needed"});
+    let (status, cancelled) = control(&stack, &token, &id, body).await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["summary"]["status"], "cancelled");
+    assert_eq!(cancelled["detail"]["error_message"], "not needed");
+    assert_eq!(cancelled["controls"][0]["reason"], "not needed");
+    refused(
+        &stack,
+        &token,
+        &id,
+        "cancel",
+        "multimodal request",
+        "cancelled",
+    )
+    .await;
+    let (_, live) = hub(&stack, &token, "?include=multimodal").await;
+    assert_eq!(live["active_count"], 0);
+}
+
 both_backends!(
     hub_query_rules,
     execution_detail_and_access,
@@ -632,6 +685,7 @@ both_backends!(
     paused_approval_does_not_time_out,
     deployment_controls,
     context_controls,
+    multimodal_controls,
 );
 
 /// Controls through another runtime replica reach the one that runs the execution (over the

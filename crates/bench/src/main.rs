@@ -179,6 +179,7 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
         Which::PolicyTurn,
         Which::Evaluate,
         Which::MultiAgentExchange,
+        Which::MultimodalVision,
     ]);
     if !agent.is_empty() {
         let spec = StackSpec {

@@ -33,6 +33,7 @@ pub mod idempotency;
 pub mod json;
 pub mod metrics;
 pub mod multi_agent_wire;
+pub mod multimodal_wire;
 pub mod openapi;
 pub mod operational;
 pub mod operations_wire;

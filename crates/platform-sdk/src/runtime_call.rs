@@ -174,6 +174,8 @@ pub struct RuntimeAnswer {
     pub status: u16,
     /// The body as sent.
     pub body: Vec<u8>,
+    /// Its media type, when it is not JSON (a downloaded artifact); `None` for JSON.
+    pub content_type: Option<String>,
 }
 
 pub(crate) fn to_value<T: serde::Serialize>(value: &T) -> Result<Value, RuntimeClientError> {
@@ -192,6 +194,12 @@ pub(crate) async fn read(
         })
     })?;
     let status = res.status();
+    let content_type = res
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.starts_with("application/json"))
+        .map(str::to_owned);
     let bytes = res
         .bytes()
         .await
@@ -200,6 +208,7 @@ pub(crate) async fn read(
         return Ok(RuntimeAnswer {
             status: status.as_u16(),
             body: bytes.to_vec(),
+            content_type,
         });
     }
     if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::BAD_GATEWAY {

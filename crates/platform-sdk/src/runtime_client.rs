@@ -51,6 +51,9 @@ pub struct RuntimeClient {
     token: Mutex<Option<(String, i64)>>,
 }
 
+/// How long an idle pooled runtime connection is reused (below the runtime's keep-alive).
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(4);
+
 impl RuntimeClient {
     /// A client for `base_url` (`http://127.0.0.1:8000`, or several replicas separated by
     /// commas), with a per-call timeout.
@@ -71,7 +74,12 @@ impl RuntimeClient {
             http: built(
                 reqwest::Client::builder()
                     .timeout(timeout)
-                    .pool_max_idle_per_host(64),
+                    .pool_max_idle_per_host(64)
+                    // Under the runtime's 5 s keep-alive (actix's default): a pooled connection
+                    // the runtime is closing is never picked. Its close is otherwise only noticed
+                    // when this worker polls it, and a worker busy for seconds (a multi-megabyte
+                    // body) would write into a closed socket: `503 runtime_unavailable`.
+                    .pool_idle_timeout(POOL_IDLE_TIMEOUT),
             )?,
             stream_http: built(reqwest::Client::builder())?,
             base_urls: {

@@ -37,6 +37,8 @@ pub struct Settings {
     pub llm: LlmSettings,
     /// Execution ownership across replicas.
     pub executions: ExecutionSettings,
+    /// Multimodal requests: which adapter runs them.
+    pub multimodal: MultimodalSettings,
 }
 
 impl Default for Settings {
@@ -58,6 +60,7 @@ impl Default for Settings {
             agents: AgentSettings::default(),
             llm: LlmSettings::default(),
             executions: ExecutionSettings::default(),
+            multimodal: MultimodalSettings::default(),
         }
     }
 }
@@ -189,6 +192,43 @@ impl Default for LlmSettings {
             api_key: None,
             model: "gpt-4o-mini".into(),
             stall_timeout_secs: 30,
+            connect_timeout_secs: 10,
+        }
+    }
+}
+
+/// Multimodal requests (SPEC §15, docs/adr/0022-multimodal.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct MultimodalSettings {
+    /// `builtin` (default: offline, measures real media) or `openai`.
+    pub provider: ProviderKind,
+    /// Base URL of the OpenAI-compatible server (`/v1/...` is appended).
+    pub base_url: String,
+    /// Its API key.
+    pub api_key: Option<SecretString>,
+    /// Model of `/v1/audio/transcriptions`.
+    pub transcription_model: String,
+    /// Model of `/v1/audio/speech`.
+    pub speech_model: String,
+    /// Voice of `/v1/audio/speech`.
+    pub speech_voice: String,
+    /// Model of `/v1/chat/completions` with an image.
+    pub vision_model: String,
+    /// Connect timeout, seconds (a run's own limit is its `requested_timeout_seconds`).
+    pub connect_timeout_secs: u64,
+}
+
+impl Default for MultimodalSettings {
+    fn default() -> Self {
+        Self {
+            provider: ProviderKind::Builtin,
+            base_url: "https://api.openai.com".into(),
+            api_key: None,
+            transcription_model: "whisper-1".into(),
+            speech_model: "tts-1".into(),
+            speech_voice: "alloy".into(),
+            vision_model: "gpt-4o-mini".into(),
             connect_timeout_secs: 10,
         }
     }

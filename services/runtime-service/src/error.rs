@@ -80,6 +80,15 @@ pub enum RuntimeError {
     /// An `If-Match` precondition does not hold (`412 precondition_failed`); nothing changed.
     #[error("{0}")]
     PreconditionFailed(String),
+    /// A request breaks the tenant's policy (`400 policy_violation`, naming the rule in
+    /// `fields`); nothing was written.
+    #[error("policy rule `{rule}`: {message}")]
+    PolicyViolation {
+        /// The rule (`modality`, `text_length`, `timeout`, `base64`, `artifact_size`).
+        rule: &'static str,
+        /// What broke it.
+        message: String,
+    },
     /// The state store is unreachable (`503 state_unavailable`).
     #[error("state store unavailable")]
     StateUnavailable(#[source] StateError),
@@ -146,6 +155,7 @@ impl RuntimeError {
             Self::InvalidQuery { .. } => "invalid_query",
             Self::SchemaViolation(_) => "request_validation_error",
             Self::PreconditionFailed(_) => "precondition_failed",
+            Self::PolicyViolation { .. } => "policy_violation",
             Self::StateUnavailable(_) => "state_unavailable",
             Self::Internal(_) => "internal_error",
             Self::InvalidQueryValue { .. } => "invalid_query",
@@ -173,7 +183,9 @@ impl ResponseError for RuntimeError {
             | Self::IdempotencyConflict
             | Self::AgentUnavailable { .. } => StatusCode::CONFLICT,
             Self::NotFound(_) | Self::UnknownHook => StatusCode::NOT_FOUND,
-            Self::InvalidQuery { .. } | Self::SchemaViolation(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidQuery { .. } | Self::SchemaViolation(_) | Self::PolicyViolation { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             Self::Validation { .. } | Self::UnknownAgent(_) | Self::UnknownPillar(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -201,6 +213,7 @@ impl ResponseError for RuntimeError {
         let field = match self {
             Self::Validation { field, message } => Some((*field, message.as_str())),
             Self::InvalidQuery { parameter, message } => Some((*parameter, *message)),
+            Self::PolicyViolation { rule, message } => Some((*rule, message.as_str())),
             Self::InvalidQueryValue { parameter, message } => Some((*parameter, message.as_str())),
             _ => None,
         };

@@ -19,6 +19,7 @@
 //! - [`usage`]: usage analytics: tracked events and per-hour counters of every agent's executions.
 //! - [`outcomes`]: outcome events (posted, and two per finished execution), trends, dashboard.
 //! - [`multi_agent`]: multi-agent contexts: governed messages between agents, their answers and figures.
+//! - [`multimodal`]: speech-to-text, text-to-speech and image analysis requests, run as executions.
 //! - [`operations`]: the operations hub: every long-running process, paused, resumed, cancelled.
 //!
 //! Shared plumbing: [`configuration`], [`startup`] (`Application::build` and the middleware
@@ -36,6 +37,7 @@ pub mod governance;
 pub mod health;
 pub mod intents;
 pub mod multi_agent;
+pub mod multimodal;
 pub mod openapi;
 pub mod operations;
 pub mod outcomes;

@@ -33,6 +33,7 @@ use crate::governance::routes as governance;
 use crate::governance::trust::routes as trust;
 use crate::health;
 use crate::multi_agent::routes as multi_agent;
+use crate::multimodal::routes as multimodal;
 use crate::operations::routes as operations;
 use crate::outcomes::routes as outcomes;
 use crate::profiles::routes as profiles;
@@ -49,6 +50,10 @@ use platform_sdk::multi_agent_wire::{
     ContextPolicies, ContextRecord, ContextState, CreateContext, DeliveryResult, GovernanceChecks,
     GovernanceData, GovernanceMetrics, MessageBody, MessageSent, PersistState, SendMessage,
     StoredMessage, UpdateContext,
+};
+use platform_sdk::multimodal_wire::{
+    ArtifactRef, CancelInput, Modality, MultimodalPolicy, MultimodalRequest,
+    MultimodalRequestInput, MultimodalRequestList, MultimodalResult, OutputArtifact, RequestState,
 };
 use platform_sdk::operations_wire::{
     ControlAction, ControlRecord, ControlRequest, Hub, Process, ProcessDetail, ProcessType,
@@ -88,6 +93,9 @@ use platform_sdk::usage_wire::{
           multi_agent::create, multi_agent::list, multi_agent::get_one, multi_agent::update,
           multi_agent::terminate, multi_agent::send, multi_agent::history, multi_agent::metrics,
           multi_agent::agents, multi_agent::persist, multi_agent::state_of,
+          multimodal::list, multimodal::get_one, multimodal::result, multimodal::download,
+          multimodal::policy, multimodal::create, multimodal::execute, multimodal::cancel,
+          multimodal::put_policy,
           operations::hub, operations::process, operations::control),
     components(schemas(ErrorBody, ErrorDetail, ErrorDetails, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
@@ -111,6 +119,9 @@ use platform_sdk::usage_wire::{
                        SendMessage, GovernanceChecks, GovernanceData, DeliveryResult, MessageSent, StoredMessage,
                        ContextHistory, ContextAgentMetrics, GovernanceMetrics, ContextMetrics, ContextAgent,
                        ContextAgents, PersistState, ContextState,
+                       Modality, RequestState, MultimodalRequestInput, ArtifactRef, OutputArtifact,
+                       MultimodalRequest, MultimodalRequestList, MultimodalResult, MultimodalPolicy,
+                       CancelInput,
                        Hub, Process, ProcessType, ProcessDetail, ControlRequest, ControlAction, ControlRecord)),
     modifiers(&ServiceToken)
 )]

@@ -67,6 +67,8 @@ pub struct AppState {
     pub outcomes: crate::outcomes::Outcomes,
     /// Multi-agent contexts (SPEC §12).
     pub multi_agent: crate::multi_agent::MultiAgent,
+    /// Multimodal requests (SPEC §15).
+    pub multimodal: Arc<crate::multimodal::Multimodal>,
     /// The operations hub (SPEC §14).
     pub operations: crate::operations::Operations,
 }
@@ -223,6 +225,16 @@ impl Application {
         );
         let profiles = Profiles::new(pool.clone(), attestation_keys.clone());
         let attestations = Attestations::new(pool.clone(), attestation_keys, profiles.clone());
+        let multimodal = crate::multimodal::Multimodal::new(crate::multimodal::MultimodalDeps {
+            pool: pool.clone(),
+            events: events.clone(),
+            adapter: crate::multimodal::adapters::configured(&settings.multimodal)
+                .context("settings `multimodal.*`")?,
+            owner_id: executions.owner_id().to_owned(),
+            lease: Duration::from_millis(settings.executions.lease_ms),
+            latency_slo_ms: i64::try_from(settings.agents.latency_slo_ms).unwrap_or(i64::MAX),
+        });
+        multimodal.reconcile_forever();
         // The hub's own handle on contexts (their moves need only the pool; the routes' handle
         // stamps messages, which the hub never sends).
         let contexts = Arc::new(crate::multi_agent::MultiAgent::new(
@@ -235,6 +247,7 @@ impl Application {
             executions.clone(),
             wrappers.clone(),
             contexts,
+            multimodal.clone(),
         );
         let state = web::Data::new(AppState {
             pool: pool.clone(),
@@ -260,6 +273,7 @@ impl Application {
             ),
             governance,
             outcomes: crate::outcomes::Outcomes::new(pool.clone()),
+            multimodal,
             operations,
         });
 
@@ -289,6 +303,7 @@ impl Application {
                 .configure(crate::governance::plans::routes::configure)
                 .configure(crate::outcomes::routes::configure)
                 .configure(crate::multi_agent::routes::configure)
+                .configure(crate::multimodal::routes::configure)
                 .configure(crate::operations::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");

@@ -80,8 +80,9 @@ fn http_method(verb: Verb) -> HttpMethod {
 /// What a row's domain refusal means, by status.
 fn refusal(status: u16) -> &'static str {
     match status {
-        400 => "request_validation_error: the body breaks the schema (`error_details.schema_validation_errors` lists every violation)",
+        400 => "request_validation_error: the body breaks the schema (`error_details.schema_validation_errors` lists every violation); policy_violation: it breaks a tenant policy rule (`fields` names it); invalid_query",
         412 => "precondition_failed: `If-Match` does not name the current version; nothing changed",
+        413 => "payload_too_large: the body is over the endpoint's limit",
         409 => "invalid_transition (the object's state forbids this; nothing changed), idempotency_conflict or conflict",
         422 => "validation_failed: a field is invalid (`fields` names it)",
         _ => "refused",

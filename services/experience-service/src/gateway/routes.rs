@@ -23,6 +23,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
     for path in paths {
         let mut resource = web::resource(path.as_str()).name(&path);
+        if let Some((_, limit)) = super::rows::LARGE_BODIES
+            .iter()
+            .find(|(large, _)| *large == path)
+        {
+            resource = resource.app_data(web::PayloadConfig::new(*limit));
+        }
         for row in all
             .iter()
             .copied()
@@ -73,7 +79,9 @@ async fn forward(
     if answer.body.is_empty() {
         return Ok(response.finish());
     }
-    Ok(response.content_type("application/json").body(answer.body))
+    // JSON unless the runtime said otherwise (an artifact download answers its media type).
+    let content_type = answer.content_type.as_deref().unwrap_or("application/json");
+    Ok(response.content_type(content_type).body(answer.body))
 }
 
 /// Longest accepted `Idempotency-Key`, bytes.

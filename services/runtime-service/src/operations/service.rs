@@ -12,11 +12,12 @@ use platform_sdk::traffic_cop::Contract;
 use sqlx::AnyPool;
 
 use super::query::HubFilter;
-use super::sources::{contexts, deployments, executions, Kind};
+use super::sources::{contexts, deployments, executions, multimodal, Kind};
 use super::storage::{self as store, NewControl};
 use crate::error::RuntimeError;
 use crate::executions::Executions;
 use crate::multi_agent::MultiAgent;
+use crate::multimodal::Multimodal;
 use crate::wrappers::Wrappers;
 
 /// A listed process with its start (epoch ms), the merge key.
@@ -35,6 +36,7 @@ pub struct Operations {
     executions: Arc<Executions>,
     wrappers: Wrappers,
     contexts: Arc<MultiAgent>,
+    requests: Arc<Multimodal>,
 }
 
 impl Operations {
@@ -44,12 +46,14 @@ impl Operations {
         executions: Arc<Executions>,
         wrappers: Wrappers,
         contexts: Arc<MultiAgent>,
+        requests: Arc<Multimodal>,
     ) -> Self {
         Self {
             pool,
             executions,
             wrappers,
             contexts,
+            requests,
         }
     }
 
@@ -66,8 +70,7 @@ impl Operations {
             Kind::Executions => executions::list(pool, tenant_id, since, states, limit).await?,
             Kind::Deployments => deployments::list(pool, tenant_id, since, states, limit).await?,
             Kind::Contexts => contexts::list(pool, tenant_id, since, states, limit).await?,
-            // Its source joins the hub with its feature (ADR 0023).
-            Kind::Multimodal => Vec::new(),
+            Kind::Multimodal => multimodal::list(pool, tenant_id, since, states, limit).await?,
         })
     }
 
@@ -83,7 +86,7 @@ impl Operations {
             Kind::Executions => executions::count(pool, tenant_id, since, states).await?,
             Kind::Deployments => deployments::count(pool, tenant_id, since, states).await?,
             Kind::Contexts => contexts::count(pool, tenant_id, since, states).await?,
-            Kind::Multimodal => 0,
+            Kind::Multimodal => multimodal::count(pool, tenant_id, since, states).await?,
         })
     }
 
@@ -125,7 +128,8 @@ impl Operations {
                 deployments::detail(&self.wrappers, &self.pool, tenant_id, id).await?
             }
             Some(Kind::Contexts) => contexts::detail(&self.contexts, tenant_id, id).await?,
-            Some(Kind::Multimodal) | None => None,
+            Some(Kind::Multimodal) => multimodal::detail(&self.requests, tenant_id, id).await?,
+            None => None,
         };
         let Some((summary, detail)) = found else {
             return Err(RuntimeError::NotFound("process"));
@@ -169,7 +173,9 @@ impl Operations {
                 deployments::control(&self.wrappers, &self.pool, contract, id, action).await?
             }
             Kind::Contexts => contexts::control(&self.contexts, contract, id, action).await?,
-            Kind::Multimodal => return Err(RuntimeError::NotFound("process")),
+            Kind::Multimodal => {
+                multimodal::control(&self.requests, tenant_id, id, action, reason).await?
+            }
         };
         let control = NewControl {
             tenant_id,

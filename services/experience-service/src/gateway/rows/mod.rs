@@ -4,6 +4,7 @@ pub mod agents;
 pub mod conversations;
 pub mod governance;
 pub mod multi_agent;
+pub mod multimodal;
 pub mod operations;
 pub mod outcomes;
 pub mod profiles;
@@ -27,6 +28,7 @@ pub const GROUPS: &[&[Row]] = &[
     trust::ROWS,
     outcomes::ROWS,
     multi_agent::ROWS,
+    multimodal::ROWS,
     operations::ROWS,
 ];
 
@@ -36,3 +38,6 @@ pub fn slow_action(action: &str) -> Option<std::time::Duration> {
     (action == platform_sdk::multi_agent_wire::actions::SEND_MESSAGE)
         .then_some(multi_agent::SEND_TIMEOUT)
 }
+
+/// Paths whose bodies may be larger than the server's default limit, with their limit.
+pub const LARGE_BODIES: &[(&str, usize)] = &[(multimodal::REQUESTS, multimodal::BODY_LIMIT_BYTES)];

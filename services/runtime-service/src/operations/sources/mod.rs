@@ -4,12 +4,12 @@
 //! (`control`: the move its own state machine allows, or `409 invalid_transition`). The hub
 //! ([`super::service`]) only merges and dispatches.
 //!
-//! The live states of every kind are defined here and nowhere else. Multimodal requests have no
-//! source yet (ADR 0023): the hub lists none and their ids are `404`.
+//! The live states of every kind are defined here and nowhere else.
 
 pub mod contexts;
 pub mod deployments;
 pub mod executions;
+pub mod multimodal;
 
 use platform_sdk::operations_wire::ProcessType;
 
