@@ -27,7 +27,8 @@ OPTIONS:
                          turn-latency, turn-latency-pg, turns, turn-c1, turn-c1-pg, me-c1,
                          me-c1-pg, wrappers, specialist-c1, metrics, metrics-pg,
                          policy-turn, policy-turn-pg, evaluate, multi-agent, outcomes,
-                         outcomes-pg, multimodal-vision (or their numbers 1-15, 18, 20, 21,
+                         outcomes-pg, multimodal-vision, operations-hub (or their numbers
+                         1-15, 18, 19, 20, 21,
                          7b, 9b, 10b, 13b, 14b, 20b)
   --skip-postgres        do not use PostgreSQL (targets 4 and 7b are reported as skipped)
   --postgres-url URL     default postgres://postgres@127.0.0.1:5432/test

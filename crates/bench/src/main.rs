@@ -112,13 +112,14 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
     };
     let mut sections = Vec::new();
 
-    // Targets 1-3, 13 and 20 on the embedded default: what `make run` starts.
+    // Targets 1-3, 13, 19 and 20 on the embedded default: what `make run` starts.
     let embedded = selected(&[
         Which::Me,
         Which::Login,
         Which::Latency,
         Which::Metrics,
         Which::Outcomes,
+        Which::OperationsHub,
     ]);
     if !embedded.is_empty() {
         let spec = StackSpec {

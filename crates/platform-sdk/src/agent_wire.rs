@@ -34,6 +34,10 @@ pub mod event_types {
     pub const EXECUTION_CANCELLED: &str = "EXECUTION_CANCELLED";
     /// The client's resume cursor is older than the retained log.
     pub const EVENTS_LOST: &str = "EVENTS_LOST";
+    /// An operator paused the execution (SPEC §14): nothing more is emitted until it resumes.
+    pub const EXECUTION_PAUSED: &str = "EXECUTION_PAUSED";
+    /// A paused execution runs again, in the state it was paused in.
+    pub const EXECUTION_RESUMED: &str = "EXECUTION_RESUMED";
 }
 
 /// One event of a session's durable log.
@@ -68,6 +72,8 @@ pub enum ExecutionStatus {
     Failed,
     /// Cancelled by the user or a rejected hook.
     Cancelled,
+    /// Paused by an operator (SPEC §14); resumes into the state it was paused in.
+    Paused,
 }
 
 impl ExecutionStatus {
@@ -80,6 +86,7 @@ impl ExecutionStatus {
             Self::Completed => "completed",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
+            Self::Paused => "paused",
         }
     }
 
@@ -92,6 +99,7 @@ impl ExecutionStatus {
             "completed" => Self::Completed,
             "failed" => Self::Failed,
             "cancelled" => Self::Cancelled,
+            "paused" => Self::Paused,
             _ => return None,
         })
     }
@@ -102,14 +110,20 @@ impl ExecutionStatus {
     }
 
     /// The transition map: `created → executing ⇄ awaiting_approval → completed | failed |
-    /// cancelled` (and a created execution may fail or be cancelled before it starts).
+    /// cancelled` (and a created execution may fail or be cancelled before it starts);
+    /// `executing | awaiting_approval → paused → (resume) the state it was paused in`, and a
+    /// paused one may be cancelled (or fail, when its runtime is lost).
     pub fn can_become(self, next: Self) -> bool {
         use ExecutionStatus::*;
         matches!(
             (self, next),
             (Created, Executing | Failed | Cancelled)
-                | (Executing, AwaitingApproval | Completed | Failed | Cancelled)
-                | (AwaitingApproval, Executing | Failed | Cancelled)
+                | (
+                    Executing,
+                    AwaitingApproval | Completed | Failed | Cancelled | Paused
+                )
+                | (AwaitingApproval, Executing | Failed | Cancelled | Paused)
+                | (Paused, Executing | AwaitingApproval | Failed | Cancelled)
         )
     }
 }
@@ -256,5 +270,12 @@ mod tests {
         assert!(!Cancelled.can_become(Completed));
         assert!(!Created.can_become(Completed));
         assert!(!AwaitingApproval.can_become(Completed));
+        assert!(Executing.can_become(Paused));
+        assert!(AwaitingApproval.can_become(Paused));
+        assert!(Paused.can_become(AwaitingApproval));
+        assert!(Paused.can_become(Cancelled));
+        assert!(!Paused.can_become(Completed));
+        assert!(!Created.can_become(Paused));
+        assert_eq!(super::ExecutionStatus::parse("paused"), Some(Paused));
     }
 }

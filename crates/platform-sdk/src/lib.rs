@@ -38,6 +38,7 @@ pub mod multi_agent_wire;
 pub mod multimodal_wire;
 pub mod openapi;
 pub mod operational;
+pub mod operations_wire;
 pub mod outcome_wire;
 pub mod page;
 pub mod profile_wire;

@@ -51,6 +51,9 @@ use platform_sdk::multimodal_wire::{
     ArtifactRef, CancelInput, Modality, MultimodalPolicy, MultimodalRequest,
     MultimodalRequestInput, MultimodalRequestList, MultimodalResult, OutputArtifact, RequestState,
 };
+use platform_sdk::operations_wire::{
+    ControlAction, ControlRecord, ControlRequest, Hub, Process, ProcessDetail, ProcessType,
+};
 use platform_sdk::outcome_wire::{
     Direction, MetricCounts, MetricType, OutcomeDashboard, OutcomeEvent, OutcomeInput, OutcomeList,
     OutcomeSource, OutcomeSummary, Trend,
@@ -105,7 +108,8 @@ use platform_sdk::security_guard::Role;
                        MultimodalRequest, MultimodalRequestList, MultimodalResult, MultimodalPolicy,
                        CancelInput,
                        Notification, NotificationList, MarkRead, MarkedRead, SubscribeRequest, Subscription,
-                       SubscriptionList, TenantEvent)),
+                       SubscriptionList, TenantEvent,
+                       Hub, Process, ProcessType, ProcessDetail, ControlRequest, ControlAction, ControlRecord)),
     modifiers(&Bearer, &GatewayRows)
 )]
 pub struct ApiDoc;

@@ -95,6 +95,15 @@ pub enum RuntimeError {
     /// Anything else (`500 internal_error`); the cause goes to the log only.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+    /// A query parameter holds values the endpoint does not know (`400 invalid_query`, naming
+    /// the parameter and, in the message, the values).
+    #[error("query parameter `{parameter}` {message}")]
+    InvalidQueryValue {
+        /// The parameter.
+        parameter: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 fn unknown_pillar_message(raw: Option<&str>) -> String {
@@ -149,6 +158,7 @@ impl RuntimeError {
             Self::PolicyViolation { .. } => "policy_violation",
             Self::StateUnavailable(_) => "state_unavailable",
             Self::Internal(_) => "internal_error",
+            Self::InvalidQueryValue { .. } => "invalid_query",
         }
     }
 }
@@ -182,6 +192,7 @@ impl ResponseError for RuntimeError {
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::StateUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::InvalidQueryValue { .. } => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -203,6 +214,7 @@ impl ResponseError for RuntimeError {
             Self::Validation { field, message } => Some((*field, message.as_str())),
             Self::InvalidQuery { parameter, message } => Some((*parameter, *message)),
             Self::PolicyViolation { rule, message } => Some((*rule, message.as_str())),
+            Self::InvalidQueryValue { parameter, message } => Some((*parameter, message.as_str())),
             _ => None,
         };
         if let Some((field, message)) = field {

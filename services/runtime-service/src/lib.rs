@@ -22,6 +22,7 @@
 //! - [`multimodal`]: speech-to-text, text-to-speech and image analysis requests, run as executions.
 //! - [`live`]: the durable per-tenant live event log, its wake-ups and follows, event subscriptions.
 //! - [`notifications`]: notifications and their per-reader read state (SPEC §13).
+//! - [`operations`]: the operations hub: every long-running process, paused, resumed, cancelled.
 //!
 //! Shared plumbing: [`configuration`], [`startup`] (`Application::build` and the middleware
 //! stack), [`auth`] (the service-token extractor), [`error`] (the one error enum, mapped to HTTP
@@ -42,6 +43,7 @@ pub mod multi_agent;
 pub mod multimodal;
 pub mod notifications;
 pub mod openapi;
+pub mod operations;
 pub mod outcomes;
 pub mod profiles;
 pub mod sessions;

@@ -36,6 +36,7 @@ use crate::live::routes as live;
 use crate::multi_agent::routes as multi_agent;
 use crate::multimodal::routes as multimodal;
 use crate::notifications::routes as notifications;
+use crate::operations::routes as operations;
 use crate::outcomes::routes as outcomes;
 use crate::profiles::routes as profiles;
 use crate::sessions::routes as sessions;
@@ -59,6 +60,9 @@ use platform_sdk::multi_agent_wire::{
 use platform_sdk::multimodal_wire::{
     ArtifactRef, CancelInput, Modality, MultimodalPolicy, MultimodalRequest,
     MultimodalRequestInput, MultimodalRequestList, MultimodalResult, OutputArtifact, RequestState,
+};
+use platform_sdk::operations_wire::{
+    ControlAction, ControlRecord, ControlRequest, Hub, Process, ProcessDetail, ProcessType,
 };
 use platform_sdk::outcome_wire::{
     Direction, MetricCounts, MetricType, OutcomeDashboard, OutcomeEvent, OutcomeInput, OutcomeList,
@@ -99,7 +103,8 @@ use platform_sdk::usage_wire::{
           multimodal::policy, multimodal::create, multimodal::execute, multimodal::cancel,
           multimodal::put_policy,
           live::events, live::stream, live::subscribe, live::list_subscriptions, live::unsubscribe,
-          notifications::list, notifications::mark_read),
+          notifications::list, notifications::mark_read,
+          operations::hub, operations::process, operations::control),
     components(schemas(ErrorBody, ErrorDetail, ErrorDetails, FieldError, Contract, SignedIntent, SessionRecord, SessionStatus,
                        SessionList, ValidateSessionRequest, ValidateSessionResponse, SubmitIntentPayload, ExecutionRecord,
                        ExecutionStatus, SessionEvent, EventPage, SafetyAnswer, ConversationList, ConversationRecord,
@@ -126,7 +131,8 @@ use platform_sdk::usage_wire::{
                        MultimodalRequest, MultimodalRequestList, MultimodalResult, MultimodalPolicy,
                        CancelInput,
                        TenantEvent, TenantEventPage, Notification, NotificationList, MarkRead, MarkedRead,
-                       SubscribeRequest, Subscription, SubscriptionList)),
+                       SubscribeRequest, Subscription, SubscriptionList,
+                       Hub, Process, ProcessType, ProcessDetail, ControlRequest, ControlAction, ControlRecord)),
     modifiers(&ServiceToken)
 )]
 pub struct ApiDoc;

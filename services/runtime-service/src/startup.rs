@@ -73,6 +73,8 @@ pub struct AppState {
     pub live: crate::live::Live,
     /// Notifications (SPEC §13).
     pub notifications: crate::notifications::Notifications,
+    /// The operations hub (SPEC §14).
+    pub operations: crate::operations::Operations,
 }
 
 /// A built, not yet running, runtime plane.
@@ -248,6 +250,20 @@ impl Application {
             latency_slo_ms: i64::try_from(settings.agents.latency_slo_ms).unwrap_or(i64::MAX),
         });
         multimodal.reconcile_forever();
+        // The hub's own handle on contexts (their moves need only the pool; the routes' handle
+        // stamps messages, which the hub never sends).
+        let contexts = Arc::new(crate::multi_agent::MultiAgent::new(
+            pool.clone(),
+            governance.clone(),
+            executions.clone(),
+        ));
+        let operations = crate::operations::Operations::new(
+            pool.clone(),
+            executions.clone(),
+            wrappers.clone(),
+            contexts,
+            multimodal.clone(),
+        );
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             sessions,
@@ -275,6 +291,7 @@ impl Application {
             multimodal,
             live: live.clone(),
             notifications,
+            operations,
         });
 
         let listener = server::bind(&settings.server)?;
@@ -305,7 +322,8 @@ impl Application {
                 .configure(crate::multi_agent::routes::configure)
                 .configure(crate::multimodal::routes::configure)
                 .configure(crate::live::routes::configure)
-                .configure(crate::notifications::routes::configure);
+                .configure(crate::notifications::routes::configure)
+                .configure(crate::operations::routes::configure);
         })?;
         tracing::info!(service = "runtime-service", addr = %addr, "listening");
         Ok(Self {

@@ -23,6 +23,7 @@
 //! | 20, 20b | [`outcomes`] | `GET /v1/outcomes/dashboard` over 100,000 events: p99 ≤ 20 ms at 32 clients |
 //! | 18 | [`multi_agent`] | a sequential 3-hop multi-agent exchange: overhead per hop beside a plain turn |
 //! | 21 | [`multimodal`] | a 1 MB vision request (builtin adapter): create → completed p50/p99 |
+//! | 19 | [`operations`] | `GET /v1/operations/hub` (10,000 + 100,000 executions): p99 ≤ 20 ms at 32 clients |
 
 pub mod agent;
 pub mod agents;
@@ -33,6 +34,7 @@ pub mod me;
 pub mod metrics;
 pub mod multi_agent;
 pub mod multimodal;
+pub mod operations;
 pub mod outcomes;
 pub mod policy_turn;
 pub mod refresh;
@@ -108,11 +110,13 @@ pub enum Which {
     MultiAgentExchange,
     /// 21. a 1 MB vision request, create → completed, one client alone.
     MultimodalVision,
+    /// 19. `GET /v1/operations/hub` over 10,000 + 100,000 executions, beside `/me`.
+    OperationsHub,
 }
 
 impl Which {
     /// All targets, in report order.
-    pub const ALL: [Self; 24] = [
+    pub const ALL: [Self; 25] = [
         Self::Me,
         Self::Login,
         Self::Latency,
@@ -137,6 +141,7 @@ impl Which {
         Self::OutcomesProduction,
         Self::MultiAgentExchange,
         Self::MultimodalVision,
+        Self::OperationsHub,
     ];
 
     /// The `--only` name.
@@ -166,6 +171,7 @@ impl Which {
             Self::OutcomesProduction => "outcomes-pg",
             Self::MultiAgentExchange => "multi-agent",
             Self::MultimodalVision => "multimodal-vision",
+            Self::OperationsHub => "operations-hub",
         }
     }
 
@@ -196,6 +202,7 @@ impl Which {
             Self::OutcomesProduction => "20b",
             Self::MultiAgentExchange => "18",
             Self::MultimodalVision => "21",
+            Self::OperationsHub => "19",
         }
     }
 
@@ -248,6 +255,9 @@ impl Which {
             Self::MultimodalVision => {
                 "One client alone: a 1 MB vision request (builtin), create → completed"
             }
+            Self::OperationsHub => {
+                "`GET /v1/operations/hub` over 10,000 + 100,000 executions at 32 clients beside `/me`"
+            }
         }
     }
 
@@ -274,6 +284,7 @@ impl Which {
                 "overhead per hop reported beside a plain turn (no numeric goal)"
             }
             Self::MultimodalVision => "median and p99 reported (no numeric goal)",
+            Self::OperationsHub => "p99 ≤ 20 ms",
         }
     }
 
@@ -361,6 +372,7 @@ pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> 
         Which::Outcomes | Which::OutcomesProduction => outcomes::run(which, stack, bench).await,
         Which::MultiAgentExchange => multi_agent::exchange(stack, bench).await,
         Which::MultimodalVision => multimodal::vision(stack, bench).await,
+        Which::OperationsHub => operations::run(which, stack, bench).await,
     }
 }
 

@@ -7,8 +7,8 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
-use platform_sdk::agent_wire::{event_types, ExecutionRecord, ExecutionStatus, SafetyAnswer};
-use platform_sdk::time_util::now_ms;
+use platform_sdk::agent_wire::{ExecutionRecord, ExecutionStatus, SafetyAnswer};
+use platform_sdk::operations_wire::ControlAction;
 use platform_sdk::traffic_cop::Contract;
 use tokio::sync::{oneshot, watch};
 
@@ -17,7 +17,6 @@ use super::storage as store;
 use super::Executions;
 use crate::agents::Agent;
 use crate::error::RuntimeError;
-use crate::governance::trust::evidence::CANCELLED_BY_USER;
 
 /// The live controls of a running execution.
 pub struct Control {
@@ -31,6 +30,12 @@ pub struct Control {
     first_delta_at: OnceLock<i64>,
     /// Set when the answer's output decision found no failing policy (trust evidence: honesty).
     output_clean: OnceLock<bool>,
+    /// Held by the runner while it writes (an event, a status change) and by an operator's
+    /// pause, resume or cancel while it moves the status ([`super::operate`]): the runner never
+    /// writes while the execution is paused, and an operator never moves it mid-write.
+    pub(super) phase: Arc<tokio::sync::Mutex<super::operate::Phase>>,
+    /// True while paused: the runner waits for it to clear, the approval clock stops.
+    pub(super) paused: watch::Sender<bool>,
 }
 
 impl Control {
@@ -87,6 +92,8 @@ impl Executions {
             hook: Mutex::new(None),
             first_delta_at: OnceLock::new(),
             output_clean: OnceLock::new(),
+            phase: Arc::new(tokio::sync::Mutex::new(super::operate::Phase::Running)),
+            paused: watch::channel(false).0,
         });
         if let Ok(mut active) = self.active.lock() {
             active.insert(record.execution_id.clone(), control.clone());
@@ -141,40 +148,7 @@ impl Executions {
                 record.status.as_str()
             )));
         }
-        match self.control(execution_id) {
-            Some(control) => {
-                let _ = control.cancel.send(true);
-            }
-            None => {
-                // Not running here (its process died, or another replica runs it and stops it
-                // when its lease renewal finds it settled): settle it now.
-                let finish = store::Finish {
-                    id: execution_id,
-                    guard: store::Guard::From(record.status),
-                    to: ExecutionStatus::Cancelled,
-                    error: Some(CANCELLED_BY_USER),
-                    now: now_ms(),
-                    first_delta_at: None,
-                    answer: None,
-                    output_clean: false,
-                    slo_ms: self.latency_slo_ms,
-                };
-                let mut tx = self.pool.begin().await?;
-                let cancelled = store::finish(&mut tx, &finish).await?;
-                tx.commit().await?;
-                if cancelled {
-                    self.events
-                        .append(
-                            &record.tenant_id,
-                            &record.session_id,
-                            Some(execution_id),
-                            event_types::EXECUTION_CANCELLED,
-                            serde_json::json!({"execution_id": execution_id, "conversation_id": record.conversation_id, "reason": CANCELLED_BY_USER}),
-                        )
-                        .await?;
-                }
-            }
-        }
+        self.cancel_anywhere(&record, None).await?;
         Ok(record)
     }
 
@@ -249,6 +223,23 @@ impl Executions {
         match self.relay.get() {
             Some(relay) if owner != self.owner_id => {
                 relay.answer(owner, execution_id, answer).await
+            }
+            _ => false,
+        }
+    }
+
+    /// Relays an operator's `action` to the replica `owner` that runs the execution; false when
+    /// there is no relay, the owner is this replica, or it did not act.
+    pub(super) async fn relay_control(
+        &self,
+        owner: &str,
+        execution_id: &str,
+        action: ControlAction,
+        reason: Option<&str>,
+    ) -> bool {
+        match self.relay.get() {
+            Some(relay) if owner != self.owner_id => {
+                relay.control(owner, execution_id, action, reason).await
             }
             _ => false,
         }

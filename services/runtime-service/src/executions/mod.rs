@@ -9,13 +9,15 @@
 //! - [`internal`]: turns the runtime runs for itself (multi-agent answers) and waits for.
 //! - [`progress`]: the runner's status changes and the events they emit.
 //! - [`lease`]: ownership across replicas: lease renewal and the sweep of lost executions.
-//! - [`relay`]: safety answers for executions another replica runs.
+//! - [`relay`]: safety answers and operator controls for executions another replica runs.
+//! - [`operate`]: an operator's pause, resume and cancel (SPEC §14).
 //! - [`storage`]: the `executions` table.
 
 pub mod control;
 pub mod gate;
 pub mod internal;
 pub mod lease;
+pub mod operate;
 mod progress;
 pub mod relay;
 pub mod routes;

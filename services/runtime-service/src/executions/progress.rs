@@ -22,12 +22,17 @@ impl Executions {
         data
     }
 
+    /// Appends one event of the running execution; `None`, and nothing written, when an operator
+    /// ended it while it was paused (it waits while paused, [`Executions::slot`]).
     pub(super) async fn emit(
         &self,
         record: &ExecutionRecord,
         event_type: &str,
         data: Value,
-    ) -> Result<SessionEvent, RuntimeError> {
+    ) -> Result<Option<SessionEvent>, RuntimeError> {
+        let Some(_slot) = self.slot(&record.execution_id).await else {
+            return Ok(None);
+        };
         self.events
             .append(
                 &record.tenant_id,
@@ -37,6 +42,7 @@ impl Executions {
                 Self::with_ids(record, data),
             )
             .await
+            .map(Some)
     }
 
     pub(super) async fn set_status(
@@ -59,14 +65,36 @@ impl Executions {
                 .transition_with(record, (from, to), error, Vec::new(), None, None)
                 .await;
         }
+        let Some(_slot) = self.slot(&record.execution_id).await else {
+            return Ok(false);
+        };
         Ok(store::transition(&self.pool, &record.execution_id, from, to, error, now_ms()).await?)
     }
 
     /// Moves the execution from `from` to `to` and appends `events` in one transaction (one
     /// commit), with the agent's `answer` stored in its conversation, its `output` decision
     /// recorded and, when `to` ends it, its usage and trust counted ([`store::finish`]) in the
-    /// same commit. False, and nothing written, when the execution was no longer in `from`.
+    /// same commit. False, and nothing written, when the execution was no longer in `from`. While
+    /// the execution is paused this waits ([`Executions::slot`]).
     pub(super) async fn transition_with(
+        &self,
+        record: &ExecutionRecord,
+        (from, to): (ExecutionStatus, ExecutionStatus),
+        error: Option<&str>,
+        events: Vec<(&str, Value)>,
+        answer: Option<&str>,
+        output: Option<&OutputDecision>,
+    ) -> Result<bool, RuntimeError> {
+        let Some(_slot) = self.slot(&record.execution_id).await else {
+            return Ok(false);
+        };
+        self.transition_held(record, (from, to), error, events, answer, output)
+            .await
+    }
+
+    /// [`Self::transition_with`] by whoever already holds the execution's write slot (the runner,
+    /// or an operator's control).
+    pub(super) async fn transition_held(
         &self,
         record: &ExecutionRecord,
         (from, to): (ExecutionStatus, ExecutionStatus),

@@ -6,6 +6,9 @@
 //! `404 unknown_hook`. An owner that does not reply in time is gone: its lease expires and a sweep
 //! fails the execution, and the answer is refused as unknown.
 //!
+//! An operator's pause, resume or cancel (SPEC §14) travels the same way: the owner acts and
+//! replies whether it did.
+//!
 //! One channel for the whole deployment; each message names the replica it is for. The embedded
 //! default has one process and no relay.
 
@@ -14,6 +17,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use platform_sdk::agent_wire::SafetyAnswer;
+use platform_sdk::operations_wire::ControlAction;
 use platform_sdk::state_surface::{Channel, Delivery, StateStore};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -36,7 +40,16 @@ enum Message {
         execution_id: String,
         answer: SafetyAnswer,
     },
-    /// Whether the hook was there and took the answer.
+    /// Run an operator's `action` on `execution_id`, which `to` runs.
+    Control {
+        to: String,
+        from: String,
+        request_id: String,
+        execution_id: String,
+        action: ControlAction,
+        reason: Option<String>,
+    },
+    /// Whether the hook was there and took the answer (or the control was done).
     Reply {
         to: String,
         request_id: String,
@@ -75,10 +88,6 @@ impl Relay {
     /// Asks `owner` to deliver `answer` to the hook of `execution_id`; true when it did.
     pub async fn answer(&self, owner: &str, execution_id: &str, answer: SafetyAnswer) -> bool {
         let request_id = uuid::Uuid::new_v4().to_string();
-        let (tx, rx) = oneshot::channel();
-        if let Ok(mut pending) = self.pending.lock() {
-            pending.insert(request_id.clone(), tx);
-        }
         let message = Message::Answer {
             to: owner.to_owned(),
             from: self.origin.clone(),
@@ -86,6 +95,35 @@ impl Relay {
             execution_id: execution_id.to_owned(),
             answer,
         };
+        self.ask(request_id, message).await
+    }
+
+    /// Asks `owner` to run an operator's `action` on `execution_id`; true when it did.
+    pub async fn control(
+        &self,
+        owner: &str,
+        execution_id: &str,
+        action: ControlAction,
+        reason: Option<&str>,
+    ) -> bool {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let message = Message::Control {
+            to: owner.to_owned(),
+            from: self.origin.clone(),
+            request_id: request_id.clone(),
+            execution_id: execution_id.to_owned(),
+            action,
+            reason: reason.map(str::to_owned),
+        };
+        self.ask(request_id, message).await
+    }
+
+    /// Sends `message` and waits for its reply.
+    async fn ask(&self, request_id: String, message: Message) -> bool {
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.insert(request_id.clone(), tx);
+        }
         let delivered = match self.send(&message).await {
             true => matches!(tokio::time::timeout(REPLY_TIMEOUT, rx).await, Ok(Ok(true))),
             false => false,
@@ -146,6 +184,34 @@ async fn listen(executions: Weak<Executions>, relay: Weak<Relay>, mut channel: C
                     delivered,
                 };
                 relay.send(&reply).await;
+            }
+            Ok(Message::Control {
+                to,
+                from,
+                request_id,
+                execution_id,
+                action,
+                reason,
+            }) if to == relay.origin => {
+                // Off the listening loop: a control waits for the runner's write slot.
+                tokio::spawn(async move {
+                    let done = executions
+                        .control_here(&execution_id, action, reason.as_deref())
+                        .await;
+                    let delivered = match done {
+                        Ok(done) => done,
+                        Err(e) => {
+                            tracing::warn!(error = %e, %execution_id, "a relayed control failed");
+                            false
+                        }
+                    };
+                    let reply = Message::Reply {
+                        to: from,
+                        request_id,
+                        delivered,
+                    };
+                    relay.send(&reply).await;
+                });
             }
             Ok(Message::Reply {
                 to,

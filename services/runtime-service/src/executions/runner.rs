@@ -3,7 +3,8 @@
 //! (`AGENT_RESPONSE_DELTA` per chunk, shaped by the output policies: as it comes, redacted as it
 //! streams, or held whole until decided), `AGENT_RESPONSE` with the full text, `STEP_COMPLETED`,
 //! `EXECUTION_COMPLETED` — or `EXECUTION_FAILED` / `EXECUTION_CANCELLED`. Cancellation is checked
-//! before each event, so no delta follows a cancel. The decisions are [`crate::governance`]'s
+//! before each event, so no delta follows a cancel; every write waits while an operator has the
+//! execution paused ([`super::operate`]). The decisions are [`crate::governance`]'s
 //! ([`super::gate`]); the waiting (answer, cancel or timeout) happens here.
 
 use std::sync::Arc;
@@ -112,7 +113,8 @@ impl Executions {
                 Err(_) => Gate::Cancelled,
             },
             _ = until_cancelled(cancelled) => Gate::Cancelled,
-            _ = tokio::time::sleep(self.approval_timeout) => Gate::TimedOut,
+            // The clock stops while an operator has the execution paused.
+            _ = super::operate::approval_clock(control, self.approval_timeout) => Gate::TimedOut,
         }
     }
 
@@ -317,8 +319,11 @@ impl Executions {
                             Shaping::Hold => String::new(),
                         };
                         if !delta.is_empty() {
+                            // Waits here while an operator has the execution paused.
                             let event = self.emit(&record, ev::AGENT_RESPONSE_DELTA, json!({"delta": delta})).await?;
-                            control.saw_delta(&event.timestamp);
+                            if let Some(event) = event {
+                                control.saw_delta(&event.timestamp);
+                            }
                         }
                     }
                     None => break,
@@ -445,7 +450,9 @@ impl Executions {
             let event = self
                 .emit(record, ev::AGENT_RESPONSE_DELTA, json!({"delta": rest}))
                 .await?;
-            control.saw_delta(&event.timestamp);
+            if let Some(event) = event {
+                control.saw_delta(&event.timestamp);
+            }
         }
         Ok(Some((delivered, unrecorded)))
     }

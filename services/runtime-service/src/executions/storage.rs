@@ -104,6 +104,18 @@ pub async fn get(
         .transpose()
 }
 
+/// One execution, whatever its tenant (the caller already checked it).
+pub async fn get_any(pool: &AnyPool, id: &str) -> Result<Option<ExecutionRecord>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM executions WHERE id = $1");
+    sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(execution)
+        .transpose()
+}
+
 /// Moves an execution from `from` to `to`, between unfinished states (ending one is
 /// [`finish`]); false when it was not in `from`.
 pub async fn transition<'c>(
@@ -126,7 +138,8 @@ pub async fn transition<'c>(
 }
 
 /// The statuses of an execution that has not finished.
-const UNFINISHED: &str = "('created', 'executing', 'awaiting_approval')";
+/// (A paused one is unfinished: its lease keeps being renewed, and a lost one is swept.)
+pub const UNFINISHED: &str = "('created', 'executing', 'awaiting_approval', 'paused')";
 
 /// Extends the leases of `ids` owned by `owner` (unfinished ones only) to `until`; returns the ids
 /// renewed. One missing from the answer is no longer this owner's to run (finished, or failed by

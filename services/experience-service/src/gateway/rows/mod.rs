@@ -6,6 +6,7 @@ pub mod governance;
 pub mod live;
 pub mod multi_agent;
 pub mod multimodal;
+pub mod operations;
 pub mod outcomes;
 pub mod profiles;
 pub mod trust;
@@ -30,6 +31,7 @@ pub const GROUPS: &[&[Row]] = &[
     multi_agent::ROWS,
     multimodal::ROWS,
     live::ROWS,
+    operations::ROWS,
 ];
 
 /// The total timeout of a runtime call for `action`, when it is longer than the runtime client's

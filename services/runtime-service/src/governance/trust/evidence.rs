@@ -58,7 +58,8 @@ pub fn of_execution(e: &Ending<'_>) -> Evidence {
         },
         ExecutionStatus::Created
         | ExecutionStatus::Executing
-        | ExecutionStatus::AwaitingApproval => Evidence::default(),
+        | ExecutionStatus::AwaitingApproval
+        | ExecutionStatus::Paused => Evidence::default(),
     }
 }
 
