@@ -325,7 +325,114 @@ async fn replicas_deliver_and_resume_across(backend: Backend) {
     assert_eq!(ids(&on_b.events_until_quiet(QUIET).await), ids(&missed));
 }
 
+/// A context's delivered messages go live for the tenant (subscribed by context) and tell the
+/// context's creator when someone else's request put them there; a blocked one is a violation
+/// the admins are told of.
+async fn context_messages_go_live(backend: Backend) {
+    let stack = Stack::start_with(backend, stack_options()).await;
+    let (_, _, owner) = stack.register().await;
+    let token = s(&owner, "access_token");
+    let teammate = member(&stack, &token, "member").await;
+    let teammate_token = s(&teammate, "access_token");
+    let body = json!({"name": "Team", "agent_ids": ["guide", "liaison.content"],
+        "collaboration_model": "sequential", "policies": {"governance_threshold": 0.0}});
+    let (status, context) = mutate(
+        &stack,
+        Method::POST,
+        "/api/multi_agent/context",
+        &token,
+        body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{context}");
+    let context_id = s(&context, "context_id");
+    subscribe(
+        &stack,
+        &token,
+        json!({"event_types": ["multi_agent.message"], "context_ids": [context_id]}),
+    )
+    .await;
+    let mut stream = open(&stack.experience, &token, None).await;
+    let message = |content: &str| {
+        json!({"context_id": context_id, "from_agent_id": "guide",
+               "to_agent_ids": ["liaison.content"], "message": {"type": "task", "content": content}})
+    };
+
+    // The teammate's message: the event, and the creator's notification.
+    let (status, sent) = mutate(
+        &stack,
+        Method::POST,
+        "/api/multi_agent/message",
+        &teammate_token,
+        message("teammate asks"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    let got = stream.events_until_quiet(QUIET).await;
+    assert_eq!(
+        types(&got),
+        ["multi_agent.message", "notification.created"],
+        "{got:?}"
+    );
+    assert_eq!(got[0].data["context_id"], context_id.as_str());
+    assert_eq!(got[0].data["agent_id"], "guide");
+    assert_eq!(got[0].data["data"]["message_id"], sent["message_id"]);
+    assert_eq!(got[1].data["data"]["type"], "multi_agent.message");
+
+    // The creator's own message: the event only.
+    let (status, _) = mutate(
+        &stack,
+        Method::POST,
+        "/api/multi_agent/message",
+        &token,
+        message("owner says"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        types(&stream.events_until_quiet(QUIET).await),
+        ["multi_agent.message"]
+    );
+
+    // Blocked (threshold 1.0: a sender without trust or attestation can't reach it): no message
+    // event, a medium violation the admin (the owner) is told of.
+    let path = format!("/api/multi_agent/context/{context_id}");
+    let (status, _) = mutate(
+        &stack,
+        Method::PUT,
+        &path,
+        &token,
+        json!({"policies": {"governance_threshold": 1.0}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, blocked) = mutate(
+        &stack,
+        Method::POST,
+        "/api/multi_agent/message",
+        &teammate_token,
+        message("blocked one"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(blocked["governance_data"]["approved"], false);
+    let got = stream.events_until_quiet(QUIET).await;
+    assert_eq!(types(&got), ["notification.created"], "{got:?}");
+    assert_eq!(got[0].data["data"]["type"], "governance.violation");
+    let (_, notes) = stack.get("/api/notifications", &token).await;
+    let kinds: Vec<&str> = notes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["governance.violation", "multi_agent.message"]);
+    let (_, theirs) = stack.get("/api/notifications", &teammate_token).await;
+    assert_eq!(theirs["items"], json!([]));
+}
+
 both_backends!(
+    context_messages_go_live,
     filters_resume_and_subscriptions,
     execution_events_reach_their_user,
     credentials_heartbeat_and_logout,

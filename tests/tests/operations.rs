@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use e2e_tests::fake_llm::{FakeLlm, WORDS};
+use e2e_tests::sse::{Auth, Sse};
 use e2e_tests::ws::{data_of, open, types, Ws};
 use e2e_tests::{both_backends, s, Backend, Options, Stack};
 use platform_sdk::time_util::{now_ms, rfc3339_ms};
@@ -362,6 +363,40 @@ async fn pause_stops_the_stream_until_resumed(backend: Backend) {
     assert_eq!(deltas(&all), WORDS.concat(), "nothing lost, nothing twice");
     let (_, d) = detail(&stack, &token, &id).await;
     assert_eq!(d["summary"]["status"], "completed");
+    // The user's live stream tells the same story (replayed from the tenant log).
+    let (status, _) = stack
+        .send(
+            Method::POST,
+            "/api/events/subscribe",
+            &token,
+            Some(json!({"event_types": ["execution.*"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, sse, body) = Sse::open(
+        &stack.experience.url("/api/events/stream"),
+        Auth::Bearer(&token),
+        Some(0),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let live: Vec<String> = sse
+        .unwrap()
+        .events_until_quiet(Duration::from_millis(700))
+        .await
+        .into_iter()
+        .filter(|f| f.data["data"]["execution_id"] == id.as_str())
+        .map(|f| f.event.unwrap_or_default())
+        .collect();
+    assert_eq!(
+        live,
+        [
+            "execution.started",
+            "execution.paused",
+            "execution.resumed",
+            "execution.completed"
+        ]
+    );
     let controls = d["controls"].as_array().unwrap();
     assert_eq!(controls.len(), 2);
     assert_eq!(controls[0]["action"], "resume");

@@ -44,6 +44,10 @@ pub mod live_types {
     pub const EXECUTION_CANCELLED: &str = "execution.cancelled";
     /// See [`EXECUTION_STARTED`].
     pub const EXECUTION_AWAITING_APPROVAL: &str = "execution.awaiting_approval";
+    /// An operator paused the user's execution from the operations hub.
+    pub const EXECUTION_PAUSED: &str = "execution.paused";
+    /// An operator resumed it.
+    pub const EXECUTION_RESUMED: &str = "execution.resumed";
     /// A message between agents of a multi-agent context.
     pub const MULTI_AGENT_MESSAGE: &str = "multi_agent.message";
     /// The audience's subscriptions changed (`data.subscriptions` is the whole new list); the
@@ -63,6 +67,8 @@ pub mod live_types {
         EXECUTION_FAILED,
         EXECUTION_CANCELLED,
         EXECUTION_AWAITING_APPROVAL,
+        EXECUTION_PAUSED,
+        EXECUTION_RESUMED,
         MULTI_AGENT_MESSAGE,
     ];
 }

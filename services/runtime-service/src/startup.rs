@@ -66,7 +66,7 @@ pub struct AppState {
     /// Outcome events, trends and the dashboard (SPEC §16).
     pub outcomes: crate::outcomes::Outcomes,
     /// Multi-agent contexts (SPEC §12).
-    pub multi_agent: crate::multi_agent::MultiAgent,
+    pub multi_agent: Arc<crate::multi_agent::MultiAgent>,
     /// Multimodal requests (SPEC §15).
     pub multimodal: Arc<crate::multimodal::Multimodal>,
     /// The tenant live event log (SPEC §13).
@@ -250,18 +250,18 @@ impl Application {
             latency_slo_ms: i64::try_from(settings.agents.latency_slo_ms).unwrap_or(i64::MAX),
         });
         multimodal.reconcile_forever();
-        // The hub's own handle on contexts (their moves need only the pool; the routes' handle
-        // stamps messages, which the hub never sends).
+        // One multi-agent service for its routes and the hub's context controls.
         let contexts = Arc::new(crate::multi_agent::MultiAgent::new(
             pool.clone(),
             governance.clone(),
             executions.clone(),
+            live.clone(),
         ));
         let operations = crate::operations::Operations::new(
             pool.clone(),
             executions.clone(),
             wrappers.clone(),
-            contexts,
+            contexts.clone(),
             multimodal.clone(),
         );
         let state = web::Data::new(AppState {
@@ -281,11 +281,7 @@ impl Application {
             profiles,
             attestations,
             usage: crate::usage::Usage::new(pool.clone()),
-            multi_agent: crate::multi_agent::MultiAgent::new(
-                pool.clone(),
-                governance.clone(),
-                executions.clone(),
-            ),
+            multi_agent: contexts.clone(),
             governance,
             outcomes: crate::outcomes::Outcomes::new(pool.clone()),
             multimodal,

@@ -155,7 +155,22 @@ impl Executions {
                         store::finish(&mut *conn, &finish).await?
                     }
                     false => {
-                        store::transition(&mut *conn, &id, from, to, error.as_deref(), now).await?
+                        let moved =
+                            store::transition(&mut *conn, &id, from, to, error.as_deref(), now)
+                                .await?;
+                        // An operator's pause or resume goes live for the session's user.
+                        let operated =
+                            to == ExecutionStatus::Paused || from == ExecutionStatus::Paused;
+                        if moved && operated {
+                            crate::notifications::producers::execution_operated_in(
+                                &mut *conn,
+                                &record.tenant_id,
+                                &id,
+                                to == ExecutionStatus::Paused,
+                            )
+                            .await?;
+                        }
+                        moved
                     }
                 };
                 if !moved {

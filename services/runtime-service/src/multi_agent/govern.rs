@@ -26,6 +26,7 @@ use crate::governance::decide::{Ask, Decision, PolicySet};
 use crate::governance::storage::decisions::{insert_violation, Extra};
 use crate::governance::trust::{self, honesty_of, Evidence};
 use crate::governance::{Governance, Origin};
+use crate::notifications::producers::{violation_in, ViolationFacts};
 
 /// The action type multi-agent content is decided as.
 pub const ACTION_TYPE: &str = "multi_agent_message";
@@ -188,12 +189,27 @@ pub async fn decide_in(
             details: &details,
             now,
         };
-        insert_violation(&mut *conn, &extra).await?;
+        let violation_id = insert_violation(&mut *conn, &extra).await?;
         let evidence = Evidence {
             honesty: Some(honesty_of("medium")),
             ..Evidence::default()
         };
         trust::observe(&mut *conn, m.tenant_id, m.from_agent_id, &evidence, now).await?;
+        // Live with its notifications like every medium violation (SPEC §13), after the trust
+        // row (the lock order of docs/adr/0025).
+        let facts = ViolationFacts {
+            tenant_id: m.tenant_id,
+            violation_id: &violation_id,
+            agent_id: m.from_agent_id,
+            policy_id: THRESHOLD_POLICY,
+            policy_name: "context governance threshold",
+            violation_type: "governance_threshold",
+            severity: "medium",
+            decision: "block",
+            decision_id: &decision.id,
+            execution_id: None,
+        };
+        violation_in(&mut *conn, &facts).await?;
         violations += 1;
     }
     let data = GovernanceData {

@@ -168,10 +168,13 @@ impl MultiAgent {
             created_ms,
         };
         storage::insert_message(&mut tx, &new).await?;
-        tx.commit().await?;
         if approved {
-            self.announce(tenant_id, m.context, &message);
+            self.announce_in(&mut tx, tenant_id, m.context, &message, m.user_id)
+                .await?;
         }
+        tx.commit().await?;
+        // What the transaction published (the message, a violation, notifications) goes out now.
+        self.live.wake(tenant_id);
         Ok(message)
     }
 }

@@ -21,6 +21,7 @@ use super::{input, storage};
 use crate::error::RuntimeError;
 use crate::executions::Executions;
 use crate::governance::Governance;
+use crate::live::Live;
 
 /// The prefix of context ids.
 pub const CONTEXT_PREFIX: &str = "ctx_";
@@ -32,6 +33,8 @@ pub struct MultiAgent {
     pub(super) pool: AnyPool,
     pub(super) governance: Arc<Governance>,
     pub(super) executions: Arc<Executions>,
+    /// The tenant live event log (delivered messages are announced there).
+    pub(super) live: Live,
     /// The last message timestamp given out (epoch ms): messages of one process get strictly
     /// increasing timestamps, so a context's history has one order.
     last_stamp: AtomicI64,
@@ -52,11 +55,17 @@ fn refused(current: &str, action: &'static str) -> RuntimeError {
 
 impl MultiAgent {
     /// The service.
-    pub fn new(pool: AnyPool, governance: Arc<Governance>, executions: Arc<Executions>) -> Self {
+    pub fn new(
+        pool: AnyPool,
+        governance: Arc<Governance>,
+        executions: Arc<Executions>,
+        live: Live,
+    ) -> Self {
         Self {
             pool,
             governance,
             executions,
+            live,
             last_stamp: AtomicI64::new(0),
         }
     }

@@ -213,7 +213,7 @@ pub struct ExecutionFacts<'a> {
     pub agent_id: &'a str,
     /// The session (the event's context).
     pub session_id: Option<&'a str>,
-    /// `started`, `completed`, `failed`, `cancelled` or `awaiting_approval`.
+    /// `started`, `completed`, `failed`, `cancelled`, `awaiting_approval`, `paused` or `resumed`.
     pub status: &'a str,
 }
 
@@ -241,6 +241,35 @@ pub async fn execution_in(
         }),
     };
     publish_in(conn, event).await.map(|_| ())
+}
+
+/// An operator paused (`paused: true`) or resumed an execution (SPEC §14):
+/// `execution.paused|resumed` to the session's user, in the transaction that moves it.
+pub async fn execution_operated_in(
+    conn: &mut AnyConnection,
+    tenant_id: &str,
+    execution_id: &str,
+    paused: bool,
+) -> Result<(), sqlx::Error> {
+    let parties: Option<(Option<String>, String, String)> = sqlx::query_as(
+        "SELECT user_id, agent_id, session_id FROM executions WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(execution_id)
+    .bind(tenant_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((user_id, agent_id, session_id)) = parties else {
+        return Ok(());
+    };
+    let facts = ExecutionFacts {
+        tenant_id,
+        execution_id,
+        user_id: user_id.as_deref(),
+        agent_id: &agent_id,
+        session_id: Some(&session_id),
+        status: if paused { "paused" } else { "resumed" },
+    };
+    execution_in(conn, &facts).await
 }
 
 /// The session's user, agent and session of an execution (read before the transaction that

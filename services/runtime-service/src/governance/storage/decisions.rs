@@ -100,14 +100,19 @@ pub struct Extra<'a> {
     pub now: i64,
 }
 
-/// Stores one violation that no policy raised (see [`Extra`]), inside the caller's transaction.
-pub async fn insert_violation(conn: &mut AnyConnection, v: &Extra<'_>) -> Result<(), sqlx::Error> {
+/// Stores one violation that no policy raised (see [`Extra`]), inside the caller's transaction;
+/// its id.
+pub async fn insert_violation(
+    conn: &mut AnyConnection,
+    v: &Extra<'_>,
+) -> Result<String, sqlx::Error> {
+    let id = format!("vio_{}", uuid::Uuid::new_v4().simple());
     sqlx::query(
         "INSERT INTO governance_violations (id, tenant_id, agent_id, policy_id, \
          violation_type, severity, decision_id, execution_id, details, occurred_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9)",
     )
-    .bind(format!("vio_{}", uuid::Uuid::new_v4().simple()))
+    .bind(&id)
     .bind(v.tenant_id)
     .bind(v.agent_id)
     .bind(v.policy_id)
@@ -118,7 +123,7 @@ pub async fn insert_violation(conn: &mut AnyConnection, v: &Extra<'_>) -> Result
     .bind(v.now)
     .execute(conn)
     .await
-    .map(|_| ())
+    .map(|_| id)
 }
 
 /// The tenant's decisions not chained yet, oldest first: `(id, entry)`.
