@@ -41,9 +41,14 @@ pub struct SseStream {
 }
 
 impl SseStream {
-    /// Connects (from `source` when given), sends the stream request with `token`, and checks
-    /// the `200 text/event-stream` head.
-    pub async fn open(addr: SocketAddr, token: &str, source: Option<IpAddr>) -> Result<Self> {
+    /// Connects (from `source` when given), sends the stream request with `token` (and
+    /// `Last-Event-ID` when resuming), and checks the `200 text/event-stream` head.
+    pub async fn open(
+        addr: SocketAddr,
+        token: &str,
+        source: Option<IpAddr>,
+        last_event_id: Option<i64>,
+    ) -> Result<Self> {
         let socket = match addr {
             SocketAddr::V4(_) => TcpSocket::new_v4()?,
             SocketAddr::V6(_) => TcpSocket::new_v6()?,
@@ -55,9 +60,12 @@ impl SseStream {
         }
         let mut stream = socket.connect(addr).await.context("connecting")?;
         stream.set_nodelay(true)?;
+        let resume = last_event_id
+            .map(|id| format!("Last-Event-ID: {id}\r\n"))
+            .unwrap_or_default();
         let request = format!(
             "GET /api/events/stream HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\
-             Authorization: Bearer {token}\r\n\r\n"
+             Authorization: Bearer {token}\r\n{resume}\r\n"
         );
         stream.write_all(request.as_bytes()).await?;
         let mut reader = BufReader::with_capacity(READ_BUFFER, stream);

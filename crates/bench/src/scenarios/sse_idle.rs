@@ -225,7 +225,7 @@ async fn hold_streams(
             );
             tokio::spawn(async move {
                 let permit = gate.acquire_owned().await;
-                let connected = SseStream::open(addr, &token, source).await;
+                let connected = SseStream::open(addr, &token, source, None).await;
                 drop(permit);
                 let _ = opened.send(connected.is_ok());
                 let mut stream = match connected {
