@@ -27,9 +27,9 @@ OPTIONS:
                          turn-latency, turn-latency-pg, turns, turn-c1, turn-c1-pg, me-c1,
                          me-c1-pg, wrappers, specialist-c1, metrics, metrics-pg,
                          policy-turn, policy-turn-pg, evaluate, multi-agent, outcomes,
-                         outcomes-pg, multimodal-vision, operations-hub (or their numbers
-                         1-15, 18, 19, 20, 21,
-                         7b, 9b, 10b, 13b, 14b, 20b)
+                         outcomes-pg, multimodal-vision, operations-hub, sse-idle,
+                         sse-fanout, sse-fanout-pg (or their numbers 1-21,
+                         7b, 9b, 10b, 13b, 14b, 17b, 20b)
   --skip-postgres        do not use PostgreSQL (targets 4 and 7b are reported as skipped)
   --postgres-url URL     default postgres://postgres@127.0.0.1:5432/test
   --redis-url URL        default redis://127.0.0.1:6379
@@ -225,6 +225,11 @@ mod tests {
                 Which::PolicyTurnProduction,
                 Which::Evaluate
             ]
+        );
+        let options = parse(&["--only", "17b,sse-idle,sse-fanout"]).unwrap();
+        assert_eq!(
+            options.only,
+            vec![Which::SseIdle, Which::SseFanout, Which::SseFanoutProduction]
         );
         let options = parse(&["--only", "turn-c1,10b,9b,me-c1"]).unwrap();
         assert_eq!(

@@ -21,6 +21,7 @@ mod load;
 mod report;
 mod scenarios;
 mod services;
+mod sse;
 mod ws;
 
 use std::path::PathBuf;
@@ -79,6 +80,7 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
         Which::Turns,
         Which::PolicyTurn,
         Which::PolicyTurnProduction,
+        Which::SseIdle,
     ];
     if agent_targets.iter().any(|w| options.only.contains(w)) {
         // Thousands of sockets, and a runtime stream per socket in use. Raised before any child
@@ -190,6 +192,40 @@ async fn run(options: Options, janitor: &Janitor) -> Result<bool> {
             experience_env: scenarios::agent::service_env(),
         };
         run_on_stack(&spec, janitor, &agent, &bench, &mut sections).await;
+    }
+
+    // Targets 16-17 (live events, SSE) on the embedded default, and 17b on the production
+    // backends (optional: only when both are reachable), on stacks of their own.
+    let live = selected(&[Which::SseIdle, Which::SseFanout]);
+    if !live.is_empty() {
+        let spec = StackSpec {
+            bin_dir: bin_dir.clone(),
+            database: Database::Sqlite,
+            redis_url: None,
+            db_max_connections: options.db_max_connections,
+            experience_env: scenarios::sse_idle::service_env(),
+        };
+        run_on_stack(&spec, janitor, &live, &bench, &mut sections).await;
+    }
+    let live_production = selected(&[Which::SseFanoutProduction]);
+    if !live_production.is_empty() {
+        match (postgres_check(&options).await, redis_check(&options).await) {
+            (Err(reason), _) | (_, Err(reason)) => sections.extend(
+                live_production
+                    .iter()
+                    .map(|w| Section::skipped(*w, reason.clone())),
+            ),
+            (Ok(()), Ok(())) => {
+                let spec = StackSpec {
+                    bin_dir: bin_dir.clone(),
+                    database: Database::Postgres(options.postgres_url.clone()),
+                    redis_url: Some(options.redis_url.clone()),
+                    db_max_connections: options.db_max_connections,
+                    experience_env: scenarios::sse_idle::service_env(),
+                };
+                run_on_stack(&spec, janitor, &live_production, &bench, &mut sections).await;
+            }
+        }
     }
 
     // Targets 7, 9, 10, 13, 14 and 20 again on the production backends (optional: only when both

@@ -20,6 +20,8 @@
 //! | 13, 13b | [`metrics`] | `GET /api/agents/{id}/metrics` over 100,000 executions: p99 ≤ 20 ms at 32 clients |
 //! | 14, 14b | [`policy_turn`] | 50 ACTIVE policies add ≤ 1 ms to the first-delta p50 at 200 turns/s |
 //! | 15 | [`governance`] | `POST /api/governance/evaluate` (50 policies) at 32 clients beside `/me` |
+//! | 16 | [`sse_idle`] | 10,000 idle live-event streams held, ≤ 16 KiB experience RSS each |
+//! | 17, 17b | [`sse_fanout`] | 1,000 streams of one tenant at 100 events/s: p50 ≤ 5 ms, p99 ≤ 50 ms, none lost or duplicated |
 //! | 20, 20b | [`outcomes`] | `GET /v1/outcomes/dashboard` over 100,000 events: p99 ≤ 20 ms at 32 clients |
 //! | 18 | [`multi_agent`] | a sequential 3-hop multi-agent exchange: overhead per hop beside a plain turn |
 //! | 21 | [`multimodal`] | a 1 MB vision request (builtin adapter): create → completed p50/p99 |
@@ -41,6 +43,8 @@ pub mod refresh;
 pub mod serial;
 pub mod session;
 pub mod sockets;
+pub mod sse_fanout;
+pub mod sse_idle;
 pub mod turn_latency;
 pub mod turns;
 
@@ -102,6 +106,12 @@ pub enum Which {
     PolicyTurnProduction,
     /// 15. `POST /api/governance/evaluate` with 50 policies at 32 clients beside `/me`.
     Evaluate,
+    /// 16. idle live-event streams and their memory.
+    SseIdle,
+    /// 17. live events fanned out to 1,000 streams of one tenant.
+    SseFanout,
+    /// 17b. the same on PostgreSQL + Redis.
+    SseFanoutProduction,
     /// 20. the outcomes dashboard over 100,000 events, beside `/me`.
     Outcomes,
     /// 20b. the same on PostgreSQL + Redis.
@@ -116,7 +126,7 @@ pub enum Which {
 
 impl Which {
     /// All targets, in report order.
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 28] = [
         Self::Me,
         Self::Login,
         Self::Latency,
@@ -137,6 +147,9 @@ impl Which {
         Self::PolicyTurn,
         Self::PolicyTurnProduction,
         Self::Evaluate,
+        Self::SseIdle,
+        Self::SseFanout,
+        Self::SseFanoutProduction,
         Self::Outcomes,
         Self::OutcomesProduction,
         Self::MultiAgentExchange,
@@ -167,6 +180,9 @@ impl Which {
             Self::PolicyTurn => "policy-turn",
             Self::PolicyTurnProduction => "policy-turn-pg",
             Self::Evaluate => "evaluate",
+            Self::SseIdle => "sse-idle",
+            Self::SseFanout => "sse-fanout",
+            Self::SseFanoutProduction => "sse-fanout-pg",
             Self::Outcomes => "outcomes",
             Self::OutcomesProduction => "outcomes-pg",
             Self::MultiAgentExchange => "multi-agent",
@@ -198,6 +214,9 @@ impl Which {
             Self::PolicyTurn => "14",
             Self::PolicyTurnProduction => "14b",
             Self::Evaluate => "15",
+            Self::SseIdle => "16",
+            Self::SseFanout => "17",
+            Self::SseFanoutProduction => "17b",
             Self::Outcomes => "20",
             Self::OutcomesProduction => "20b",
             Self::MultiAgentExchange => "18",
@@ -245,6 +264,11 @@ impl Which {
             Self::Evaluate => {
                 "`POST /api/governance/evaluate` (50 policies) at 32 clients beside `/me`"
             }
+            Self::SseIdle => "10,000 idle live-event streams (SSE): experience memory per stream",
+            Self::SseFanout => "Live events to 1,000 SSE streams of one tenant at 100 events/s",
+            Self::SseFanoutProduction => {
+                "Live events to 1,000 SSE streams of one tenant at 100 events/s on PostgreSQL + Redis"
+            }
             Self::Outcomes => "Outcomes dashboard over 100,000 events at 32 clients",
             Self::OutcomesProduction => {
                 "Outcomes dashboard over 100,000 events at 32 clients on PostgreSQL + Redis"
@@ -279,6 +303,10 @@ impl Which {
             Self::Metrics | Self::MetricsProduction => "p99 ≤ 20 ms",
             Self::PolicyTurn | Self::PolicyTurnProduction => "≤ 1 ms added to the first-delta p50",
             Self::Evaluate => "reported beside `/me` (no numeric goal)",
+            Self::SseIdle => "all held, ≤ 16 KiB (16,384 B) RSS per stream",
+            Self::SseFanout | Self::SseFanoutProduction => {
+                "p50 ≤ 5 ms, p99 ≤ 50 ms, zero lost, zero duplicated"
+            }
             Self::Outcomes | Self::OutcomesProduction => "p99 ≤ 20 ms",
             Self::MultiAgentExchange => {
                 "overhead per hop reported beside a plain turn (no numeric goal)"
@@ -369,6 +397,8 @@ pub async fn run(which: Which, stack: &Stack, bench: &Bench) -> Result<Section> 
             policy_turn::run(which, stack, bench).await
         }
         Which::Evaluate => governance::evaluate(stack, bench).await,
+        Which::SseIdle => sse_idle::run(stack, bench).await,
+        Which::SseFanout | Which::SseFanoutProduction => sse_fanout::run(which, stack, bench).await,
         Which::Outcomes | Which::OutcomesProduction => outcomes::run(which, stack, bench).await,
         Which::MultiAgentExchange => multi_agent::exchange(stack, bench).await,
         Which::MultimodalVision => multimodal::vision(stack, bench).await,

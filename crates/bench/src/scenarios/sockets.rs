@@ -350,7 +350,7 @@ async fn open_sockets(addr: SocketAddr) -> Result<i64> {
 
 /// 127.0.0.2, 127.0.0.3, … per run when the service listens on IPv4 loopback and such an
 /// address can be bound here (Linux routes all of 127/8 to `lo`); otherwise the default.
-fn source_address(server: SocketAddr, run: usize) -> Option<IpAddr> {
+pub(super) fn source_address(server: SocketAddr, run: usize) -> Option<IpAddr> {
     if !server.ip().is_loopback() || !server.is_ipv4() {
         return None;
     }
@@ -376,6 +376,6 @@ fn drain_note(runs: &[Run]) -> String {
     )
 }
 
-fn mib(bytes: u64) -> f64 {
+pub(super) fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }

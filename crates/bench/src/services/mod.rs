@@ -247,7 +247,7 @@ impl RuntimeDatabase {
 }
 
 /// Resident set sizes of the two services, bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Rss {
     /// experience-service.
     pub experience: u64,
