@@ -3,7 +3,6 @@
 //! (`GET /api/live/events`) and a user's subscriptions. What to do with them (sharing one follow
 //! per tenant, filtering, resuming) is the experience plane's business.
 
-use futures_util::stream::BoxStream;
 use futures_util::StreamExt as _;
 use reqwest::Method;
 
@@ -11,55 +10,13 @@ use crate::http::REQUEST_ID_HEADER;
 use crate::live_wire::{Subscription, SubscriptionList, TenantEvent, TenantEventPage};
 use crate::runtime_call::{read, RuntimeCall, RuntimeClientError};
 use crate::runtime_client::RuntimeClient;
+use crate::runtime_stream::{EventStream, StreamItem};
 
 /// One item of a tenant stream.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LiveItem {
-    /// The runtime subscribed; events follow this id.
-    Cursor(i64),
-    /// An event of the tenant's log.
-    Event(TenantEvent),
-}
+pub type LiveItem = StreamItem<TenantEvent>;
 
 /// An open tenant stream.
-pub struct TenantStream {
-    body: BoxStream<'static, Result<Vec<u8>, RuntimeClientError>>,
-    buffer: Vec<u8>,
-}
-
-impl TenantStream {
-    /// The next item; `None` when the runtime ended the stream.
-    pub async fn next(&mut self) -> Option<Result<LiveItem, RuntimeClientError>> {
-        loop {
-            while let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
-                let block: Vec<u8> = self.buffer.drain(..end + 2).collect();
-                if let Some(item) = parse_block(&String::from_utf8_lossy(&block)) {
-                    return Some(item);
-                }
-            }
-            match self.body.next().await? {
-                Ok(chunk) => self.buffer.extend_from_slice(&chunk),
-                Err(e) => return Some(Err(e)),
-            }
-        }
-    }
-}
-
-fn parse_block(block: &str) -> Option<Result<LiveItem, RuntimeClientError>> {
-    if let Some(start) = block
-        .trim()
-        .strip_prefix(": cursor ")
-        .and_then(|c| c.parse::<i64>().ok())
-    {
-        return Some(Ok(LiveItem::Cursor(start)));
-    }
-    let data = block.lines().find_map(|l| l.strip_prefix("data: "))?;
-    Some(
-        serde_json::from_str(data)
-            .map(LiveItem::Event)
-            .map_err(|e| RuntimeClientError::Protocol(e.to_string())),
-    )
-}
+pub type TenantStream = EventStream<TenantEvent>;
 
 fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, RuntimeClientError> {
     serde_json::from_slice(body).map_err(|e| RuntimeClientError::Protocol(e.to_string()))
@@ -111,10 +68,7 @@ impl RuntimeClient {
                     .map_err(|e| RuntimeClientError::Unavailable(e.to_string()))
             })
             .boxed();
-        Ok(TenantStream {
-            body,
-            buffer: Vec::new(),
-        })
+        Ok(TenantStream::new(body))
     }
 
     /// A page of the tenant's log after `after` (at most `limit`), with the retained bounds.
@@ -151,15 +105,18 @@ impl RuntimeClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime_stream::parse_block;
 
     #[test]
     fn parses_cursor_and_events() {
         assert_eq!(
-            parse_block(": cursor 7\n\n").map(Result::ok),
+            parse_block::<TenantEvent>(": cursor 7\n\n").map(Result::ok),
             Some(Some(LiveItem::Cursor(7)))
         );
-        assert!(parse_block(": ping\n\n").is_none());
+        assert!(parse_block::<TenantEvent>(": ping\n\n").is_none());
         let block = "id: 3\nevent: x\ndata: {\"event_id\":3,\"event_type\":\"x\",\"audience\":\"tenant\",\"agent_id\":null,\"context_id\":null,\"data\":{},\"created_at\":\"t\"}\n\n";
-        assert!(matches!(parse_block(block), Some(Ok(LiveItem::Event(e))) if e.event_id == 3));
+        assert!(
+            matches!(parse_block::<TenantEvent>(block), Some(Ok(LiveItem::Event(e))) if e.event_id == 3)
+        );
     }
 }

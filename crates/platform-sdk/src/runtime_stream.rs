@@ -14,24 +14,38 @@ use crate::http::REQUEST_ID_HEADER;
 use crate::runtime_call::{encode_segment, read, RuntimeClientError};
 use crate::runtime_client::RuntimeClient;
 
-/// One item of a session stream.
+/// One item of a runtime event stream (a session's, or a tenant's: `E` is the event type).
 #[derive(Debug, Clone, PartialEq)]
-pub enum StreamItem {
+pub enum StreamItem<E = SessionEvent> {
     /// The runtime subscribed; live events follow this event id.
     Cursor(i64),
-    /// An event of the session's log.
-    Event(SessionEvent),
+    /// An event of the log.
+    Event(E),
+}
+
+/// An open runtime event stream; [`SessionStream`] and the tenant stream
+/// (`runtime_live::TenantStream`) are this over their event types.
+pub struct EventStream<E> {
+    body: BoxStream<'static, Result<Vec<u8>, RuntimeClientError>>,
+    buffer: Vec<u8>,
+    _event: std::marker::PhantomData<fn() -> E>,
 }
 
 /// An open session stream.
-pub struct SessionStream {
-    body: BoxStream<'static, Result<Vec<u8>, RuntimeClientError>>,
-    buffer: Vec<u8>,
-}
+pub type SessionStream = EventStream<SessionEvent>;
 
-impl SessionStream {
+impl<E: serde::de::DeserializeOwned> EventStream<E> {
+    /// A stream over a response body.
+    pub(crate) fn new(body: BoxStream<'static, Result<Vec<u8>, RuntimeClientError>>) -> Self {
+        Self {
+            body,
+            buffer: Vec::new(),
+            _event: std::marker::PhantomData,
+        }
+    }
+
     /// The next item; `None` when the runtime ended the stream.
-    pub async fn next(&mut self) -> Option<Result<StreamItem, RuntimeClientError>> {
+    pub async fn next(&mut self) -> Option<Result<StreamItem<E>, RuntimeClientError>> {
         loop {
             while let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
                 let block: Vec<u8> = self.buffer.drain(..end + 2).collect();
@@ -48,7 +62,9 @@ impl SessionStream {
 }
 
 /// One SSE block: a cursor comment, an event, or nothing we use (keep-alives, other comments).
-fn parse_block(block: &str) -> Option<Result<StreamItem, RuntimeClientError>> {
+pub(crate) fn parse_block<E: serde::de::DeserializeOwned>(
+    block: &str,
+) -> Option<Result<StreamItem<E>, RuntimeClientError>> {
     if let Some(start) = block
         .trim()
         .strip_prefix(": cursor ")
@@ -116,10 +132,7 @@ impl RuntimeClient {
                     .map_err(|e| RuntimeClientError::Unavailable(e.to_string()))
             })
             .boxed();
-        Ok(SessionStream {
-            body,
-            buffer: Vec::new(),
-        })
+        Ok(SessionStream::new(body))
     }
 }
 
@@ -130,20 +143,20 @@ mod tests {
     #[test]
     fn parses_cursor_events_and_skips_the_rest() {
         assert_eq!(
-            parse_block(": cursor 7\n\n").map(Result::ok),
+            parse_block::<SessionEvent>(": cursor 7\n\n").map(Result::ok),
             Some(Some(StreamItem::Cursor(7)))
         );
-        assert!(parse_block(": keep-alive\n\n").is_none());
+        assert!(parse_block::<SessionEvent>(": keep-alive\n\n").is_none());
         let event = r#"id: 3
 data: {"event_id":3,"event_type":"STEP_STARTED","execution_id":null,"data":{},"timestamp":"t"}
 
 "#;
         assert!(matches!(
-            parse_block(event),
+            parse_block::<SessionEvent>(event),
             Some(Ok(StreamItem::Event(e))) if e.event_id == 3
         ));
         assert!(matches!(
-            parse_block("data: {oops\n\n"),
+            parse_block::<SessionEvent>("data: {oops\n\n"),
             Some(Err(RuntimeClientError::Protocol(_)))
         ));
     }
