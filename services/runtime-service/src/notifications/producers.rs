@@ -251,13 +251,7 @@ pub async fn execution_operated_in(
     execution_id: &str,
     paused: bool,
 ) -> Result<(), sqlx::Error> {
-    let parties: Option<(Option<String>, String, String)> = sqlx::query_as(
-        "SELECT user_id, agent_id, session_id FROM executions WHERE id = $1 AND tenant_id = $2",
-    )
-    .bind(execution_id)
-    .bind(tenant_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let parties = execution_parties(&mut *conn, tenant_id, execution_id).await?;
     let Some((user_id, agent_id, session_id)) = parties else {
         return Ok(());
     };
@@ -272,10 +266,10 @@ pub async fn execution_operated_in(
     execution_in(conn, &facts).await
 }
 
-/// The session's user, agent and session of an execution (read before the transaction that
-/// publishes: on SQLite a transaction must start with its write).
-pub async fn execution_parties(
-    pool: &sqlx::AnyPool,
+/// The session's user, agent and session of an execution: on the pool before a transaction that
+/// publishes (on SQLite a transaction must start with its write), or inside one after its write.
+pub async fn execution_parties<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
     tenant_id: &str,
     execution_id: &str,
 ) -> Result<Option<(Option<String>, String, String)>, sqlx::Error> {
@@ -284,7 +278,7 @@ pub async fn execution_parties(
     )
     .bind(execution_id)
     .bind(tenant_id)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
 }
 
